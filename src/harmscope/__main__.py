@@ -1,0 +1,5 @@
+import sys
+
+from harmscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""`harmscope status`: forces x kinds x months held, missing months, rejects, unplaced rows."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.commands._common import DbOption, JsonOption, print_json
+from harmscope.store import Store
+from harmscope.store.status import store_status
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def status(db: str = DbOption, json_out: bool = JsonOption) -> None:
+        """What the store holds and what is missing."""
+        with Store.open(db, read_only=True) as store:
+            st = store_status(store)
+        if json_out:
+            print_json(st)
+            return
+        console = Console()
+        console.print(f"Store {st['path']} (schema v{st['schema_version']})")
+        t = Table(title="Coverage")
+        for c in ("kind", "force", "from", "to", "months", "rows", "missing months"):
+            t.add_column(c)
+        for c in st["coverage"]:
+            miss = c["missing_months"]
+            miss_txt = (
+                "none"
+                if not miss
+                else (", ".join(miss) if len(miss) <= 4 else f"{len(miss)}: {miss[0]}..{miss[-1]}")
+            )
+            t.add_row(
+                c["kind"],
+                c["force"],
+                c["first_month"],
+                c["last_month"],
+                str(c["months"]),
+                f"{c['rows']:,}",
+                miss_txt,
+            )
+        console.print(t)
+        if st["street_placement"]:
+            p = Table(title="Street crimes: placement in 2011 geography")
+            keys = list(st["street_placement"][0].keys())
+            for k in keys:
+                p.add_column(k)
+            for r in st["street_placement"]:
+                p.add_row(*[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys])
+            console.print(p)
+        console.print(f"Rejected rows: {st['tables']['rejects']:,}")
+        for r in st["rejects_by_reason"][:10]:
+            console.print(f"  {r['n']:>7,}  {r['kind']}: {r['reason']}", highlight=False)

@@ -1,0 +1,1 @@
+"""Self-contained offline HTML (and PDF) reports built from analysis results."""

@@ -1,0 +1,507 @@
+"""Ingest police open data into the store: lose nothing, idempotent, atomic per file.
+
+For every file: rows read = rows loaded + rows duplicate + rows rejected.
+
+- A row that cannot be parsed or validated goes to ``rejects`` with file, line, reason and
+  raw text (the rest of the file still loads).
+- A file whose bytes were ingested before (same SHA-256) adds nothing: its rows are duplicates.
+- A different file for the same force, kind and month *replaces* what the store holds for
+  that partition (police.uk re-publishes months with newer outcomes). Rows that were already
+  there, identical, count as duplicates; the replaced rows are recorded in ``ingests``.
+- Each file is one transaction: an error or a kill leaves the store as it was before it.
+
+The fast path hands the file to DuckDB's CSV reader in strict mode and checks its row count
+against an independent count of the file's lines. Any disagreement or parse error sends the
+file down a slower line-by-line path that quarantines exactly the bad lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from harmscope import __version__
+from harmscope.errors import HarmscopeError, InputFileError
+from harmscope.sources import geography
+from harmscope.sources.files import InputFile, expand_paths
+from harmscope.sources.police import (
+    FORCE_COLUMN,
+    IDENTITY_COLUMNS,
+    STOP_SEARCH,
+    STREET,
+    TABLE_FOR_KIND,
+    detect_kind,
+    expected_headers_text,
+    normalise_sql,
+    parse_file_name,
+)
+from harmscope.store import Store
+
+REPLACE_WARN_FRACTION = 0.5  # a replacement with under half the rows is probably a partial file
+
+
+@dataclass
+class FileReport:
+    file: str
+    kind: str | None = None
+    force: str | None = None
+    months: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    rows_replaced: int = 0
+    status: str = "failed"  # loaded | unchanged | failed
+    parser: str | None = None
+    ingest_id: int | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_duplicate + self.rows_rejected
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return self._sum("rows_read")
+
+    @property
+    def rows_loaded(self) -> int:
+        return self._sum("rows_loaded")
+
+    @property
+    def rows_duplicate(self) -> int:
+        return self._sum("rows_duplicate")
+
+    @property
+    def rows_rejected(self) -> int:
+        return self._sum("rows_rejected")
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_duplicate": self.rows_duplicate,
+            "rows_rejected": self.rows_rejected,
+            "files_failed": len(self.failed),
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    force: str | None = None,
+    quiet: bool = True,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> IngestReport:
+    """Ingest every police CSV found under ``paths`` (files, .gz, folders, .zip archives).
+
+    ``force`` names the force for stop-and-search files whose name does not carry it.
+    A file that cannot be read is reported (``status='failed'``, ``error``) and the others
+    still load.
+    """
+    report = IngestReport()
+    inputs: list[InputFile] = []
+    for p in paths:
+        try:
+            inputs.extend(expand_paths([p]))
+        except HarmscopeError as exc:
+            report.files.append(FileReport(file=str(p), error=str(exc)))
+    progress = None
+    task = None
+    if not quiet:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        progress = Progress(
+            TextColumn("ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        progress.start()
+        task = progress.add_task("", total=len(inputs))
+    try:
+        for f in inputs:
+            if progress is not None:
+                progress.update(task, description=f.name)
+            fr = ingest_file(store, f, force=force)
+            report.files.append(fr)
+            if on_file:
+                on_file(fr)
+            if progress is not None:
+                progress.advance(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+    return report
+
+
+def ingest_file(store: Store, f: InputFile, *, force: str | None = None) -> FileReport:
+    """Ingest one file in one transaction. Never raises for bad input: see ``error``."""
+    fr = FileReport(file=f.display)
+    t0 = time.perf_counter()
+    try:
+        _ingest(store, f, fr, force)
+    except InputFileError as exc:
+        fr.status, fr.error = "failed", str(exc)
+        _reset_counts(fr)
+    except HarmscopeError as exc:
+        fr.status, fr.error = "failed", str(exc)
+        _reset_counts(fr)
+    finally:
+        f.release()
+        _drop_temps(store)
+        fr.seconds = round(time.perf_counter() - t0, 4)
+    return fr
+
+
+def _reset_counts(fr: FileReport) -> None:
+    fr.rows_read = fr.rows_loaded = fr.rows_duplicate = fr.rows_rejected = fr.rows_replaced = 0
+
+
+_TEMPS = ("_hs_raw0", "_hs_raw", "_hs_norm", "_hs_new", "_hs_parts", "_hs_placed", "_hs_named")
+
+
+def _drop_temps(store: Store) -> None:
+    for t in _TEMPS:
+        for what in ("VIEW", "TABLE"):
+            try:
+                store.con.execute(f"DROP {what} IF EXISTS {t}")
+            except duckdb.Error:
+                pass
+    for v in ("_hs_raw_df", "_hs_placed_df", "_hs_named_df"):
+        try:
+            store.con.unregister(v)
+        except (duckdb.Error, KeyError):
+            pass
+
+
+def _read_header(f: InputFile, text: bytes) -> list[str]:
+    if not text.strip():
+        raise InputFileError(
+            "is empty: no header line",
+            where=f"{f.display}, line 1",
+            fix="download the file again; police.uk files start with a header row",
+        )
+    if b"\x00" in text[:65536]:
+        raise InputFileError(
+            "is a binary file (it contains NUL bytes), not a CSV",
+            where=f.display,
+            fix="pass the police.uk CSV (or its .zip / .csv.gz), not another kind of file",
+        )
+    first = text.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"the header is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            where=f"{f.display}, line 1",
+            fix="save the file as UTF-8 CSV",
+        ) from None
+    try:
+        return next(csv.reader([line]))
+    except (csv.Error, StopIteration) as exc:
+        raise InputFileError(
+            f"the header cannot be parsed as CSV ({exc})",
+            where=f"{f.display}, line 1",
+            fix="check the file is a police.uk CSV",
+        ) from None
+
+
+def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | None) -> None:
+    text = f.text_bytes()
+    header = _read_header(f, text)
+    kind = detect_kind(header)
+    if kind is None:
+        raise InputFileError(
+            f"the header is not police open data: it has {', '.join(header[:8])}"
+            + (" ..." if len(header) > 8 else ""),
+            where=f"{f.display}, line 1",
+            fix=f"pass street, outcomes or stop-and-search files from data.police.uk (expected columns: {expected_headers_text()})",
+        )
+    fr.kind = kind
+    file_month, slug = parse_file_name(f.name)
+    force: str | None = None
+    if kind == STOP_SEARCH:
+        force = force_override or (geography.force_name_for_slug(slug) if slug else None)
+        if force is None:
+            raise InputFileError(
+                "cannot tell which force this stop-and-search file is from (the file has no force "
+                "column and its name does not follow YYYY-MM-<force>-stop-and-search.csv"
+                + (f"; '{slug}' is not a known force" if slug else "")
+                + ")",
+                where=f.display,
+                fix="keep the police.uk file name, or pass --force 'Kent Police'",
+            )
+        fr.force = force
+
+    sha = f.sha256()
+    prev = store.con.execute(
+        "SELECT ingest_id, rows_read, rows_rejected, force, months FROM ingests "
+        "WHERE sha256 = ? AND kind = ? ORDER BY ingest_id LIMIT 1",
+        [sha, kind],
+    ).fetchone()
+    if prev is not None:
+        fr.status, fr.parser, fr.ingest_id = "unchanged", "skipped", prev[0]
+        fr.rows_read, fr.rows_rejected = int(prev[1]), int(prev[2])
+        fr.rows_duplicate = fr.rows_read - fr.rows_rejected
+        fr.force = prev[3]
+        fr.months = prev[4].split(",") if prev[4] else []
+        fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
+        return
+
+    lines = text.split(b"\n")
+    data_line_numbers = [i for i in range(2, len(lines) + 1) if lines[i - 1].strip(b"\r\t ")]
+    fr.rows_read = len(data_line_numbers)
+    trailing_only = (
+        all(lines[i - 1].strip(b"\r\t ") for i in range(2, data_line_numbers[-1] + 1))
+        if data_line_numbers
+        else True
+    )
+
+    structural: list[tuple[int, str, str]] = []  # (line, reason, raw)
+    ncols = len(header)
+    parsed = False
+    if trailing_only:
+        parsed = _fast_read(store, f, ncols, fr.rows_read)
+    if parsed:
+        fr.parser = "duckdb"
+    else:
+        fr.parser = "python"
+        structural = _slow_read(store, lines, data_line_numbers, ncols)
+
+    store.con.execute(
+        f"CREATE TEMP TABLE _hs_norm AS {normalise_sql(kind, header, '_hs_raw', file_month, force)}"
+    )
+    sql_rejects = store.con.execute(
+        "SELECT __line, __reject FROM _hs_norm WHERE __reject IS NOT NULL ORDER BY __line"
+    ).fetchall()
+    rejects = structural + [
+        (int(ln), str(reason), _raw_line(lines, int(ln))) for ln, reason in sql_rejects
+    ]
+    fr.rows_rejected = len(rejects)
+
+    fcol = FORCE_COLUMN[kind]
+    table = TABLE_FOR_KIND[kind]
+    if kind == STREET:
+        geography.derive_street_geography(store, "_hs_norm", "_hs_new")
+    else:
+        store.con.execute(
+            "CREATE TEMP TABLE _hs_new AS SELECT * EXCLUDE (__line, __reject) FROM _hs_norm WHERE __reject IS NULL"
+        )
+    store.con.execute(
+        f"CREATE TEMP TABLE _hs_parts AS SELECT {fcol} AS force, month, count(*) AS n "
+        f"FROM _hs_new GROUP BY ALL"
+    )
+    parts = store.con.execute(
+        "SELECT force, strftime(month, '%Y-%m'), n FROM _hs_parts ORDER BY 2, 1"
+    ).fetchall()
+    fr.months = sorted({p[1] for p in parts})
+    if kind != STOP_SEARCH:
+        forces = sorted({p[0] for p in parts})
+        fr.force = ", ".join(forces) if forces else None
+
+    ident = IDENTITY_COLUMNS[kind]
+    hash_expr = (
+        "md5(concat_ws(chr(31), "
+        + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in ident)
+        + "))"
+    )
+    old = store.con.execute(
+        "SELECT coalesce(sum(p.rows), 0), string_agg(DISTINCT CAST(p.ingest_id AS VARCHAR), ',') "
+        "FROM partitions p JOIN _hs_parts n ON p.kind = ? AND p.force = n.force AND p.month = n.month",
+        [kind],
+    ).fetchone()
+    old_rows, replaces = int(old[0]), old[1]
+    dup = 0
+    if old_rows:
+        dup = store.con.execute(
+            f"""
+            WITH new AS (SELECT {hash_expr} AS h, count(*) AS n FROM _hs_new GROUP BY 1),
+                 old AS (SELECT {hash_expr} AS h, count(*) AS n FROM {table} t
+                         SEMI JOIN _hs_parts p ON t.{fcol} = p.force AND t.month = p.month GROUP BY 1)
+            SELECT coalesce(sum(least(new.n, old.n)), 0) FROM new JOIN old USING (h)
+            """
+        ).fetchone()[0]
+    good = fr.rows_read - fr.rows_rejected
+    fr.rows_duplicate = int(dup)
+    fr.rows_loaded = good - fr.rows_duplicate
+    fr.rows_replaced = old_rows - fr.rows_duplicate
+    if old_rows and good < REPLACE_WARN_FRACTION * old_rows:
+        fr.warnings.append(
+            f"replaced {old_rows} stored rows for {', '.join(fr.months)} with only {good}: "
+            "is this a partial file? re-ingest the full month to restore it"
+        )
+    if fr.rows_rejected:
+        fr.warnings.append(
+            f"{fr.rows_rejected} row(s) quarantined in rejects (see `harmscope status`)"
+        )
+
+    started = datetime.now(UTC).replace(tzinfo=None)
+    cols = ", ".join(_table_columns(store, table, exclude={"source_id"}))
+    with store.transaction() as con:
+        ingest_id = con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0]
+        if old_rows:
+            con.execute(
+                f"DELETE FROM {table} t USING _hs_parts p WHERE t.{fcol} = p.force AND t.month = p.month"
+            )
+            con.execute(
+                "DELETE FROM partitions p USING _hs_parts n "
+                "WHERE p.kind = ? AND p.force = n.force AND p.month = n.month",
+                [kind],
+            )
+        con.execute(
+            f"INSERT INTO {table} ({cols}, source_id) SELECT {cols}, ? FROM _hs_new", [ingest_id]
+        )
+        con.execute(
+            "INSERT INTO partitions SELECT ?, force, month, ?, n FROM _hs_parts", [kind, ingest_id]
+        )
+        if rejects:
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+                [[ingest_id, f.display, ln, reason, raw] for ln, reason, raw in rejects],
+            )
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ingest_id,
+                str(f.path.resolve()),
+                f.path.name,
+                f.member,
+                sha,
+                f.size(),
+                kind,
+                fr.force,
+                ",".join(fr.months),
+                fr.rows_read,
+                fr.rows_loaded,
+                fr.rows_duplicate,
+                fr.rows_rejected,
+                fr.rows_replaced,
+                replaces,
+                fr.parser,
+                started,
+                datetime.now(UTC).replace(tzinfo=None),
+                __version__,
+            ],
+        )
+    fr.ingest_id = int(ingest_id)
+    fr.status = "loaded"
+
+
+def _table_columns(store: Store, table: str, exclude: set[str]) -> list[str]:
+    rows = store.con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in exclude]
+
+
+def _raw_line(lines: list[bytes], line_no: int) -> str:
+    return lines[line_no - 1].rstrip(b"\r").decode("utf-8", errors="backslashreplace")
+
+
+def _fast_read(store: Store, f: InputFile, ncols: int, expected_rows: int) -> bool:
+    """DuckDB's strict reader; True if it read exactly the rows the file holds."""
+    path, compression = f.duckdb_path()
+    columns = {f"c{i}": "VARCHAR" for i in range(ncols)}
+    try:
+        store.con.execute(
+            "CREATE TEMP TABLE _hs_raw0 AS SELECT * FROM read_csv(?, columns = ?, header = true, "
+            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            "compression = ?)",
+            [path, columns, compression],
+        )
+    except duckdb.Error:
+        store.con.execute("DROP TABLE IF EXISTS _hs_raw0")
+        return False
+    n = store.con.execute("SELECT count(*) FROM _hs_raw0").fetchone()[0]
+    if n != expected_rows:
+        store.con.execute("DROP TABLE IF EXISTS _hs_raw0")
+        return False
+    # Insertion order is the file's order, so rowid + 2 is the physical line (header is line 1,
+    # and the caller has checked there are no blank lines before the last row).
+    store.con.execute("CREATE TEMP VIEW _hs_raw AS SELECT *, rowid + 2 AS __line FROM _hs_raw0")
+    return True
+
+
+def _slow_read(
+    store: Store, lines: list[bytes], line_numbers: list[int], ncols: int
+) -> list[tuple[int, str, str]]:
+    """Parse line by line; return structural rejects and leave good rows in _hs_raw."""
+    rejects: list[tuple[int, str, str]] = []
+    good: list[list[str]] = []
+    good_lines: list[int] = []
+    for ln in line_numbers:
+        raw = lines[ln - 1].rstrip(b"\r")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            rejects.append(
+                (
+                    ln,
+                    f"not valid UTF-8 text ({exc.reason} at byte {exc.start})",
+                    raw.decode("utf-8", errors="backslashreplace"),
+                )
+            )
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(text), strict=True))
+        except csv.Error as exc:
+            rejects.append((ln, f"not valid CSV ({exc})", text))
+            continue
+        if len(rows) != 1:
+            rejects.append(
+                (ln, "not valid CSV (a quoted field runs past the end of the line)", text)
+            )
+            continue
+        fields = rows[0]
+        if len(fields) != ncols:
+            rejects.append((ln, f"expected {ncols} fields, found {len(fields)}", text))
+            continue
+        good.append(fields)
+        good_lines.append(ln)
+    df = pd.DataFrame(good, columns=[f"c{i}" for i in range(ncols)], dtype="string")
+    df["__line"] = pd.Series(good_lines, dtype="int64")
+    store.con.register("_hs_raw_df", df)
+    casts = ", ".join(f"CAST(c{i} AS VARCHAR) AS c{i}" for i in range(ncols))
+    store.con.execute(f"CREATE TEMP TABLE _hs_raw AS SELECT {casts}, __line FROM _hs_raw_df")
+    store.con.unregister("_hs_raw_df")
+    return rejects

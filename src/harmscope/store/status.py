@@ -1,0 +1,68 @@
+"""What the store holds: forces x kinds x months, gaps, rejects and rows that could not be placed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from harmscope.store.store import Store
+
+
+def _month_range(first: date, last: date) -> list[str]:
+    out = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def store_status(store: Store) -> dict[str, Any]:
+    """A JSON-ready description of the store's contents and their gaps."""
+    parts = store.query(
+        "SELECT kind, force, strftime(month, '%Y-%m') AS month, rows FROM partitions ORDER BY 1, 2, 3"
+    )
+    coverage = []
+    for (kind, force), g in parts.groupby(["kind", "force"], sort=True):
+        months = list(g.month)
+        first = date.fromisoformat(months[0] + "-01")
+        last = date.fromisoformat(months[-1] + "-01")
+        missing = [m for m in _month_range(first, last) if m not in set(months)]
+        coverage.append(
+            {
+                "kind": kind,
+                "force": force,
+                "first_month": months[0],
+                "last_month": months[-1],
+                "months": len(months),
+                "rows": int(g.rows.sum()),
+                "missing_months": missing,
+            }
+        )
+    tables = {
+        t: int(store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+        for t in ("street_crimes", "outcomes", "stop_searches", "ingests", "rejects")
+    }
+    rejects = store.query(
+        "SELECT i.kind, r.reason, count(*) AS n FROM rejects r JOIN ingests i USING (ingest_id) "
+        "GROUP BY ALL ORDER BY n DESC LIMIT 20"
+    )
+    placement = store.query(
+        """SELECT falls_within AS force,
+                  count(*) AS rows,
+                  count(*) FILTER (WHERE longitude IS NULL) AS no_location,
+                  count(*) FILTER (WHERE placed_by = 'lsoa_code') AS placed_by_lsoa_code,
+                  count(*) FILTER (WHERE placed_by = 'point') AS placed_by_point,
+                  count(*) FILTER (WHERE placed_by = 'lsoa_name') AS district_only,
+                  count(*) FILTER (WHERE placed_by IS NULL) AS unplaced,
+                  count(*) FILTER (WHERE out_of_area) AS out_of_area
+           FROM street_crimes GROUP BY 1 ORDER BY 1"""
+    )
+    return {
+        "schema_version": store.schema_version(),
+        "path": str(store.path) if store.path else ":memory:",
+        "tables": tables,
+        "coverage": coverage,
+        "street_placement": placement.to_dict(orient="records"),
+        "rejects_by_reason": rejects.to_dict(orient="records"),
+    }
