@@ -56,7 +56,7 @@ def _lads_for_names(names: list[str]) -> list[str | None]:
 
 
 def derive_street_geography(store: Store, src: str, dst: str) -> None:
-    """CREATE TEMP TABLE ``dst`` from the good rows of ``src`` plus the derived columns."""
+    """CREATE TEMP VIEW ``dst``: the good rows of ``src`` plus the derived columns."""
     _ensure_reference_views(store)
     con = store.con
     pts = con.execute(
@@ -76,11 +76,14 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
     ).df()
     named = pd.DataFrame({"lsoa_name": names.lsoa_name})
     named["lad_code"] = pd.Series(_lads_for_names(list(names.lsoa_name)), dtype="string")
-    con.register("_hs_placed_df", placed)
-    con.register("_hs_named_df", named)
+    for name, df in (("_hs_placed", placed), ("_hs_named", named)):
+        con.register("_hs_tmp_df", df)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _hs_tmp_df")
+        con.unregister("_hs_tmp_df")
+    # A view: the rows are materialised once, by the INSERT into the canonical table.
     con.execute(
         f"""
-        CREATE TEMP TABLE {dst} AS
+        CREATE TEMP VIEW {dst} AS
         WITH base AS (
             SELECT n.* EXCLUDE (__line, __reject),
                    CASE WHEN l1.lsoa11_code IS NOT NULL THEN n.lsoa_code ELSE p.lsoa11_code END AS lsoa11_code,
@@ -90,9 +93,9 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
                    nm.lad_code AS name_lad
             FROM {src} n
             LEFT JOIN _hs_ref_lsoa11 l1 ON n.lsoa_code = l1.lsoa11_code
-            LEFT JOIN _hs_placed_df p ON l1.lsoa11_code IS NULL
+            LEFT JOIN _hs_placed p ON l1.lsoa11_code IS NULL
                  AND n.longitude = p.longitude AND n.latitude = p.latitude
-            LEFT JOIN _hs_named_df nm ON n.lsoa_name = nm.lsoa_name
+            LEFT JOIN _hs_named nm ON n.lsoa_name = nm.lsoa_name
             WHERE n.__reject IS NULL
         )
         SELECT b.* EXCLUDE (name_lad),
@@ -110,5 +113,3 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
         LEFT JOIN _hs_ref_forces fa ON fa.force = b.falls_within
         """
     )
-    con.unregister("_hs_placed_df")
-    con.unregister("_hs_named_df")

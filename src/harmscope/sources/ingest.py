@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -45,7 +46,8 @@ from harmscope.sources.police import (
 )
 from harmscope.store import Store
 
-REPLACE_WARN_FRACTION = 0.5  # a replacement with under half the rows is probably a partial file
+REPLACE_WARN_FRACTION = 0.5
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")  # a replacement with under half the rows is probably a partial file
 
 
 @dataclass
@@ -287,29 +289,30 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
         fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
         return
 
-    lines = text.split(b"\n")
-    data_line_numbers = [i for i in range(2, len(lines) + 1) if lines[i - 1].strip(b"\r\t ")]
-    fr.rows_read = len(data_line_numbers)
-    trailing_only = (
-        all(lines[i - 1].strip(b"\r\t ") for i in range(2, data_line_numbers[-1] + 1))
-        if data_line_numbers
-        else True
-    )
+    # Count rows independently of any CSV parser: one per non-blank line after the header.
+    body = text.rstrip(b"\r\n\t ")
+    trailing_only = _BLANK_LINE.search(body) is None  # no blank line before the last row
+    lines: list[bytes] = text.split(b"\n")
+    if trailing_only:
+        fr.rows_read = body.count(b"\n")
+        data_line_numbers = range(2, fr.rows_read + 2)
+    else:
+        data_line_numbers = [i for i in range(2, len(lines) + 1) if lines[i - 1].strip(b"\r\t ")]
+        fr.rows_read = len(data_line_numbers)
 
     structural: list[tuple[int, str, str]] = []  # (line, reason, raw)
     ncols = len(header)
-    parsed = False
-    if trailing_only:
-        parsed = _fast_read(store, f, ncols, fr.rows_read)
-    if parsed:
-        fr.parser = "duckdb"
-    else:
-        fr.parser = "python"
-        structural = _slow_read(store, lines, data_line_numbers, ncols)
-
-    store.con.execute(
-        f"CREATE TEMP TABLE _hs_norm AS {normalise_sql(kind, header, '_hs_raw', file_month, force)}"
-    )
+    norm_sql = lambda raw: normalise_sql(kind, header, raw, file_month, force)  # noqa: E731
+    # Clean files (the usual case) are parsed and normalised in one DuckDB pass. Line numbers
+    # are only needed for rejected rows, so a file with any reject is read again with them.
+    fr.parser = "duckdb"
+    if not (trailing_only and _one_pass(store, f, ncols, fr.rows_read, norm_sql)):
+        if trailing_only and _fast_read(store, f, ncols, fr.rows_read):
+            fr.parser = "duckdb"
+        else:
+            fr.parser = "python"
+            structural = _slow_read(store, lines, data_line_numbers, ncols)
+        store.con.execute(f"CREATE TEMP TABLE _hs_norm AS {norm_sql('_hs_raw')}")
     sql_rejects = store.con.execute(
         "SELECT __line, __reject FROM _hs_norm WHERE __reject IS NOT NULL ORDER BY __line"
     ).fetchall()
@@ -324,11 +327,11 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
         geography.derive_street_geography(store, "_hs_norm", "_hs_new")
     else:
         store.con.execute(
-            "CREATE TEMP TABLE _hs_new AS SELECT * EXCLUDE (__line, __reject) FROM _hs_norm WHERE __reject IS NULL"
+            "CREATE TEMP VIEW _hs_new AS SELECT * EXCLUDE (__line, __reject) FROM _hs_norm WHERE __reject IS NULL"
         )
     store.con.execute(
         f"CREATE TEMP TABLE _hs_parts AS SELECT {fcol} AS force, month, count(*) AS n "
-        f"FROM _hs_new GROUP BY ALL"
+        f"FROM _hs_norm WHERE __reject IS NULL GROUP BY ALL"
     )
     parts = store.con.execute(
         "SELECT force, strftime(month, '%Y-%m'), n FROM _hs_parts ORDER BY 2, 1"
@@ -438,6 +441,35 @@ def _raw_line(lines: list[bytes], line_no: int) -> str:
     return lines[line_no - 1].rstrip(b"\r").decode("utf-8", errors="backslashreplace")
 
 
+def _read_csv_sql(f: InputFile, ncols: int) -> str:
+    path, compression = f.duckdb_path()
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
+    lit = "'" + path.replace("'", "''") + "'"
+    return (
+        f"read_csv({lit}, columns = {columns}, header = true, auto_detect = false, delim = ',', "
+        f"quote = '\"', escape = '\"', strict_mode = true, compression = '{compression}')"
+    )
+
+
+def _one_pass(store: Store, f: InputFile, ncols: int, expected_rows: int, norm_sql) -> bool:
+    """Parse and normalise in one statement; True if every row was read and none rejected."""
+    try:
+        store.con.execute(
+            f"CREATE TEMP TABLE _hs_norm AS "
+            f"{norm_sql(f'(SELECT *, CAST(NULL AS BIGINT) AS __line FROM {_read_csv_sql(f, ncols)})')}"
+        )
+    except duckdb.Error:
+        store.con.execute("DROP TABLE IF EXISTS _hs_norm")
+        return False
+    n, bad = store.con.execute(
+        "SELECT count(*), count(*) FILTER (__reject IS NOT NULL) FROM _hs_norm"
+    ).fetchone()
+    if n != expected_rows or bad:
+        store.con.execute("DROP TABLE IF EXISTS _hs_norm")
+        return False
+    return True
+
+
 def _fast_read(store: Store, f: InputFile, ncols: int, expected_rows: int) -> bool:
     """DuckDB's strict reader; True if it read exactly the rows the file holds."""
     path, compression = f.duckdb_path()
@@ -463,7 +495,7 @@ def _fast_read(store: Store, f: InputFile, ncols: int, expected_rows: int) -> bo
 
 
 def _slow_read(
-    store: Store, lines: list[bytes], line_numbers: list[int], ncols: int
+    store: Store, lines: list[bytes], line_numbers: Iterable[int], ncols: int
 ) -> list[tuple[int, str, str]]:
     """Parse line by line; return structural rejects and leave good rows in _hs_raw."""
     rejects: list[tuple[int, str, str]] = []
