@@ -23,7 +23,9 @@ def sample_dir() -> Path:
 
 
 def _demo_hooks():
-    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
+    # The report goes last: it gathers what the other analyses show, and its path ends the demo.
+    order = lambda m: (m.name == "report", m.name)  # noqa: E731
+    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=order):
         if info.name in ("demo",) or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"harmscope.commands.{info.name}")

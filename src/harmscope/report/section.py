@@ -65,6 +65,12 @@ class ReportContext:
 
         return protect_table(df, self.aud, **kwargs)
 
+    def protect_masked(self, df: pd.DataFrame, hidden, **kwargs: Any) -> pd.DataFrame:
+        """``privacy.audience.apply_mask``: hide rows by a mask from a joint protection."""
+        from harmscope.privacy.audience import apply_mask
+
+        return apply_mask(df, self.aud, hidden, **kwargs)
+
     def cached(self, key: str, make):
         """Compute ``make()`` once per report; later sections reuse it."""
         if key not in self.cache:

@@ -80,9 +80,10 @@ class Store:
         store = cls(con, path, read_only)
         if read_only:
             version = store.schema_version()
-            if version < LATEST_VERSION:
+            if version == 0 or store.pending_migrations():
                 raise HarmscopeError(
-                    f"store schema is version {version}, this harmscope needs {LATEST_VERSION}",
+                    f"store schema is version {version} and lacks migrations "
+                    f"{store.pending_migrations() if version else 'all'}; this harmscope is at {LATEST_VERSION}",
                     where=str(path),
                     fix="open it once without read-only (for example `harmscope status`) to migrate it",
                 )
@@ -111,15 +112,19 @@ class Store:
         return int(row[0] or 0)
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction. Returns versions applied."""
+        """Apply every migration this store has not had, each in its own transaction.
+
+        Versions are applied by membership, not by "above the maximum", so a migration that
+        lands later with a lower number still runs on stores made in between.
+        """
         applied: list[int] = []
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
         )
-        current = self.schema_version()
+        done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         for version, description, sql in MIGRATIONS:
-            if version <= current:
+            if version in done:
                 continue
             with self.transaction():
                 self.con.execute(sql)
@@ -129,6 +134,10 @@ class Store:
                 )
             applied.append(version)
         return applied
+
+    def pending_migrations(self) -> list[int]:
+        done = {r[0] for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+        return [v for v, _, _ in MIGRATIONS if v not in done]
 
     # -- transactions and queries ------------------------------------------------------------
     @contextlib.contextmanager

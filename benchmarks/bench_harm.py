@@ -1,0 +1,83 @@
+"""Speed of the harm analyses against the bare aggregation query, measured in the same run.
+
+Run: .venv/bin/python benchmarks/bench_harm.py
+Builds a store with every Kent, Essex and Sussex street file in ../shared/data (or reuses
+HARMSCOPE_BENCH_DB if set), then times each analysis and the plain
+``GROUP BY lad_code, month, crime_type`` count it rests on, and prints the ratio. A ratio near 1
+means the analysis costs little beyond the scan the engine must do anyway. No timing is
+asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from harmscope.analysis import harm as H
+from harmscope.sources.ingest import ingest_paths
+from harmscope.store import Store
+
+SHARED = (
+    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "data"
+)
+
+
+def _store() -> Store:
+    path = os.environ.get("HARMSCOPE_BENCH_DB")
+    if path and Path(path).exists():
+        return Store.open(path, read_only=True)
+    tmp = Path(tempfile.mkdtemp()) / "bench.duckdb"
+    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
+        (SHARED / "police/comparison/street").glob("*.csv.gz")
+    )
+    with Store.open(tmp) as store:
+        ingest_paths(store, files, quiet=True)
+    return Store.open(tmp, read_only=True)
+
+
+def _best(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    store = _store()
+    rows = int(store.query("SELECT count(*) AS n FROM street_crimes").n[0])
+    bare_sql = (
+        "SELECT lad_code, month, crime_type, count(*) FROM street_crimes "
+        "WHERE falls_within = 'Kent Police' AND NOT coalesce(out_of_area, false) GROUP BY ALL"
+    )
+    baseline = _best(lambda: store.query(bare_sql))
+    print(f"street rows in store: {rows:,}")
+    print(f"baseline (bare GROUP BY district x month x category, Kent): {baseline * 1000:.1f} ms")
+    cases = {
+        "harm_by_area district x month": lambda: H.harm_by_area(
+            store, area="Kent Police", by_month=True
+        ),
+        "harm_by_area lsoa": lambda: H.harm_by_area(store, level="lsoa", area="Kent Police"),
+        "harm_trend": lambda: H.harm_trend(store, area="Kent Police"),
+        "smoothed_lsoa_rates": lambda: H.smoothed_lsoa_rates(store, area="Kent Police"),
+        "concentration lsoa (200 boot)": lambda: H.concentration(store, area="Kent Police"),
+        "concentration location (200 boot)": lambda: H.concentration(
+            store, area="Kent Police", unit="location"
+        ),
+        "rural_urban": lambda: H.rural_urban(store, area="Kent Police"),
+        "deprivation_gradient": lambda: H.deprivation_gradient(store, area="Kent Police"),
+        "compare_forces (3 forces)": lambda: H.compare_forces(store),
+    }
+    for name, fn in cases.items():
+        fn()  # warm caches (reference tables, imports)
+        t = _best(fn)
+        print(f"{name:<38} {t * 1000:8.1f} ms   ratio to baseline {t / baseline:6.1f}")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

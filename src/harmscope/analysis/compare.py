@@ -1,0 +1,380 @@
+"""Comparisons of harm rates: rural against urban, across IMD deciles, and between forces."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from harmscope.analysis.harm import (
+    MIXED_NOTE,
+    Scope,
+    add_rates,
+    check_categories,
+    check_category_names,
+    coverage_note,
+    log_ratio_ci,
+    lsoa_frame,
+    months_covered,
+    populations,
+    resolve_scope,
+    resolve_weights,
+    weighted_cube,
+)
+from harmscope.analysis.result import Result
+from harmscope.errors import HarmscopeError
+from harmscope.reference import load_lad
+from harmscope.store import Store
+
+DEFAULT_FORCES = ("Kent Police", "Essex Police", "Sussex Police")
+
+
+def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
+    """GLM log(E[y]) = log(pop) + Xβ with Poisson variance × a scale from Pearson χ² (quasi-Poisson).
+
+    A harm total is not a Poisson count (it is a weighted sum), and LSOA counts vary more
+    than Poisson, so the scale is estimated rather than fixed at 1.
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data = df[df.population > 0].copy()
+    data["log_pop"] = np.log(data["population"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = smf.glm(
+            f"{response} ~ {formula_rhs}",
+            data=data,
+            offset=data["log_pop"],
+            family=sm.families.Poisson(),
+        )
+        return model.fit(scale="X2")
+
+
+def _lsoa_scope(area) -> Scope:
+    scope = resolve_scope(area)
+    if scope.lad_codes is None and scope.force is None:
+        raise HarmscopeError(
+            "this comparison needs an area (a force, county or district)",
+            where="--area",
+            fix="pass e.g. area='Kent Police'",
+        )
+    return scope
+
+
+def _group_rates(df: pd.DataFrame, key: str, alpha: float) -> pd.DataFrame:
+    g = df.groupby(key, as_index=False).agg(
+        lsoas=("area_code", "count"),
+        population=("population", "sum"),
+        count=("count", "sum"),
+        harm=("harm", "sum"),
+        harm_w2=("harm_w2", "sum"),
+        w_max=("w_max", "max"),
+    )
+    return add_rates(g, alpha)
+
+
+def _err_chart(df: pd.DataFrame, x: str, title: str, y: str = "harm_rate_per_1000") -> dict:
+    import altair as alt
+
+    base = alt.Chart(df).encode(x=alt.X(f"{x}:O", title=x.replace("_", " ")))
+    bars = base.mark_bar().encode(
+        y=alt.Y(f"{y}:Q", title="harm per 1,000 residents"), tooltip=list(df.columns)
+    )
+    err = base.mark_rule().encode(y="harm_rate_ci_low:Q", y2="harm_rate_ci_high:Q")
+    return (bars + err).properties(title=title).to_dict()
+
+
+def rural_urban(
+    store: Store,
+    *,
+    area: str | None = "Kent Police",
+    date_from: str | None = None,
+    date_to: str | None = None,
+    scheme: str = "css",
+    weights=None,
+    categories=None,
+    alpha: float = 0.05,
+) -> Result:
+    """Harm and count rates in rural against urban LSOAs (ONS RUC 2011), with rate ratios."""
+    scope = resolve_scope(area, date_from, date_to, categories)
+    _lsoa_scope(area)
+    wt, wlabel = resolve_weights(scheme, weights)
+    check_categories(store, scope, wt)
+    df = lsoa_frame(store, scope, wt).dropna(subset=["urban_rural"])
+    table = _group_rates(df, "urban_rural", alpha)
+    ruc = _group_rates(df, "ruc11_class", alpha)
+    summary = {
+        "area": scope.label,
+        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+    }
+    for measure in ("harm", "count"):
+        fit = quasi_poisson(df, measure, "C(urban_rural, Treatment('urban'))")
+        name = "C(urban_rural, Treatment('urban'))[T.rural]"
+        b, se = fit.params[name], fit.bse[name]
+        z = stats.norm.ppf(1 - alpha / 2)
+        summary[f"rural_vs_urban_{measure}_rate_ratio"] = float(np.exp(b))
+        summary[f"rural_vs_urban_{measure}_rate_ratio_ci"] = [
+            float(np.exp(b - z * se)),
+            float(np.exp(b + z * se)),
+        ]
+        summary[f"{measure}_dispersion"] = float(fit.scale)
+    for _, r in table.iterrows():
+        summary[f"{r.urban_rural}_harm_rate_per_1000"] = float(r.harm_rate_per_1000)
+        summary[f"{r.urban_rural}_harm_rate_per_1000_ci"] = [
+            float(r.harm_rate_ci_low),
+            float(r.harm_rate_ci_high),
+        ]
+        summary[f"{r.urban_rural}_population"] = float(r.population)
+    method = (
+        "LSOAs are urban or rural by the ONS Rural-Urban Classification 2011 (classes A1-C2 "
+        "urban, D1-E2 rural); population is the 2019 mid-year estimate; harm weights: "
+        f"{wlabel}. Table intervals treat each group's count as Poisson (exact for counts, "
+        "Fay-Feuer gamma for harm). The rate ratio comes from a quasi-Poisson GLM over LSOAs "
+        "(log population offset, scale from Pearson χ², reported as *_dispersion), so its "
+        "interval allows for the extra between-LSOA variation; it is unadjusted for anything "
+        "else (deprivation, night-time economy). Crimes are counted where they happen and "
+        "divided by who lives there, so town centres with few residents look high. Rows not "
+        "placed in a 2011 LSOA are left out. " + MIXED_NOTE
+    )
+    return Result(
+        table=table,
+        summary=summary,
+        charts={"rural_urban": _err_chart(table, "urban_rural", "Harm per 1,000 residents")},
+        method=method,
+        tables={"ruc_class": ruc},
+        notes=[coverage_note(months_covered(store, scope))],
+    )
+
+
+def deprivation_gradient(
+    store: Store,
+    *,
+    area: str | None = "Kent Police",
+    date_from: str | None = None,
+    date_to: str | None = None,
+    scheme: str = "css",
+    weights=None,
+    categories=None,
+    alpha: float = 0.05,
+) -> Result:
+    """Harm and count rates by IMD 2019 decile (1 = most deprived), with the gradient."""
+    scope = resolve_scope(area, date_from, date_to, categories)
+    _lsoa_scope(area)
+    wt, wlabel = resolve_weights(scheme, weights)
+    check_categories(store, scope, wt)
+    df = lsoa_frame(store, scope, wt).dropna(subset=["imd_decile"])
+    df["imd_decile"] = df["imd_decile"].astype(int)
+    table = _group_rates(df, "imd_decile", alpha).sort_values("imd_decile").reset_index(drop=True)
+    z = stats.norm.ppf(1 - alpha / 2)
+    summary = {
+        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "area": scope.label,
+        "deciles_present": [int(d) for d in table.imd_decile],
+    }
+    for measure in ("harm", "count"):
+        fit = quasi_poisson(df, measure, "imd_decile")
+        b, se = fit.params["imd_decile"], fit.bse["imd_decile"]
+        summary[f"{measure}_rate_ratio_per_decile"] = float(np.exp(b))
+        summary[f"{measure}_rate_ratio_per_decile_ci"] = [
+            float(np.exp(b - z * se)),
+            float(np.exp(b + z * se)),
+        ]
+        summary[f"{measure}_gradient_p"] = float(fit.pvalues["imd_decile"])
+        lo_d, hi_d = int(df.imd_decile.min()), int(df.imd_decile.max())
+        if lo_d != hi_d:
+            cat = quasi_poisson(df, measure, f"C(imd_decile, Treatment({hi_d}))")
+            name = f"C(imd_decile, Treatment({hi_d}))[T.{lo_d}]"
+            b2, se2 = cat.params[name], cat.bse[name]
+            summary[f"{measure}_most_vs_least_deprived_ratio"] = float(np.exp(b2))
+            summary[f"{measure}_most_vs_least_deprived_ratio_ci"] = [
+                float(np.exp(b2 - z * se2)),
+                float(np.exp(b2 + z * se2)),
+            ]
+            summary["most_vs_least_deciles"] = [lo_d, hi_d]
+    method = (
+        "LSOAs grouped by the English Index of Multiple Deprivation 2019 decile (national "
+        "deciles, 1 = most deprived 10% of England). Harm weights: "
+        f"{wlabel}. Per-decile intervals treat counts as Poisson (exact / Fay-Feuer gamma). "
+        "The gradient is the rate ratio per one-decile step towards less deprivation from a "
+        "quasi-Poisson GLM over LSOAs with a log population offset (scale from Pearson χ²); "
+        "the most- against least-deprived ratio comes from the same model with decile as a "
+        "factor. Associations only: deprivation travels with urban form, licensed premises and "
+        "policing intensity. Population: 2019 mid-year estimates; rows not placed in a 2011 "
+        "LSOA are left out. " + MIXED_NOTE
+    )
+    return Result(
+        table=table,
+        summary=summary,
+        charts={
+            "deprivation": _err_chart(table, "imd_decile", "Harm per 1,000 residents by IMD decile")
+        },
+        method=method,
+        notes=[coverage_note(months_covered(store, scope))],
+    )
+
+
+def _exact_rate_ratio(
+    a: float, b: float, pa: float, pb: float, alpha: float
+) -> tuple[float, float, float]:
+    """Rate ratio (a/pa)/(b/pb) with the exact conditional (Clopper-Pearson) interval."""
+    if a + b == 0:
+        return np.nan, np.nan, np.nan
+    ci = stats.binomtest(int(a), int(a + b)).proportion_ci(
+        confidence_level=1 - alpha, method="exact"
+    )
+    scale = pb / pa
+    lo = ci.low / (1 - ci.low) * scale if ci.low < 1 else np.inf
+    hi = ci.high / (1 - ci.high) * scale if ci.high < 1 else np.inf
+    return (a / pa) / (b / pb) if b > 0 else np.inf, lo, hi
+
+
+def compare_forces(
+    store: Store,
+    forces=DEFAULT_FORCES,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    scheme: str = "css",
+    weights=None,
+    categories=None,
+    alpha: float = 0.05,
+) -> Result:
+    """Rates per 1,000 residents for each force over the months all of them have, with ratios
+    to the first force (exact conditional interval for counts, log-scale for harm)."""
+    forces = [str(f) for f in forces]
+    if len(forces) < 2:
+        raise HarmscopeError(
+            "give at least two forces", where="forces", fix="e.g. Kent Police, Essex Police"
+        )
+    scopes = [resolve_scope(f, date_from, date_to, categories) for f in forces]
+    names = []
+    for f, sc in zip(forces, scopes, strict=True):
+        if sc.force is None or sc.lad_codes is not None:
+            raise HarmscopeError(
+                f"{f!r} is not a police force", where="forces", fix="use names like 'Kent Police'"
+            )
+        names.append(sc.force)
+    wt, wlabel = resolve_weights(scheme, weights)
+    month_sets = [set(months_covered(store, sc)) for sc in scopes]
+    missing = [n for n, ms in zip(names, month_sets, strict=True) if not ms]
+    if missing:
+        raise HarmscopeError(
+            f"no street data in the store for {', '.join(missing)}",
+            where="forces",
+            fix="ingest that force's street files first (harmscope ingest PATH)",
+        )
+    common = sorted(set.intersection(*month_sets))
+    if not common:
+        raise HarmscopeError(
+            "the forces share no month of data", where="forces", fix="ingest the same months"
+        )
+    pop = populations("county").set_index("area_code")["population"]
+    absent = [n for n in names if n not in pop.index or not np.isfinite(pop.get(n, np.nan))]
+    if absent:
+        raise HarmscopeError(
+            f"no population for {', '.join(absent)} in the reference data",
+            where="reference/data/geography/lad.csv",
+            fix="add that force's districts with population_2019",
+        )
+    placeholders = ", ".join("?" * len(names))
+    month_list = ", ".join("?" * len(common))
+    scope = Scope(
+        f"coalesce(s.out_of_area, false) = false AND s.falls_within IN ({placeholders}) "
+        f"AND strftime(s.month, '%Y-%m') IN ({month_list})",
+        names + common,
+        ", ".join(names),
+        None,
+        None,
+    )
+    if categories:
+        cats = check_category_names(categories)
+        scope.where += f" AND s.crime_type IN ({', '.join('?' * len(cats))})"
+        scope.params += cats
+    check_categories(store, scope, wt)
+    cube = weighted_cube(store, scope, wt, {"force": "s.falls_within", "category": "s.crime_type"})
+    cube["population"] = cube.force.map(pop)
+    by_cat = add_rates(cube.copy(), alpha)
+    tot = cube.groupby("force", as_index=False).agg(
+        count=("count", "sum"),
+        harm=("harm", "sum"),
+        harm_w2=("harm_w2", "sum"),
+        w_max=("w_max", "max"),
+        population=("population", "first"),
+    )
+    tot = add_rates(tot, alpha)
+    tot["force"] = pd.Categorical(tot.force, categories=names, ordered=True)
+    tot = tot.sort_values("force").reset_index(drop=True)
+    tot["force"] = tot.force.astype(str)
+    ref = tot.iloc[0]
+    for col in (
+        "count_ratio",
+        "count_ratio_ci_low",
+        "count_ratio_ci_high",
+        "harm_ratio",
+        "harm_ratio_ci_low",
+        "harm_ratio_ci_high",
+    ):
+        tot[col] = np.nan
+    for i, r in tot.iterrows():
+        if i == 0:  # the reference force against itself: ratio 1 by definition, no interval
+            tot.loc[i, ["count_ratio", "harm_ratio"]] = 1.0
+            continue
+        c = _exact_rate_ratio(r["count"], ref["count"], r.population, ref.population, alpha)
+        h = log_ratio_ci(
+            r.harm / r.population,
+            r.harm_w2 / r.population**2,
+            ref.harm / ref.population,
+            ref.harm_w2 / ref.population**2,
+            alpha,
+        )
+        tot.loc[i, ["count_ratio", "count_ratio_ci_low", "count_ratio_ci_high"]] = c
+        tot.loc[i, ["harm_ratio", "harm_ratio_ci_low", "harm_ratio_ci_high"]] = [
+            float(v) for v in h
+        ]
+    summary = {
+        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "forces": names,
+        "months": common,
+        "reference_force": names[0],
+    }
+    for _, r in tot.iterrows():
+        key = r.force.lower().replace(" ", "_")
+        summary[f"{key}_harm_rate_per_1000"] = float(r.harm_rate_per_1000)
+        summary[f"{key}_harm_rate_per_1000_ci"] = [
+            float(r.harm_rate_ci_low),
+            float(r.harm_rate_ci_high),
+        ]
+        summary[f"{key}_rate_per_1000"] = float(r.rate_per_1000)
+        summary[f"{key}_rate_per_1000_ci"] = [float(r.rate_ci_low), float(r.rate_ci_high)]
+        if r.force != names[0]:
+            summary[f"{key}_vs_{names[0].lower().replace(' ', '_')}_harm_ratio"] = float(
+                r.harm_ratio
+            )
+            summary[f"{key}_vs_{names[0].lower().replace(' ', '_')}_harm_ratio_ci"] = [
+                float(r.harm_ratio_ci_low),
+                float(r.harm_ratio_ci_high),
+            ]
+    lad = load_lad()
+    pops = ", ".join(
+        f"{n} {int(pop[n]):,} ({int((lad.force == n).sum())} districts)" for n in names
+    )
+    method = (
+        f"Each force's street crimes over the {len(common)} months all forces have "
+        f"({common[0]} to {common[-1]}), divided by the 2019 mid-year population of its "
+        f"districts ({pops}). Harm weights: {wlabel}. Count rates have exact Poisson "
+        "intervals; ratios to the first force use the exact conditional (binomial) interval "
+        "for counts and a log-scale delta-method interval for harm. Intervals cover Poisson "
+        "noise only; differences in recording practice between forces are not in them, and "
+        "police.uk categories are filled by each force's own mapping. " + MIXED_NOTE
+    )
+    return Result(
+        table=tot,
+        summary=summary,
+        charts={"forces": _err_chart(tot, "force", "Harm per 1,000 residents by force")},
+        method=method,
+        tables={"by_category": by_cat},
+        notes=[f"Common months: {', '.join(common)}"],
+    )

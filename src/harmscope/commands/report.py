@@ -1,0 +1,139 @@
+"""`harmscope report`: the harm-weighted problem profile as one offline HTML (or PDF) file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.errors import HarmscopeError
+from harmscope.store import Store
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def report(
+        area: str = typer.Option(
+            ...,
+            "--area",
+            help="A force (Kent Police), county (Kent) or district (Maidstone, E07000110).",
+        ),
+        date_from: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
+        date_to: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
+        out: Path = typer.Option(..., "--out", help="Output file (.html or .pdf)."),
+        fmt: str = typer.Option(
+            None, "--format", help="html or pdf (default: from --out's suffix, else html)."
+        ),
+        audience: str = typer.Option(
+            "internal",
+            "--audience",
+            help="internal | partner | public (public applies disclosure control).",
+        ),
+        threshold: int = typer.Option(
+            5,
+            "--threshold",
+            help="Public audience: suppress counts below this (default 5; ONS research outputs use 10).",
+        ),
+        scheme: str = typer.Option(
+            "css",
+            "--scheme",
+            help="Harm weights: css (ONS Crime Severity Score) or chi (Cambridge Crime Harm Index).",
+        ),
+        weights: Path = typer.Option(
+            None,
+            "--weights",
+            help="A CSV of category weights to use instead of the packaged table.",
+        ),
+        only: str = typer.Option(
+            None,
+            "--sections",
+            help="Comma-separated section modules to include (default: all), e.g. coverage,profile_trend.",
+        ),
+        db: str = DbOption,
+        json_out: bool = JsonOption,
+        quiet: bool = QuietOption,
+    ) -> None:
+        """Write the problem-profile report for AREA from --from to --to."""
+        from harmscope.report.render import write_report
+
+        chosen = (fmt or ("pdf" if out.suffix.lower() == ".pdf" else "html")).lower()
+        options = {"scheme": scheme}
+        if weights is not None:
+            if not weights.exists():
+                raise HarmscopeError(
+                    "file not found",
+                    where=f"--weights {weights}",
+                    fix="give the path of a weights CSV",
+                )
+            options["weights"] = str(weights)
+        sections = None
+        if only:
+            from harmscope.report.render import discover_sections
+
+            known = [name for _, name, _ in discover_sections()]
+            sections = [s.strip() for s in only.split(",") if s.strip()]
+            unknown = [s for s in sections if s not in known]
+            if unknown:
+                raise HarmscopeError(
+                    f"unknown section(s): {', '.join(unknown)}",
+                    where="--sections",
+                    fix=f"choose from: {', '.join(known)}",
+                )
+        with Store.open(db, read_only=True) as store:
+            path, rep = write_report(
+                store,
+                area,
+                date_from,
+                date_to,
+                out,
+                fmt=chosen,
+                audience=audience,
+                threshold=threshold,
+                options=options,
+                only=sections,
+            )
+        summary = {
+            "path": str(path),
+            "format": chosen,
+            "audience": audience,
+            "sections": [b.name for b in rep.sections if b.section is not None],
+            "withheld": [b.name for b in rep.sections if b.withheld],
+            "skipped": [b.name for b in rep.skipped],
+            "errors": {b.name: b.error for b in rep.errors},
+            "bytes": path.stat().st_size,
+        }
+        if json_out:
+            print_json(summary)
+        else:
+            for b in rep.errors:
+                sys.stderr.write(f"Warning: section {b.name} failed: {b.error}\n")
+            if not quiet:
+                sys.stderr.write(
+                    f"{len(summary['sections'])} sections, {path.stat().st_size / 1e6:.1f} MB\n"
+                )
+            print(path)
+
+
+def demo(store, out_dir: Path) -> list[str]:
+    """Write the report for the bundled sample (Kent, 2025-07..12) and return its path line."""
+    from harmscope.report.render import write_report
+
+    months = store.query(
+        "SELECT strftime(min(month), '%Y-%m') AS a, strftime(max(month), '%Y-%m') AS b, "
+        "min(falls_within) AS force FROM street_crimes"
+    )
+    if months.a.isna().all():
+        return ["report: no street data in the demo store, no report written"]
+    path, rep = write_report(
+        store,
+        str(months.force[0]),
+        months.a[0],
+        months.b[0],
+        Path(out_dir) / "problem-profile.html",
+    )
+    line = f"report: {path} ({len([b for b in rep.sections if b.section])} sections)"
+    if rep.errors:
+        line += f"; failed sections: {', '.join(b.name for b in rep.errors)}"
+    return [line]

@@ -1,0 +1,399 @@
+"""Assemble the report: discover sections, build them, apply the audience, write one HTML file.
+
+The output is a single self-contained file: CSS, the vendored Vega JS (report/vendor) and
+every chart spec and table are inlined, so it opens offline and can be e-mailed. Sections are
+plug-ins (see :mod:`harmscope.report.section` and :mod:`harmscope.report.sections`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import time
+import traceback
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+import harmscope
+import harmscope.report.sections as _sections
+from harmscope.analysis.result import _jsonable
+from harmscope.errors import HarmscopeError
+from harmscope.privacy.audience import CHECKED_ATTR, get_audience, is_checked
+from harmscope.report.section import ReportContext, Section
+
+VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+SUPPRESSED = "[c]"  # ONS convention for a confidential (suppressed) value
+# Tables up to this many rows are printed open in the PDF; longer ones stay in the HTML only.
+PRINT_OPEN_ROWS = 30
+
+
+@dataclass
+class BuiltSection:
+    name: str  # module name in harmscope.report.sections
+    order: int
+    section: Section | None = None
+    error: str | None = None  # a section that raised: shown in the report, never hidden
+    error_trace: str | None = None
+    unavailable: str | None = None  # the section's analysis said why it cannot run here
+    withheld: bool = False  # public audience and the section is not disclosure-checked
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    ctx: ReportContext
+    sections: list[BuiltSection] = field(default_factory=list)
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def shown(self) -> list[BuiltSection]:
+        return [b for b in self.sections if b.section is not None or b.error]
+
+    @property
+    def errors(self) -> list[BuiltSection]:
+        return [b for b in self.sections if b.error]
+
+    @property
+    def skipped(self) -> list[BuiltSection]:
+        return [b for b in self.sections if b.section is None and not b.error and not b.unavailable]
+
+
+def discover_sections() -> list[tuple[int, str, ModuleType]]:
+    """Every module in harmscope.report.sections with ORDER and build, sorted by ORDER."""
+    found = []
+    for info in pkgutil.iter_modules(_sections.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"harmscope.report.sections.{info.name}")
+        if hasattr(module, "build") and hasattr(module, "ORDER"):
+            found.append((int(module.ORDER), info.name, module))
+    return sorted(found, key=lambda t: (t[0], t[1]))
+
+
+def build_report(ctx: ReportContext, *, only: list[str] | None = None) -> Report:
+    """Run every section's build(ctx). A failing section becomes a visible error box."""
+    report = Report(ctx)
+    aud = ctx.aud
+    for order, name, module in discover_sections():
+        if only is not None and name not in only:
+            continue
+        built = BuiltSection(name, order)
+        t0 = time.perf_counter()
+        try:
+            built.section = module.build(ctx)
+        except HarmscopeError as exc:
+            # The user's own arguments were checked in make_context, so an error raised here
+            # is about this section's data (none for the area, too few to analyse): say so.
+            built.unavailable = str(exc)
+        except Exception as exc:  # one broken plug-in must not take the whole report down
+            built.error = f"{type(exc).__name__}: {exc}"
+            built.error_trace = traceback.format_exc(limit=3)
+        built.seconds = time.perf_counter() - t0
+        sec = built.section
+        if sec is not None and aud.suppress and not _is_public_safe(sec):
+            built.withheld = True
+        report.sections.append(built)
+    return report
+
+
+def _is_public_safe(sec: Section) -> bool:
+    """A section may go public only if it says so and every table carries the checked mark."""
+    return bool(sec.disclosure_checked) and all(is_checked(t) for t in sec.tables.values())
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+
+def _env() -> jinja2.Environment:
+    loader = jinja2.PackageLoader("harmscope.report", "templates")
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(["html", "j2"]))
+    env.filters["num"] = fmt_number
+    return env
+
+
+def vendor_js() -> str:
+    """The vendored Vega, Vega-Lite and vega-embed builds, concatenated for inlining."""
+    folder = resources.files("harmscope.report") / "vendor"
+    parts = []
+    for name in VENDOR_FILES:
+        text = (folder / name).read_text(encoding="utf-8")
+        parts.append(f"/* {name}: see report/vendor/VERSIONS.md */\n{text}")
+    return "\n;\n".join(parts).replace("</script", "<\\/script")
+
+
+def fmt_number(value, decimals: int | None = None) -> str:
+    """Thousands separators; two decimals for small fractional values; blank for missing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if decimals is not None:
+            return f"{v:,.{decimals}f}"
+        if v.is_integer() and abs(v) >= 1:
+            return f"{v:,.0f}"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        if abs(v) >= 1:
+            return f"{v:,.2f}"
+        return f"{v:.3g}"
+    if isinstance(value, (pd.Timestamp, date)):
+        return value.strftime("%Y-%m") if getattr(value, "day", 1) == 1 else value.isoformat()
+    return str(value)
+
+
+def _suppressed_cols(df: pd.DataFrame, public: bool) -> set[str]:
+    if not public:
+        return set()
+    info = df.attrs.get(CHECKED_ATTR, {})
+    return set(info.get("count_cols", [])) | set(info.get("derived_cols", []))
+
+
+def table_html(df: pd.DataFrame, *, public: bool, max_rows: int = 2000) -> Markup:
+    """A plain, escaped HTML table; suppressed cells show as [c]."""
+    hidden_cols = _suppressed_cols(df, public)
+    numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)}
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{escape(str(c).replace("_", " "))}</th>'
+        for c in df.columns
+    )
+    rows = []
+    for rec in df.head(max_rows).itertuples(index=False):
+        cells = []
+        for col, val in zip(df.columns, rec, strict=True):
+            missing = val is None or val is pd.NA or (isinstance(val, float) and np.isnan(val))
+            text = SUPPRESSED if (missing and col in hidden_cols) else fmt_number(val)
+            cls = "num" if col in numeric else ""
+            if missing and col in hidden_cols:
+                cls += " sup"
+            cells.append(f'<td class="{cls.strip()}">{escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (
+        f'<p class="more">First {max_rows:,} of {len(df):,} rows shown; the CSV has all of them.</p>'
+        if len(df) > max_rows
+        else ""
+    )
+    return Markup(
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    )
+
+
+def csv_data_uri(df: pd.DataFrame, *, public: bool) -> str:
+    hidden_cols = _suppressed_cols(df, public)
+    out = df.copy()
+    for col in hidden_cols & set(out.columns):
+        out[col] = out[col].astype(object).where(out[col].notna(), SUPPRESSED)
+    text = out.to_csv(index=False)
+    return "data:text/csv;charset=utf-8," + urllib.parse.quote(text)
+
+
+def chart_frame(spec: dict) -> pd.DataFrame | None:
+    """The rows embedded in a Vega-Lite spec (Altair puts them in ``datasets``)."""
+    frames = []
+    for values in (spec.get("datasets") or {}).values():
+        if isinstance(values, list) and values:
+            frames.append(pd.DataFrame(values))
+    data = spec.get("data") or {}
+    if isinstance(data, dict) and isinstance(data.get("values"), list) and data["values"]:
+        frames.append(pd.DataFrame(data["values"]))
+    if not frames:
+        return None
+    return max(frames, key=len)
+
+
+def _spec_json(spec: dict) -> str:
+    text = json.dumps(_jsonable(spec), separators=(",", ":"), default=str)
+    # inside <script>: "</" would end the element early
+    return text.replace("</", "<\\/")
+
+
+def render_html(report: Report, *, for_print: bool = False) -> str:
+    ctx = report.ctx
+    aud = ctx.aud
+    public = aud.suppress
+    blocks = []
+    specs: dict[str, dict] = {}
+    for built in report.sections:
+        sec = built.section
+        if sec is None and not built.error and not built.unavailable:
+            continue
+        block = {
+            "key": sec.key if sec else built.name,
+            "title": sec.title if sec else built.name.replace("_", " ").title(),
+            "error": built.error,
+            "unavailable": built.unavailable,
+            "withheld": built.withheld,
+            "html": Markup(sec.html) if sec and not built.withheld else Markup(""),
+            "notes": list(sec.notes) if sec and not built.withheld else [],
+            "method": sec.method if sec and not built.withheld else "",
+            "figures": [],
+            "tables": [],
+        }
+        if sec is not None and not built.withheld:
+            used_tables = set()
+            for cid, spec in sec.charts.items():
+                dom_id = f"chart-{block['key']}-{cid}"
+                specs[dom_id] = spec
+                table = sec.tables.get(cid)
+                if table is not None:
+                    used_tables.add(cid)
+                else:
+                    table = chart_frame(spec)
+                block["figures"].append(
+                    {
+                        "id": dom_id,
+                        "caption": sec.captions.get(cid, ""),
+                        "table": _table_block(table, cid, public, for_print)
+                        if table is not None
+                        else None,
+                    }
+                )
+            for tid, table in sec.tables.items():
+                if tid not in used_tables:
+                    block["tables"].append(_table_block(table, tid, public, for_print))
+        blocks.append(block)
+
+    template = _env().get_template("report.html.j2")
+    return template.render(
+        title=f"Violence and harm problem profile: {ctx.cache.get('area_label', ctx.area)}",
+        area=ctx.cache.get("area_label", ctx.area),
+        period=f"{ctx.month_from} to {ctx.month_to}",
+        audience=aud,
+        threshold=ctx.threshold,
+        generated=report.generated.strftime("%Y-%m-%d %H:%M UTC"),
+        version=harmscope.__version__,
+        blocks=blocks,
+        skipped=[b.name for b in report.skipped],
+        specs_json=Markup(
+            json.dumps({k: json.loads(_spec_json(v)) for k, v in specs.items()}).replace(
+                "</", "<\\/"
+            )
+        ),
+        vendor_js=Markup(vendor_js()),
+        for_print=for_print,
+    )
+
+
+def _table_block(df: pd.DataFrame, tid: str, public: bool, for_print: bool) -> dict:
+    return {
+        "id": tid,
+        "rows": len(df),
+        "html": table_html(df, public=public),
+        "csv": csv_data_uri(df, public=public),
+        "filename": f"{tid}.csv",
+        "open": for_print and len(df) <= PRINT_OPEN_ROWS,
+    }
+
+
+# -- the whole pipeline -----------------------------------------------------------------------
+
+
+def make_context(
+    store,
+    area: str,
+    date_from: str,
+    date_to: str,
+    *,
+    audience: str = "internal",
+    threshold: int = 5,
+    options: dict | None = None,
+) -> ReportContext:
+    """Validate the user's arguments and build the context (errors name the option)."""
+    from harmscope.analysis.harm import parse_month, resolve_scope, resolve_weights
+
+    get_audience(audience, threshold)  # validates both
+    opts = dict(options or {})
+    # A bad --scheme or --weights file is the user's to fix: fail before any section runs.
+    resolve_weights(opts.get("scheme", "css"), opts.get("weights"))
+    start = parse_month(date_from, "--from")
+    end = parse_month(date_to, "--to")
+    if start is None or end is None:
+        raise HarmscopeError(
+            "both --from and --to are needed", where="--from/--to", fix="give months as YYYY-MM"
+        )
+    if start > end:
+        raise HarmscopeError("--from is after --to", where="--from/--to", fix="swap the two months")
+    scope = resolve_scope(area, date_from, date_to)
+    n = store.query(f"SELECT count(*) AS n FROM street_crimes s WHERE {scope.where}", scope.params)
+    if int(n["n"][0]) == 0:
+        whole = resolve_scope(area)
+        held = store.query(
+            "SELECT strftime(min(s.month), '%Y-%m') AS a, strftime(max(s.month), '%Y-%m') AS b "
+            f"FROM street_crimes s WHERE {whole.where}",
+            whole.params,
+        )
+        span = (
+            f"the store holds {held.a[0]} to {held.b[0]} for it"
+            if held.a.notna().all()
+            else "the store holds no street-level crime for it at all"
+        )
+        raise HarmscopeError(
+            f"no street-level crime for {scope.label} from {date_from} to {date_to} ({span})",
+            where="--from/--to",
+            fix="choose months the store holds, or load them with `harmscope ingest PATH`",
+        )
+    ctx = ReportContext(
+        store=store,
+        area=area,
+        date_from=start,
+        date_to=end,
+        audience=audience,
+        threshold=threshold,
+        options=dict(options or {}),
+    )
+    ctx.cache["scope"] = scope
+    ctx.cache["area_label"] = scope.label
+    return ctx
+
+
+def write_report(
+    store,
+    area: str,
+    date_from: str,
+    date_to: str,
+    out: str | Path,
+    *,
+    fmt: str = "html",
+    audience: str = "internal",
+    threshold: int = 5,
+    options: dict | None = None,
+    only: list[str] | None = None,
+) -> tuple[Path, Report]:
+    """Build and write the report; ``fmt`` is html or pdf. Returns the path and the Report."""
+    fmt = fmt.lower()
+    if fmt not in ("html", "pdf"):
+        raise HarmscopeError(f"unknown format {fmt!r}", where="--format", fix="use html or pdf")
+    out = Path(out)
+    if not out.parent.exists():
+        raise HarmscopeError(
+            f"the folder {out.parent} does not exist", where=f"--out {out}", fix="create it first"
+        )
+    ctx = make_context(
+        store, area, date_from, date_to, audience=audience, threshold=threshold, options=options
+    )
+    report = build_report(ctx, only=only)
+    if fmt == "html":
+        out.write_text(render_html(report), encoding="utf-8")
+        return out, report
+    from harmscope.report.pdf import html_to_pdf
+
+    html_path = out.with_suffix(".print.html")
+    html_path.write_text(render_html(report, for_print=True), encoding="utf-8")
+    try:
+        html_to_pdf(html_path, out)
+    finally:
+        html_path.unlink(missing_ok=True)
+    return out, report

@@ -1,0 +1,274 @@
+"""Helpers shared by the problem-profile sections (not a section: the name starts with _).
+
+The harm results are computed once per report and cached on the context, so the headline,
+category and district sections read one DuckDB aggregation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from markupsafe import escape
+
+from harmscope.report.render import SUPPRESSED, fmt_number
+from harmscope.report.section import ReportContext
+
+
+def scope(ctx: ReportContext):
+    from harmscope.analysis.harm import resolve_scope
+
+    return ctx.cached("scope", lambda: resolve_scope(ctx.area, ctx.month_from, ctx.month_to))
+
+
+def harm_args(ctx: ReportContext) -> dict:
+    return {
+        "scheme": ctx.options.get("scheme", "css"),
+        "weights": ctx.options.get("weights"),
+    }
+
+
+def harm_districts(ctx: ReportContext):
+    """harm_by_area at district level for the report's area and period (cached)."""
+    from harmscope.analysis.harm import harm_by_area
+
+    return ctx.cached(
+        "harm_district",
+        lambda: harm_by_area(
+            ctx.store,
+            level="district",
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **harm_args(ctx),
+        ),
+    )
+
+
+def harm_total(ctx: ReportContext):
+    """harm_by_area over the whole area (force/county level): totals that include unplaced rows."""
+    from harmscope.analysis.harm import harm_by_area
+
+    return ctx.cached(
+        "harm_total",
+        lambda: harm_by_area(
+            ctx.store,
+            level="county",
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **harm_args(ctx),
+        ),
+    )
+
+
+def shift_month(d: date, months: int) -> date:
+    k = d.year * 12 + d.month - 1 + months
+    return date(k // 12, k % 12 + 1, 1)
+
+
+def harm_trend_with_baseline(ctx: ReportContext):
+    """harm_trend from 12 months before --from to --to, so each month can meet last year's."""
+    from harmscope.analysis.harm import harm_trend
+
+    start = shift_month(ctx.date_from, -12).strftime("%Y-%m")
+    return ctx.cached(
+        "harm_trend",
+        lambda: harm_trend(
+            ctx.store, area=ctx.area, date_from=start, date_to=ctx.month_to, **harm_args(ctx)
+        ),
+    )
+
+
+def value_text(value, *, decimals: int | None = None) -> str:
+    """A published value: [c] when disclosure control hid it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return SUPPRESSED
+    return fmt_number(value, decimals)
+
+
+def ci_text(low, high, *, decimals: int | None = None) -> str:
+    if any(v is None or v is pd.NA or (isinstance(v, float) and v != v) for v in (low, high)):
+        return ""
+    return f"95% CI {fmt_number(low, decimals)} to {fmt_number(high, decimals)}"
+
+
+def cards(items: list[tuple[str, str, str]]) -> str:
+    """Headline figure cards: (label, value, interval text)."""
+    out = ['<div class="headline">']
+    for label, value, ci in items:
+        out.append(
+            f'<div class="fig"><div class="v">{escape(value)}</div><div class="l">{escape(label)}</div>'
+            + (f'<div class="ci">{escape(ci)}</div>' if ci else "")
+            + "</div>"
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+def para(*sentences: str) -> str:
+    return "<p>" + " ".join(str(escape(s)) for s in sentences if s) + "</p>"
+
+
+def month_str(frame: pd.DataFrame, col: str = "month") -> pd.Series:
+    return pd.to_datetime(frame[col]).dt.strftime("%Y-%m")
+
+
+# Groupings under which LSOA counts are also published as totals (district table, rural/urban
+# and RUC tables, deprivation table): they are protected jointly with the LSOA table.
+LSOA_GROUPINGS = ("lad_name", "urban_rural", "ruc11_class", "imd_decile")
+
+
+def smoothed_lsoa(ctx: ReportContext):
+    from harmscope.analysis.harm import smoothed_lsoa_rates
+
+    return ctx.cached(
+        "smoothed_lsoa",
+        lambda: smoothed_lsoa_rates(
+            ctx.store,
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **harm_args(ctx),
+        ),
+    )
+
+
+def lsoa_linked(ctx: ReportContext):
+    """Joint disclosure control of LSOA counts and their group totals (public audience only)."""
+    if not ctx.public:
+        return None
+    from harmscope.privacy.disclosure import protect_linked
+
+    def make():
+        table = smoothed_lsoa(ctx).table.copy()
+        for g in LSOA_GROUPINGS:
+            if g == "imd_decile":
+                table[g] = table[g].astype("Int64").astype("string")
+        return protect_linked(
+            table,
+            "count",
+            [g for g in LSOA_GROUPINGS if g in table.columns],
+            threshold=ctx.threshold,
+        )
+
+    return ctx.cached("lsoa_linked", make)
+
+
+def group_hidden(ctx: ReportContext, grouping: str, labels: pd.Series, counts: pd.Series):
+    """Which rows of a group table are hidden by the joint LSOA protection (None: no control).
+
+    A group the LSOA table does not know (its rows were placed in a district only) still gets
+    primary suppression, and a lone hidden row gets a partner, as in protect_counts.
+    """
+    linked = lsoa_linked(ctx)
+    if linked is None or grouping not in linked.margins:
+        return None
+    from harmscope.privacy.disclosure import is_small
+
+    m = linked.margins[grouping].set_index(grouping)["count"]
+    keys = (
+        labels.astype("Int64").astype("string")
+        if grouping == "imd_decile"
+        else labels.astype("string")
+    )
+    hidden = [bool(k in m.index and pd.isna(m[k])) for k in keys]
+    small = is_small(counts.to_numpy(), ctx.threshold)
+    hidden = [h or bool(sm) for h, sm in zip(hidden, small, strict=True)]
+    if sum(hidden) == 1:
+        visible = [
+            (float(c), i)
+            for i, (c, h) in enumerate(zip(counts, hidden, strict=True))
+            if not h and c > 0
+        ]
+        if visible:
+            hidden[min(visible)[1]] = True
+    return hidden
+
+
+def protect_group_table(
+    ctx: ReportContext, table: pd.DataFrame, grouping: str, label_col: str, derived: dict
+) -> pd.DataFrame:
+    """Disclosure control for a table of LSOA group totals (districts, rural/urban, RUC, IMD)."""
+    hidden = group_hidden(ctx, grouping, table[label_col], table["count"])
+    if hidden is None:
+        return ctx.protect(table, count_cols=["count"], derived=derived)
+    return ctx.protect_masked(table, hidden, count_cols=["count"], derived=derived)
+
+
+def month_protection(ctx: ReportContext):
+    """Joint disclosure control of the monthly counts (public audience only), or None.
+
+    The report publishes monthly counts for the period (coverage, trend) and for the year
+    before (seasonal chart), the period total (headline) and the totals of the months compared
+    year on year (same-period change). All are sums of the same monthly counts, so they are
+    protected together: groupings 'part' (period or year before) and 'segment' (part x whether
+    the month is in the year-on-year comparison).
+    """
+    if not ctx.public:
+        return None
+    from harmscope.privacy.disclosure import protect_linked
+
+    def make():
+        df = harm_trend_with_baseline(ctx).table[["month", "count"]].copy()
+        months = set(df.month)
+        in_period = (df.month >= ctx.month_from) & (df.month <= ctx.month_to)
+        paired = [
+            (f"{int(m[:4]) - 1}-{m[5:]}" in months)
+            if p
+            else (
+                f"{int(m[:4]) + 1}-{m[5:]}" in months
+                and f"{int(m[:4]) + 1}-{m[5:]}" <= ctx.month_to
+            )
+            for m, p in zip(df.month, in_period, strict=True)
+        ]
+        df["part"] = ["period" if p else "baseline" for p in in_period]
+        df["segment"] = [
+            f"{pt}-{'paired' if pr else 'unpaired'}" for pt, pr in zip(df.part, paired, strict=True)
+        ]
+        return protect_linked(df, "count", ["part", "segment"], threshold=ctx.threshold)
+
+    return ctx.cached("month_protection", make)
+
+
+def hidden_months(ctx: ReportContext) -> set[str]:
+    prot = month_protection(ctx)
+    if prot is None:
+        return set()
+    return set(prot.frame.loc[prot.frame["count"].isna(), "month"])
+
+
+def segment_hidden(ctx: ReportContext, segment: str, grouping: str = "segment") -> bool:
+    """Whether the total of a month segment ('period-paired', or with grouping='part',
+    'period') must not be published."""
+    prot = month_protection(ctx)
+    if prot is None:
+        return False
+    m = prot.margins[grouping].set_index(grouping)["count"]
+    return bool(segment in m.index and pd.isna(m[segment]))
+
+
+def protected_categories(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts and harm by police.uk category for the area (force-level totals), raw and
+    protected; the headline's category figures take their suppression from here."""
+
+    def make():
+        res = harm_total(ctx)
+        cube = res.table.groupby("category", as_index=False).agg(
+            count=("count", "sum"), harm=("harm", "sum")
+        )
+        weights = harm_districts(ctx).tables["weights"][["category", "weight"]]
+        cube = cube.merge(weights, on="category", how="left")
+        cube["count_share"] = cube["count"] / max(int(cube["count"].sum()), 1)
+        total_harm = cube["harm"].sum()
+        cube["harm_share"] = cube["harm"] / total_harm if total_harm else float("nan")
+        cube = cube.sort_values("harm", ascending=False).reset_index(drop=True)
+        cube = cube[["category", "weight", "count", "count_share", "harm", "harm_share"]]
+        pub = ctx.protect(
+            cube,
+            count_cols=["count"],
+            derived={"count_share": "count", "harm": "count", "harm_share": "count"},
+        )
+        return cube, pub
+
+    return ctx.cached("categories", make)

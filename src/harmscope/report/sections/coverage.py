@@ -1,0 +1,244 @@
+"""Data coverage and caveats: which months are in the store, what could not be placed, and how
+far the outcome columns are a snapshot (see shared SOURCES.md section 4).
+
+Needs only the store, so it is always the first section.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from harmscope.report.section import ReportContext, Section
+from harmscope.report.sections._util import (
+    hidden_months,
+    month_str,
+    para,
+    scope,
+    shift_month,
+    value_text,
+)
+
+ORDER = 10
+
+# Outcome values that mean "not final yet" at download time (SOURCES.md section 4).
+PENDING = (
+    "Under investigation",
+    "Awaiting court outcome",
+    "Court result unavailable",
+    "Status update unavailable",
+)
+
+
+def _months(ctx: ReportContext) -> list[str]:
+    out, d = [], ctx.date_from
+    while d <= ctx.date_to:
+        out.append(d.strftime("%Y-%m"))
+        d = shift_month(d, 1)
+    return out
+
+
+def build(ctx: ReportContext) -> Section | None:
+    sc = scope(ctx)
+    store = ctx.store
+    expected = _months(ctx)
+
+    per_month = store.query(
+        f"SELECT s.month, count(*) AS rows FROM street_crimes s WHERE {sc.where} GROUP BY 1 ORDER BY 1",
+        sc.params,
+    )
+    per_month["month"] = month_str(per_month)
+    if sc.force:
+        held = store.query(
+            "SELECT strftime(month, '%Y-%m') AS month FROM partitions WHERE kind = 'street' AND force = ?",
+            [sc.force],
+        ).month.tolist()
+    else:
+        held = per_month.month.tolist()
+    months = pd.DataFrame({"month": expected})
+    months = months.merge(per_month, on="month", how="left")
+    months["rows"] = months["rows"].fillna(0).astype("int64")
+    months["file_in_store"] = months["month"].isin(held)
+    missing = months.loc[~months.file_in_store, "month"].tolist()
+    if months["rows"].sum() == 0:
+        return Section(
+            key="coverage",
+            title="Data coverage and caveats",
+            html=para(
+                f"The store holds no street-level crime for {sc.label} between {ctx.month_from} "
+                f"and {ctx.month_to}. Load the police.uk files for those months with "
+                "`harmscope ingest`."
+            ),
+            disclosure_checked=True,
+        )
+
+    # The same monthly counts as the trend section: one joint protection (see _util).
+    hidden = hidden_months(ctx)
+    months_pub = ctx.protect_masked(months, months["month"].isin(hidden), count_cols=["rows"])
+    chart_df = months_pub.assign(
+        status=months_pub["file_in_store"].map({True: "in store", False: "missing"})
+    )
+    month_chart = (
+        alt.Chart(chart_df)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="month"),
+            y=alt.Y("rows:Q", title="street-level crimes recorded"),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=["in store", "missing"], range=["#1f5f8b", "#c0392b"]),
+                title=None,
+            ),
+            tooltip=["month", "rows", "status"],
+        )
+        .properties(width=720, height=180, title="Rows per month in the area")
+        .to_dict()
+    )
+
+    # Placement: over the whole force, because rows not placed in a district cannot be
+    # attributed to any one district.
+    force_where, force_params = ("s.falls_within = ?", [sc.force]) if sc.force else ("TRUE", [])
+    placement = store.query(
+        f"""
+        SELECT CASE
+                 WHEN s.longitude IS NULL AND s.lsoa_code IS NULL THEN 'no location (not placed)'
+                 WHEN s.placed_by IS NULL THEN 'location but not placed'
+                 WHEN coalesce(s.out_of_area, false) THEN 'outside the force area (left out)'
+                 WHEN s.placed_by = 'lsoa_code' THEN 'placed by its 2011 LSOA code'
+                 WHEN s.placed_by = 'point' THEN 'placed by point in 2011 LSOA polygon (2021-only code)'
+                 WHEN s.placed_by = 'lsoa_name' THEN 'placed by LSOA name (district only)'
+                 ELSE 'placed by ' || s.placed_by END AS placement,
+               count(*) AS rows
+        FROM street_crimes s
+        WHERE {force_where} AND s.month BETWEEN ? AND ?
+        GROUP BY 1 ORDER BY 2 DESC
+        """,
+        [*force_params, ctx.date_from, ctx.date_to],
+    )
+    placement_pub = ctx.protect(placement, count_cols=["rows"])
+
+    pend_list = ", ".join(f"'{p}'" for p in PENDING)
+    outcomes = store.query(
+        f"""
+        SELECT s.month,
+               CASE WHEN s.last_outcome_category IN ({pend_list}) THEN s.last_outcome_category
+                    WHEN s.last_outcome_category IS NULL THEN 'no outcome (anti-social behaviour)'
+                    ELSE 'final outcome recorded' END AS outcome_status,
+               count(*) AS rows
+        FROM street_crimes s WHERE {sc.where}
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        sc.params,
+    )
+    outcomes["month"] = month_str(outcomes)
+    if hidden:
+        # A month whose total is suppressed must not be rebuilt from its outcome breakdown.
+        outcomes = outcomes[~outcomes["month"].isin(hidden)].reset_index(drop=True)
+    outcomes_pub = ctx.protect(outcomes, count_cols=["rows"], row="month", col="outcome_status")
+    outcome_chart = (
+        alt.Chart(outcomes_pub[outcomes_pub.outcome_status.isin(PENDING)])
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="month"),
+            y=alt.Y("rows:Q", title="crimes with a provisional outcome", stack="zero"),
+            color=alt.Color("outcome_status:N", title="outcome at download"),
+            tooltip=["month", "outcome_status", "rows"],
+        )
+        .properties(
+            width=720, height=200, title="Outcomes that were not final when the file was published"
+        )
+        .to_dict()
+    )
+
+    sources = store.query(
+        """
+        SELECT file_name, kind, force, months, rows_loaded AS rows, left(sha256, 12) AS sha256_prefix,
+               strftime(finished_at, '%Y-%m-%d %H:%M') AS ingested
+        FROM ingests i
+        WHERE kind = 'street' AND (? IS NULL OR force = ?)
+          AND EXISTS (SELECT 1 FROM partitions p WHERE p.ingest_id = i.ingest_id
+                      AND p.month BETWEEN ? AND ?)
+        ORDER BY months, file_name
+        """,
+        [sc.force, sc.force, ctx.date_from, ctx.date_to],
+    )
+    sources_pub = ctx.protect(sources, count_cols=["rows"])
+
+    total_rows = value_text(months_pub["rows"].sum() if months_pub["rows"].notna().all() else None)
+    unplaced = placement[placement.placement.str.contains("not placed")]["rows"].sum()
+    placed_point = placement[placement.placement.str.contains("point")]["rows"].sum()
+    pending_rows = outcomes[outcomes.outcome_status.isin(PENDING)]["rows"].sum()
+    all_rows = outcomes["rows"].sum()
+    notes = []
+    if missing:
+        notes.append(
+            f"{len(missing)} of {len(expected)} months asked for are not in the store: "
+            f"{_ranges(missing)}. Totals and rates below cover only the months present; trends "
+            "skip the gap rather than join across it."
+        )
+    if ctx.public and (unplaced < ctx.threshold):
+        unplaced_txt = "a few"
+    else:
+        unplaced_txt = f"{unplaced:,}"
+    notes.append(
+        f"{unplaced_txt} rows of {sc.force or 'the area'} in the period could not be placed in a "
+        "district (most have no location at all); they count in force totals but in no district, "
+        "LSOA, map, rural/urban or deprivation figure."
+    )
+    if placed_point:
+        notes.append(
+            "From 2022 police.uk uses 2021 LSOA codes; the reference data here are 2011-based, so "
+            "rows with a 2021-only code were placed by their point in the 2011 LSOA polygons "
+            f"({'many' if ctx.public else f'{placed_point:,}'} rows)."
+        )
+    if pending_rows and all_rows:
+        share = pending_rows / all_rows
+        notes.append(
+            f"Outcomes are a snapshot taken when each file was downloaded: {share:.0%} of rows carry a "
+            "provisional outcome (Under investigation, Awaiting court outcome, Court result or Status "
+            "update unavailable). Older months look more 'finished' than recent ones, so outcome "
+            "rates are not compared across months or sources in this report."
+        )
+    html = para(
+        f"This report reads {total_rows} street-level crimes recorded by police in {sc.label} "
+        f"from {ctx.month_from} to {ctx.month_to}, as published on police.uk.",
+        "Locations on police.uk are snapped to anonymised points near the event, and each crime is "
+        "published once, in the month it was recorded.",
+    )
+    return Section(
+        key="coverage",
+        title="Data coverage and caveats",
+        html=html,
+        charts={"months": month_chart, "outcome_snapshot": outcome_chart},
+        tables={
+            "months": months_pub,
+            "outcome_snapshot": outcomes_pub,
+            "placement": placement_pub,
+            "source_files": sources_pub,
+        },
+        captions={
+            "months": "Red bars mark months with no police.uk file in the store.",
+            "outcome_snapshot": "Provisional outcomes by month, as published (a download-time snapshot).",
+        },
+        notes=notes,
+        method=(
+            "Months asked for are compared with the store's partitions table (one police.uk file "
+            "per force and month). Placement counts come from the ingest's derived columns "
+            "(placed_by, out_of_area). Files are listed with the first 12 characters of their SHA-256."
+        ),
+        disclosure_checked=True,
+    )
+
+
+def _ranges(months: list[str]) -> str:
+    """'2024-05 to 2024-12, 2025-03' from a sorted list of YYYY-MM."""
+    if not months:
+        return ""
+    idx = [int(m[:4]) * 12 + int(m[5:]) - 1 for m in months]
+    parts, start = [], 0
+    for k in range(1, len(idx) + 1):
+        if k == len(idx) or idx[k] != idx[k - 1] + 1:
+            a, b = months[start], months[k - 1]
+            parts.append(a if a == b else f"{a} to {b}")
+            start = k
+    return ", ".join(parts)

@@ -1,0 +1,75 @@
+"""Harm against count, by police.uk category: which categories carry the harm, as against
+the volume of crime (the reason for weighting at all)."""
+
+from __future__ import annotations
+
+import altair as alt
+
+from harmscope.report.section import ReportContext, Section
+from harmscope.report.sections._util import harm_total, para, protected_categories
+
+ORDER = 40
+
+
+def build(ctx: ReportContext) -> Section | None:
+    # Force-level totals, so rows without a district still count in their category.
+    res = harm_total(ctx)
+    cube, pub = protected_categories(ctx)
+    if cube.empty or cube["count"].sum() == 0:
+        return None
+    long = pub.melt(
+        id_vars=["category"],
+        value_vars=["count_share", "harm_share"],
+        var_name="measure",
+        value_name="share",
+    )
+    long["measure"] = long["measure"].map(
+        {"count_share": "share of crimes", "harm_share": "share of harm"}
+    )
+    order = pub["category"].tolist()
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("category:N", sort=order, title=None),
+            yOffset=alt.YOffset("measure:N"),
+            x=alt.X("share:Q", title="share of the area's total", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(
+                    domain=["share of crimes", "share of harm"], range=["#9ab8cf", "#b03a2e"]
+                ),
+                title=None,
+            ),
+            tooltip=["category", "measure", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(width=620, height=alt.Step(11), title="Share of crimes and of harm by category")
+        .to_dict()
+    )
+    top = pub.iloc[0]
+    sentences = []
+    if top.notna()["harm_share"]:
+        sentences.append(
+            f"{top.category} makes up {float(top.count_share):.0%} of recorded crimes but "
+            f"{float(top.harm_share):.0%} of harm."
+        )
+    asb = pub[pub.category == "Anti-social behaviour"]
+    if len(asb) and asb["count_share"].notna().all():
+        sentences.append(
+            f"Anti-social behaviour is {float(asb.count_share.iloc[0]):.0%} of rows but carries no "
+            "harm weight: it is not a notifiable crime."
+        )
+    return Section(
+        key="harm-vs-count",
+        title="Harm against count, by category",
+        html=para(*sentences),
+        charts={"by_category": chart},
+        tables={"by_category": pub},
+        captions={
+            "by_category": "Pale bars: share of recorded crimes; dark bars: share of harm."
+            + (" A category with no bars is suppressed ([c] in the table)." if ctx.public else "")
+        },
+        notes=[res.notes[-1]] if len(res.notes) > 1 else [],
+        method=res.method,
+        disclosure_checked=True,
+    )

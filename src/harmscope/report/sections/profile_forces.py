@@ -1,0 +1,77 @@
+"""Comparison forces: the report's force against the other forces in the store, as harm and
+crimes per 1,000 residents over the months all of them have, with ratios and intervals."""
+
+from __future__ import annotations
+
+from harmscope.report.section import ReportContext, Section
+from harmscope.report.sections._charts import rate_chart
+from harmscope.report.sections._util import harm_args, para, scope
+
+ORDER = 100
+_DERIVED = [
+    "harm",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "harm_rate_per_1000",
+    "harm_rate_ci_low",
+    "harm_rate_ci_high",
+    "count_ratio",
+    "count_ratio_ci_low",
+    "count_ratio_ci_high",
+    "harm_ratio",
+    "harm_ratio_ci_low",
+    "harm_ratio_ci_high",
+]
+
+
+def build(ctx: ReportContext) -> Section | None:
+    from harmscope.analysis.harm import compare_forces
+
+    sc = scope(ctx)
+    if sc.force is None:
+        return None
+    held = ctx.store.query(
+        "SELECT DISTINCT force FROM partitions WHERE kind = 'street' AND month BETWEEN ? AND ? ORDER BY 1",
+        [ctx.date_from, ctx.date_to],
+    ).force.tolist()
+    others = [f for f in held if f != sc.force]
+    if not others:
+        return None
+    res = ctx.cached(
+        "compare_forces",
+        lambda: compare_forces(
+            ctx.store,
+            [sc.force, *others],
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **harm_args(ctx),
+        ),
+    )
+    table = res.table[["force", "population", "count", *_DERIVED]]
+    derived = {c: "count" for c in _DERIVED}
+    pub = ctx.protect(table, count_cols=["count"], derived=derived)
+    sentences = [
+        f"{sc.force} against {', '.join(others)} over {len(res.summary['months'])} common month(s) "
+        f"({res.summary['months'][0]} to {res.summary['months'][-1]})."
+    ]
+    for r in pub.itertuples():
+        if r.force == sc.force or r.harm_ratio != r.harm_ratio or r.harm_ratio is None:
+            continue
+        sentences.append(
+            f"{r.force}: harm per resident {float(r.harm_ratio):.2f} times {sc.force}'s "
+            f"(95% CI {float(r.harm_ratio_ci_low):.2f} to {float(r.harm_ratio_ci_high):.2f})."
+        )
+    sentences.append(
+        "Forces map their crimes to police.uk categories themselves, so part of a gap can be recording."
+    )
+    return Section(
+        key="forces",
+        title="Comparison forces",
+        html=para(*sentences),
+        charts={"forces": rate_chart(pub, "force", "Harm per 1,000 residents by force")},
+        tables={"forces": pub},
+        notes=list(res.notes),
+        method=res.method,
+        disclosure_checked=True,
+    )

@@ -1,0 +1,184 @@
+"""Headline figures: volume and harm of crime in the area, the violent categories, rates per
+1,000 residents with intervals, and the change against the same months a year before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harmscope.analysis.harm import garwood, weighted_poisson_ci
+from harmscope.privacy.disclosure import is_small
+from harmscope.report.section import ReportContext, Section
+from harmscope.report.sections._util import (
+    cards,
+    ci_text,
+    harm_districts,
+    harm_total,
+    harm_trend_with_baseline,
+    para,
+    protected_categories,
+    segment_hidden,
+    value_text,
+)
+
+ORDER = 20
+
+VIOLENT = ("Violence and sexual offences", "Robbery", "Possession of weapons")
+_DERIVED = [
+    "harm",
+    "harm_ci_low",
+    "harm_ci_high",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "harm_rate_per_1000",
+    "harm_rate_ci_low",
+    "harm_rate_ci_high",
+    "share_of_harm",
+]
+
+
+def headline_table(ctx: ReportContext) -> tuple[pd.DataFrame, float, int]:
+    """One row per headline measure, with rates and intervals (before disclosure control)."""
+    total = harm_total(ctx)
+    cube = total.table.groupby("category", as_index=False).agg(
+        count=("count", "sum"),
+        harm=("harm", "sum"),
+        harm_w2=("harm_w2", "sum"),
+        w_max=("w_max", "max"),
+    )
+    districts = harm_districts(ctx).tables["totals"]
+    population = float(districts.drop_duplicates("area_code")["population"].sum())
+    rows = [("All street-level crime", cube)]
+    rows += [(c, cube[cube.category == c]) for c in VIOLENT]
+    rows.append(("Violence, robbery and weapons together", cube[cube.category.isin(VIOLENT)]))
+    out = []
+    harm_all = float(cube.harm.sum())
+    for label, part in rows:
+        n = int(part["count"].sum())
+        h = float(part["harm"].sum())
+        w2 = float(part["harm_w2"].sum())
+        wmax = float(part["w_max"].max()) if len(part) else 0.0
+        lo, hi = garwood(n)
+        hlo, hhi = weighted_poisson_ci(h, w2, wmax)
+        per = 1000.0 / population if population > 0 else np.nan
+        out.append(
+            {
+                "measure": label,
+                "count": n,
+                "harm": h,
+                "harm_ci_low": float(hlo),
+                "harm_ci_high": float(hhi),
+                "share_of_harm": h / harm_all if harm_all else np.nan,
+                "rate_per_1000": n * per,
+                "rate_ci_low": float(lo) * per,
+                "rate_ci_high": float(hi) * per,
+                "harm_rate_per_1000": h * per,
+                "harm_rate_ci_low": float(hlo) * per,
+                "harm_rate_ci_high": float(hhi) * per,
+            }
+        )
+    months = int(total.summary.get("months") or 0)
+    return pd.DataFrame(out), population, months
+
+
+def _hidden_rows(ctx: ReportContext, table: pd.DataFrame) -> list[bool]:
+    if not ctx.public:
+        return [False] * len(table)
+    _, cats = protected_categories(ctx)
+    hidden_cat = dict(zip(cats["category"], cats["count"].isna(), strict=True))
+    singles = [bool(hidden_cat.get(c, False)) for c in VIOLENT]
+    all_hidden = bool(is_small([table["count"].iloc[0]], ctx.threshold)[0]) or segment_hidden(
+        ctx, "period", grouping="part"
+    )
+    return [all_hidden, *singles, any(singles) or all_hidden]
+
+
+def build(ctx: ReportContext) -> Section | None:
+    table, population, months = headline_table(ctx)
+    if table["count"].iloc[0] == 0:
+        return None
+    # The rows repeat figures of the category table (and the period total of the monthly
+    # tables), so they take their suppression from those protections rather than their own.
+    pub = ctx.protect_masked(
+        table,
+        _hidden_rows(ctx, table),
+        count_cols=["count"],
+        derived={c: "count" for c in _DERIVED},
+    )
+    allc = pub.iloc[0]
+    viol = pub.iloc[-1]
+    items = [
+        ("street-level crimes", value_text(allc["count"]), f"{months} month(s) of data"),
+        (
+            "harm score (all crime)",
+            value_text(allc["harm"], decimals=0),
+            ci_text(allc["harm_ci_low"], allc["harm_ci_high"], decimals=0),
+        ),
+        (
+            "harm per 1,000 residents",
+            value_text(allc["harm_rate_per_1000"], decimals=0),
+            ci_text(allc["harm_rate_ci_low"], allc["harm_rate_ci_high"], decimals=0),
+        ),
+        (
+            "violence, robbery and weapons offences",
+            value_text(viol["count"]),
+            (
+                f"{value_text(viol['rate_per_1000'], decimals=1)} per 1,000 residents ("
+                + ci_text(viol["rate_ci_low"], viol["rate_ci_high"], decimals=1)
+                + ")"
+            )
+            if pd.notna(viol["rate_per_1000"])
+            else "",
+        ),
+        (
+            "share of harm from violence, robbery and weapons",
+            "[c]" if pd.isna(viol["share_of_harm"]) else f"{float(viol['share_of_harm']):.0%}",
+            "",
+        ),
+    ]
+    sentences = []
+    try:
+        trend = harm_trend_with_baseline(ctx)
+        s = trend.summary
+        yoy_hidden = segment_hidden(ctx, "period-paired") or segment_hidden(ctx, "baseline-paired")
+        if "harm_same_period_change_pct" in s and not yoy_hidden:
+            lo, hi = s["harm_same_period_change_pct_ci"]
+            period = s.get("same_period_months") or []
+            items.append(
+                (
+                    "change in harm on the same months a year before",
+                    f"{s['harm_same_period_change_pct']:+.1f}%",
+                    f"95% CI {lo:+.1f}% to {hi:+.1f}% ({period[0]} to {period[-1]})"
+                    if period
+                    else "",
+                )
+            )
+    except Exception as exc:  # the trend section shows its own error; keep the headline
+        sentences.append(f"(No year-on-year change: {exc}.)")
+
+    top = harm_districts(ctx).tables["by_category"]
+    if len(top):
+        first = top.iloc[0]
+        sentences.append(
+            f"The most harmful category is {first.category}: it accounts for "
+            f"{first.harm_share:.0%} of harm but {first.count_share:.0%} of recorded crimes."
+        )
+    sentences.append(
+        f"Rates use a resident population of {population:,.0f} (ONS mid-2019 estimates) and cover "
+        "the whole period; they are not annualised."
+    )
+    return Section(
+        key="headline",
+        title="Headline figures",
+        html=cards(items) + para(*sentences),
+        tables={"headline": pub},
+        method=(
+            "Counts are street-level crimes in the period (rows flagged outside the area left out). "
+            "Harm weights each crime by its category's severity weight (see Methods and sources). "
+            "Intervals are 95%: exact Poisson (Garwood) for counts and the Fay-Feuer gamma interval "
+            "for harm, with population fixed. The year-on-year change compares only months present "
+            "in both years, with a log-scale delta-method interval."
+        ),
+        disclosure_checked=True,
+    )
