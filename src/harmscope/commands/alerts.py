@@ -1,0 +1,212 @@
+"""`harmscope alerts`: which rises this month are new risk and which are noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.analysis.harm import parse_month
+from harmscope.analysis.result import Result, frame_records
+from harmscope.analysis.trends import AlertSettings, alerts
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.store import Store
+
+SHOWN = [
+    "area",
+    "crime_type",
+    "month",
+    "observed",
+    "expected",
+    "upper",
+    "score",
+    "alarm",
+    "cusum",
+    "cusum_alarm",
+    "harm_excess",
+]
+
+
+def run(
+    store: Store,
+    *,
+    level: str = "district",
+    crime_types: list[str] | None = None,
+    area: str | None = None,
+    weight: str = "css",
+    month=None,
+    alpha: float = 0.05,
+    audience: str = "internal",
+    threshold: int = 5,
+) -> tuple[Result, pd.DataFrame]:
+    """The alerts result and its published table of alarms (disclosure control applied)."""
+    from harmscope.privacy.audience import get_audience, protect_table
+
+    res = alerts(
+        store,
+        level=level,
+        crime_types=crime_types,
+        area=area,
+        weight=weight,
+        month=month,
+        settings=AlertSettings(alpha=alpha),
+    )
+    latest = res.summary["latest_month"]
+    shown = res.tables["alarms"]
+    shown = shown[shown["month"] == latest][SHOWN].reset_index(drop=True)
+    aud = get_audience(audience, threshold)
+    # the expected count and limit come from past months; only this month's count is a new small number
+    published = protect_table(
+        shown,
+        aud,
+        count_cols=["observed"],
+        derived={"harm_excess": "observed", "score": "observed"},
+        totals=False,
+    )
+    return res, published
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "[c]"
+    if isinstance(v, bool):
+        return "yes" if v else ""
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return str(v)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(name="alerts")
+    def alerts_cmd(
+        level: str = typer.Option(
+            "district",
+            "--level",
+            help="district | lsoa_cluster (LSOAs grouped by their MSOA-style name).",
+        ),
+        crime_type: list[str] = typer.Option(
+            None, "--crime-type", help="police.uk category (repeat for several); default all."
+        ),
+        area: str = typer.Option(None, "--area", help="Only this district (LAD code or name)."),
+        weight: str = typer.Option(
+            "css", "--weight", help="Rank alarms by harm: css | chi | none."
+        ),
+        month: str = typer.Option(
+            None, "--month", help="Month to report, YYYY-MM (default: latest held)."
+        ),
+        alpha: float = typer.Option(0.05, "--alpha", help="One-sided level of the upper limit."),
+        top: int = typer.Option(20, "--top", help="How many alarms to print."),
+        out: Path = typer.Option(None, "--out", help="Write every judged area-month to this CSV."),
+        audience: str = typer.Option("internal", "--audience", help="internal | partner | public."),
+        threshold: int = typer.Option(
+            5, "--threshold", help="Disclosure threshold for --audience public."
+        ),
+        db: str = DbOption,
+        json_out: bool = JsonOption,
+        quiet: bool = QuietOption,
+    ) -> None:
+        """Early warning: Farrington-style exceedances and CUSUM per area x category x month, ranked by harm."""
+        with Store.open(db, read_only=True) as store:
+            res, published = run(
+                store,
+                level=level,
+                crime_types=crime_type or None,
+                area=area,
+                weight=weight,
+                month=parse_month(month, "--month"),
+                alpha=alpha,
+                audience=audience,
+                threshold=threshold,
+            )
+        if out is not None:
+            from harmscope.commands.hotspots import protect
+
+            full = protect(
+                res.table,
+                audience,
+                threshold,
+                count_cols=("observed",),
+                derived={"harm_excess": "observed", "score": "observed"},
+            )
+            full.to_csv(out, index=False)
+        if json_out:
+            payload = res.to_dict(with_table=False)
+            payload["alarms"] = frame_records(published)
+            payload["written"] = str(out) if out else None
+            print_json(payload)
+            return
+        console = Console()
+        s = res.summary
+        for note in res.notes:
+            console.print(note, highlight=False, soft_wrap=True)
+        t = Table(title=f"Alarms for {s['latest_month']:%Y-%m} ({s['level']}), ranked by harm")
+        for c in (
+            "area",
+            "category",
+            "observed",
+            "expected",
+            "upper limit",
+            "score",
+            "alarm",
+            "CUSUM",
+            "sustained",
+            "excess harm",
+        ):
+            t.add_column(c)
+        for r in frame_records(published.head(top)):
+            t.add_row(
+                *[
+                    _fmt(r[c])
+                    for c in (
+                        "area",
+                        "crime_type",
+                        "observed",
+                        "expected",
+                        "upper",
+                        "score",
+                        "alarm",
+                        "cusum",
+                        "cusum_alarm",
+                        "harm_excess",
+                    )
+                ]
+            )
+        console.print(t)
+        console.print(
+            f"{s['latest_alarms']} exceedance and {s['latest_cusum_alarms']} CUSUM alarms this month over {s['series']} "
+            f"series; {s['latest_too_short']} series too short to judge this month. Over all judged area-months the "
+            f"alarm rate is {s['alarm_rate']:.1%} (95% CI {s['alarm_rate_ci'][0]:.1%}-{s['alarm_rate_ci'][1]:.1%}) "
+            f"against a nominal {s['alpha']:.0%}.",
+            highlight=False,
+        )
+        console.print(f"Method: {res.method}", highlight=False, soft_wrap=True)
+        if out is not None and not quiet:
+            Console(stderr=True).print(f"Wrote {out}")
+
+
+def demo(store: Store, out_dir: Path) -> list[str]:
+    """Alerts on the demo store (public audience): the latest month's alarms by district."""
+    if store.query("SELECT count(*) AS n FROM street_crimes").n[0] == 0:
+        return ["no street crimes in the sample: skipped"]
+    res, published = run(store, level="district", weight="css", audience="public")
+    path = Path(out_dir) / "alerts_districts.csv"
+    published.to_csv(path, index=False)
+    s = res.summary
+    if s["judged_area_months"] == 0:
+        head = (
+            f"alerts: the sample's {s['months_in_store']} months are too short a history to judge any month "
+            f"(a baseline needs at least {AlertSettings().min_baseline} earlier months); nothing is flagged"
+        )
+    else:
+        head = (
+            f"alerts {s['latest_month']:%Y-%m}: {s['latest_alarms']} exceedances, {s['latest_cusum_alarms']} CUSUM "
+            f"over {s['series']} series ({s['judged_area_months']} area-months judged, "
+            f"{s['too_short_area_months']} too short)"
+        )
+    return [
+        head,
+        str(path),
+    ]

@@ -1,0 +1,76 @@
+"""Report section "Early warning": this month's rises that exceed what past months predict."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from harmscope.report.section import ReportContext, Section
+from harmscope.report.sections._util import para
+
+ORDER = 35
+_COLS = [
+    "area",
+    "crime_type",
+    "observed",
+    "expected",
+    "upper",
+    "score",
+    "alarm",
+    "cusum",
+    "cusum_alarm",
+    "harm_excess",
+]
+
+
+def build(ctx: ReportContext) -> Section | None:
+    from harmscope.analysis.trends import alerts
+    from harmscope.errors import HarmscopeError
+
+    weight = ctx.options.get("scheme", "css")
+    try:
+        res = alerts(
+            ctx.store,
+            level="district",
+            area=ctx.area,
+            weight=weight,
+            month=ctx.date_to.replace(day=1),
+        )
+    except HarmscopeError:
+        return None
+    s = res.summary
+    alarms = res.tables["alarms"]
+    latest = alarms[alarms["month"] == s["latest_month"]][_COLS].reset_index(drop=True)
+    latest[["expected", "upper", "score", "cusum", "harm_excess"]] = latest[
+        ["expected", "upper", "score", "cusum", "harm_excess"]
+    ].round(2)
+    pub = ctx.protect(
+        latest,
+        count_cols=["observed"],
+        derived={"harm_excess": "observed", "score": "observed"},
+        totals=False,
+    )
+    rate = s.get("alarm_rate")
+    html = para(
+        f"Is a rise this month a new risk or noise? For {s['latest_month']:%B %Y}, {s['latest_alarms']} district x "
+        f"category counts exceed their upper limit and {s['latest_cusum_alarms']} show a sustained shift (CUSUM); "
+        "they are listed by the harm in the excess over the expected count.",
+        f"Across all judged district-months {rate:.1%} raised an alarm against a nominal {s['alpha']:.0%}."
+        if rate is not None
+        else "",
+    )
+    tables, charts = {"alerts": pub}, {}
+    if "top_alarm" in res.charts and not ctx.public:
+        # one series month by month holds small counts: shown to internal and partner readers only
+        spec = res.charts["top_alarm"]
+        charts["top_alarm"] = spec
+        tables["top_alarm"] = ctx.protect(pd.DataFrame(spec["data"]["values"]))
+    return Section(
+        key="alerts",
+        title="Early warning",
+        html=html,
+        tables=tables,
+        charts=charts,
+        method=res.method,
+        notes=list(res.notes[:1]),
+        disclosure_checked=True,
+    )
