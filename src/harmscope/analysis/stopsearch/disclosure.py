@@ -1,0 +1,289 @@
+"""Disclosure control for publishing the stop-and-search results: small counts suppressed
+(with secondary suppression), the rates built from them hidden, notes scrubbed of small
+numbers and event-level tables left out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from harmscope.analysis.result import Result
+from harmscope.analysis.stopsearch.charts import group_rate_chart, monthly_rates_chart
+from harmscope.analysis.stopsearch.searches import COUNTS, RATES
+
+
+def _rate_columns(name: str) -> list[str]:
+    return [name, f"{name}_low", f"{name}_high"]
+
+
+def _hidden_with(sources: list[str], columns: Iterable[str]) -> dict[str, list[str]]:
+    """Derived columns -> the counts whose suppression hides them."""
+    return {c: list(sources) for c in columns}
+
+
+# For each published table: groups of count columns protected together (a group is a
+# partition of its row total, so secondary suppression sees the real additive structure),
+# and the derived columns hidden when any of their counts is hidden.
+_OUTCOME_PARTS = [
+    ["actions", "nfa", "outcome_missing"],
+    ["searches"],
+    ["arrests"],
+    ["finds"],
+    ["finds_in_action"],
+    ["linked_missing"],
+]
+_OUTCOME_DERIVED = {c: list(RATES[name]) for name in RATES for c in _rate_columns(name)}
+_HIT_DERIVED_COLS = [
+    *_rate_columns("find_rate"),
+    "difference",
+    "difference_low",
+    "difference_high",
+    "z",
+    "p_value",
+    "p_holm",
+    "ratio_to_reference",
+]
+
+
+def protect_frame(
+    frame: pd.DataFrame,
+    audience: Any,
+    parts: list[list[str]],
+    derived: dict[str, list[str]] | None = None,
+    *,
+    by: str | None = None,
+) -> pd.DataFrame:
+    """Apply the audience's disclosure control to a table of counts and rates.
+
+    Each entry of ``parts`` is a set of count columns that partition a row total (protected
+    together with secondary suppression); a derived column is hidden wherever one of its
+    counts is. For internal and partner audiences the table comes back unchanged, marked.
+    """
+    from harmscope.privacy.audience import CHECKED_ATTR, protect_table
+
+    if not audience.suppress:
+        return protect_table(frame, audience)
+    out = frame.copy()
+    hidden: dict[str, pd.Series] = {}
+    suppressed = 0
+    keys = [by] if by else []
+    for cols in parts:
+        if len(frame) == 0:
+            break
+        sub = frame[[*keys, *cols]].reset_index(drop=True)
+        protected = protect_table(sub, audience, count_cols=cols, by=by)
+        for col in cols:
+            out[col] = pd.Series(protected[col].array, index=frame.index)
+            hidden[col] = pd.Series(protected[col].isna().to_numpy(), index=frame.index)
+            suppressed += int(hidden[col].sum())
+    for col, sources in (derived or {}).items():
+        if col not in out.columns:
+            continue
+        mask = np.zeros(len(out), dtype=bool)
+        for source in sources:
+            if source in hidden:
+                mask |= hidden[source].to_numpy()
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64").mask(mask)
+    out.attrs[CHECKED_ATTR] = {
+        "audience": audience.name,
+        "threshold": audience.threshold,
+        "count_cols": [c for cols in parts for c in cols],
+        "derived_cols": [c for c in (derived or {}) if c in out.columns],
+        "suppressed": suppressed,
+    }
+    return out
+
+
+def protect_summary(summary: dict[str, Any], audience: Any) -> dict[str, Any]:
+    """Hide small headline counts (and the rates built from them) for a public audience."""
+    if not audience.suppress:
+        return dict(summary)
+    out = dict(summary)
+    keys = [*COUNTS, "unmapped_outcomes"]
+    small = {c for c in keys if isinstance(out.get(c), int) and 0 < out[c] < audience.threshold}
+    for c in small:
+        out[c] = None
+    for name, (num, den) in RATES.items():
+        if num in small or den in small:
+            out[name] = None
+            out[f"{name}_ci"] = [None, None]
+    out["disclosure_control"] = (
+        f"public: counts from 1 to {audience.threshold - 1} suppressed, with secondary "
+        "suppression; rates from suppressed counts hidden"
+    )
+    return out
+
+
+_SMALL_NUMBER = re.compile(r"(?<![\w.,/%-])(\d+)(?![\w/%-]|[.,]\d)")
+
+
+def scrub_small_numbers(text: str, threshold: int) -> str:
+    """Replace counts from 1 to threshold-1 in a sentence by 'fewer than <threshold>'.
+
+    Notes quote counts (searches with no outcome, unmapped categories); for the public
+    they must not show a small one. Numbers glued to other characters (months, percents,
+    decimals) are left alone.
+    """
+
+    def swap(match: re.Match) -> str:
+        value = int(match.group(1))
+        return f"fewer than {threshold}" if 0 < value < threshold else match.group(1)
+
+    return _SMALL_NUMBER.sub(swap, text)
+
+
+def _chi2_visible(table: pd.DataFrame) -> dict[str, Any]:
+    """The chi-square test over the groups whose counts are all published."""
+    visible = table[table.tested & table.finds.notna() & table.non_finds.notna()]
+    counts = np.column_stack([visible.finds.astype(float), visible.non_finds.astype(float)])
+    counts = counts[counts.sum(axis=1) > 0] if len(counts) else counts
+    out: dict[str, Any] = {
+        "chi2": None,
+        "chi2_dof": None,
+        "chi2_p_value": None,
+        "chi2_groups": visible["group"].astype(str).tolist(),
+    }
+    if len(counts) >= 2 and (counts.sum(axis=0) > 0).all():
+        chi2, p, dof, _ = stats.chi2_contingency(counts, correction=False)
+        out.update(chi2=float(chi2), chi2_dof=int(dof), chi2_p_value=float(p))
+    return out
+
+
+# Each protects one kind of result: it returns the published main table and edits the
+# copies of the summary, tables and charts it is given.
+_Protector = Callable[[Result, Any, dict, dict, dict], pd.DataFrame]
+
+
+def _protect_outcomes(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    table = protect_frame(res.table, audience, _OUTCOME_PARTS, _OUTCOME_DERIVED, by="dimension")
+    for name in list(tables):
+        if name.startswith("by_"):
+            part = table[table.dimension == name[3:]].drop(columns="dimension")
+            part = part.reset_index(drop=True)
+            part.attrs = dict(table.attrs)
+            tables[name] = part
+    for name in ("outcome_groups", "unmapped_outcomes"):
+        tables[name] = protect_frame(tables[name], audience, [["searches"]])
+    summary.clear()
+    summary.update(protect_summary(res.summary, audience))
+    if audience.suppress:
+        charts.clear()
+        charts["monthly_rates"] = monthly_rates_chart(tables["by_month"])
+    return table
+
+
+def _protect_hit_rate(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    frame = res.table.assign(non_finds=res.table.searches - res.table.finds)
+    derived = _hidden_with(["finds", "non_finds", "searches"], _HIT_DERIVED_COLS)
+    table = protect_frame(frame, audience, [["finds", "non_finds"], ["searches"]], derived)
+    if audience.suppress:
+        charts.clear()
+        charts["find_rates"] = group_rate_chart(table, "find_rate", "Find rate")
+        summary.update(_chi2_visible(table))
+        ref = table[table["group"] == summary.get("reference")]
+        if ref.empty or ref.finds.isna().any() or ref.searches.isna().any():
+            summary["reference_find_rate"] = None
+            summary["reference_find_rate_ci"] = [None, None]
+    return table
+
+
+def _protect_disproportionality(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    derived = _hidden_with(
+        ["searches"], [*_rate_columns("per_1000"), "ratio_to_white", "ratio_low", "ratio_high"]
+    )
+    table = protect_frame(res.table, audience, [["searches"]], derived)
+    if audience.suppress:
+        hidden = set(table.loc[table.searches.isna(), "ethnicity"].str.lower())
+        for eth in hidden:
+            summary.pop(f"ratio_{eth}", None)
+            summary.pop(f"ratio_{eth}_ci", None)
+    return table
+
+
+def _protect_agreement(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    cols = [c for c in res.table.columns if c != "self_defined"]
+    table = protect_frame(res.table, audience, [cols])
+    if audience.suppress:
+        # Rounded so that kappa cannot be solved back for a suppressed cell.
+        for name in ("kappa", "kappa_stated_only", "observed_agreement"):
+            summary[name] = round(summary[name], 2)
+        for name in ("kappa_ci", "kappa_stated_only_ci"):
+            summary[name] = [round(v, 2) for v in summary[name]]
+    tables["by_self_defined"] = protect_frame(
+        tables["by_self_defined"],
+        audience,
+        [["searches"], ["officer_same"]],
+        _hidden_with(["searches", "officer_same"], _rate_columns("agreement")),
+    )
+    return table
+
+
+def _protect_intelligence(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    table = protect_frame(
+        res.table,
+        audience,
+        [["searches_in_hot_cells"]],
+        _hidden_with(
+            ["searches_in_hot_cells"],
+            [*_rate_columns("search_share"), "search_to_offence_ratio"],
+        ),
+    )
+    # Shares at whole percents of cells only: no count can be read off them.
+    tables["concentration_curve"] = protect_frame(tables["concentration_curve"], audience, [])
+    if audience.suppress:
+        # Cell counts are close to event level: publish only the aggregated curve.
+        tables.pop("cells", None)
+    if "by_district" in tables:
+        tables["by_district"] = protect_frame(
+            tables["by_district"],
+            audience,
+            [["searches"], ["offences"]],
+            _hidden_with(["searches", "offences"], _rate_columns("searches_per_offence")),
+        )
+    return table
+
+
+_PROTECTORS: dict[str, _Protector] = {
+    "outcomes": _protect_outcomes,
+    "hit_rate": _protect_hit_rate,
+    "disproportionality": _protect_disproportionality,
+    "ethnicity_agreement": _protect_agreement,
+    "intelligence_led": _protect_intelligence,
+}
+
+
+def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Result]:
+    """Copies of :func:`scrutiny` results with every published table protected."""
+    out: dict[str, Result] = {}
+    for key, res in results.items():
+        summary, tables, charts = dict(res.summary), dict(res.tables), dict(res.charts)
+        protect = _PROTECTORS.get("hit_rate" if key.startswith("hit_rate") else key)
+        table = protect(res, audience, summary, tables, charts) if protect else res.table
+        notes = list(res.notes)
+        if audience.suppress:
+            notes = [scrub_small_numbers(n, audience.threshold) for n in notes]
+            notes.append(f"Disclosure control ({audience.label}).")
+        out[key] = Result(
+            table=table,
+            summary=summary,
+            charts=charts,
+            method=res.method,
+            tables=tables,
+            notes=notes,
+        )
+    return out

@@ -1,0 +1,209 @@
+"""Report section "Stop and search": outcome rates, the outcome test and targeting."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from markupsafe import escape
+
+from harmscope.analysis import stopsearch as ss
+from harmscope.privacy.audience import CHECKED_ATTR
+from harmscope.report.section import ReportContext, Section
+
+ORDER = 70
+
+_BREAKDOWNS = (
+    ("by_month", "Month"),
+    ("by_legislation", "Legislation"),
+    ("by_object_of_search", "Object of search"),
+    ("by_age_range", "Age range"),
+    ("by_gender", "Gender"),
+    ("by_self_defined_ethnicity", "Self-defined ethnicity"),
+    ("by_officer_defined_ethnicity", "Officer-defined ethnicity"),
+    ("by_strip_search", "Strip search (more than outer clothing)"),
+)
+_TABLE_COLS = [
+    "value",
+    "searches",
+    "arrest_rate",
+    "arrest_rate_low",
+    "arrest_rate_high",
+    "action_rate",
+    "no_further_action_rate",
+    "find_rate",
+    "find_rate_low",
+    "find_rate_high",
+    "find_rate_of_outcomes",
+]
+
+
+def _pct(value: Any) -> str:
+    try:
+        if value is None or pd.isna(value):
+            return "[c]"
+    except (TypeError, ValueError):
+        return "[c]"
+    return f"{float(value):.1%}"
+
+
+def _ci(pair: Any) -> str:
+    if not pair or pair[0] is None:
+        return ""
+    return f" (95% CI {pair[0]:.1%} to {pair[1]:.1%})"
+
+
+def _period(ctx: ReportContext) -> tuple[str, str, str | None]:
+    """The report's months, or the latest 12 months held when none fall in them."""
+    held = ctx.store.query(
+        "SELECT min(month) AS lo, max(month) AS hi, "
+        "count(*) FILTER (WHERE month BETWEEN ? AND ?) AS inside FROM stop_searches",
+        [ctx.date_from.replace(day=1), ctx.date_to.replace(day=1)],
+    )
+    if pd.isna(held.lo[0]):
+        return "", "", None
+    if held.inside[0] > 0:
+        return ctx.month_from, ctx.month_to, None
+    hi = pd.Timestamp(held.hi[0]).date()
+    first = date(hi.year, 1, 1) if hi.month == 12 else date(hi.year - 1, hi.month + 1, 1)
+    lo = max(pd.Timestamp(held.lo[0]).date(), first)
+    note = (
+        f"The store holds no stop-and-search records for the report period "
+        f"({ctx.month_from} to {ctx.month_to}); this section shows the latest 12 months held, "
+        f"{lo:%Y-%m} to {hi:%Y-%m}."
+    )
+    return f"{lo:%Y-%m}", f"{hi:%Y-%m}", note
+
+
+def build(ctx: ReportContext) -> Section | None:
+    if not ctx.store.table_exists("stop_searches"):
+        return None
+    start, end, period_note = _period(ctx)
+    if not start:
+        return None
+    force = ctx.options.get("force")
+    results = ss.scrutiny(
+        ctx.store, start, end, force=force, population=ctx.options.get("population")
+    )
+    results = ss.protect_results(results, ctx.aud)
+    out = results["outcomes"]
+    s = out.summary
+
+    notes = [period_note] if period_note else []
+    notes += [n for n in out.notes if not n.startswith("Disclosure control")]
+    notes.append(
+        "Stop-and-search figures are force-wide: searches are not filtered to the report area."
+    )
+    parts = [
+        "<p>How often does a search find what it was for, or lead to an arrest? "
+        f"In {escape(s['period'])} police recorded <strong>{_count(s['searches'])}</strong> searches. "
+        f"Arrest rate {_pct(s['arrest_rate'])}{_ci(s['arrest_rate_ci'])}; "
+        f"no further action {_pct(s['no_further_action_rate'])}{_ci(s['no_further_action_rate_ci'])}; "
+        f"find rate (outcome linked to the object of the search) {_pct(s['find_rate'])}"
+        f"{_ci(s['find_rate_ci'])}, or {_pct(s['find_rate_of_outcomes'])}"
+        f"{_ci(s['find_rate_of_outcomes_ci'])} of searches with an action outcome.</p>"
+    ]
+    tables: dict[str, pd.DataFrame] = {}
+    charts: dict[str, dict] = {"monthly_rates": out.charts["monthly_rates"]}
+    tables["monthly_rates"] = _subset(out.tables["by_month"], _TABLE_COLS)
+    for name, _label in _BREAKDOWNS[1:]:
+        tables[name] = _subset(out.tables[name], _TABLE_COLS)
+    parts.append(
+        "<p>Tables below give each breakdown with 95% Wilson intervals (low/high columns). "
+        "Outcome names changed in April 2018; they are grouped with a documented mapping.</p>"
+    )
+
+    hit = results["hit_rate_ethnicity"]
+    hs = hit.summary
+    charts["find_rate_by_ethnicity"] = hit.charts["find_rates"]
+    tables["find_rate_by_ethnicity"] = hit.table
+    tables["find_rate_by_self_defined_ethnicity"] = results["hit_rate_self_defined"].table
+    tables["find_rate_by_age"] = results["hit_rate_age"].table
+    if hs.get("chi2_p_value") is not None:
+        parts.append(
+            "<p><strong>Outcome test.</strong> If one group is searched on weaker grounds, its "
+            "searches find something less often. A chi-square test of equal find rates across "
+            f"officer-defined ethnic groups gives {hs['chi2']:.2f} on {hs['chi2_dof']} degrees of "
+            f"freedom, p = {hs['chi2_p_value']:.3g} (reference group "
+            f"{escape(str(hs['reference']))}). "
+            "Pairwise differences with Newcombe intervals and Holm-adjusted p-values are in the "
+            "table. A difference is consistent with, but does not prove, a different threshold.</p>"
+        )
+    agree = results["ethnicity_agreement"]
+    tables["ethnicity_agreement"] = agree.table
+    a = agree.summary
+    parts.append(
+        f"<p><strong>Self- and officer-defined ethnicity</strong> agree with Cohen's kappa "
+        f"{a['kappa']:.2f} (95% CI {a['kappa_ci'][0]:.2f} to {a['kappa_ci'][1]:.2f}) on the five "
+        f"broad groups plus 'not stated'; {a['kappa_stated_only']:.2f} where both are stated.</p>"
+    )
+    disp = results["disproportionality"]
+    if disp.summary.get("ratios_available"):
+        tables["disproportionality"] = disp.table
+        parts.append(
+            "<p><strong>Disproportionality</strong>: searches per 1,000 residents "
+            "by ethnicity against the White rate are in the table below.</p>"
+        )
+    else:
+        notes.extend(n for n in disp.notes if not n.startswith("Disclosure control"))
+
+    intel = results.get("intelligence_led")
+    if intel is not None:
+        i = intel.summary
+        charts["concentration_curve"] = intel.charts["concentration_curve"]
+        tables["concentration_curve"] = intel.tables["concentration_curve"]
+        tables["hot_cells"] = intel.table
+        if "by_district" in intel.tables:
+            tables["searches_per_offence_by_district"] = intel.tables["by_district"]
+        notes.extend(n for n in intel.notes if not n.startswith("Disclosure control"))
+        parts.append(
+            "<p><strong>Do searches follow violence?</strong> The top 5% of grid cells by violence "
+            f"and weapons offences ({escape(i['crime_period'])}) hold "
+            f"{_pct(i.get('top5pct_offence_share'))} of those offences and "
+            f"{_pct(i.get('top5pct_search_share'))}{_ci(i.get('top5pct_search_share_ci'))} of "
+            "located searches. Concentration index of searches on the offence ranking: "
+            f"{i['concentration_index_searches']:.2f} (offences themselves: "
+            f"{i['concentration_index_offences']:.2f})."
+            + (
+                f" Gi* hot spots ({i['gistar_hot_cells']:,} cells) hold "
+                f"{_pct(i.get('gistar_hot_offence_share'))} of the offences and "
+                f"{_pct(i.get('gistar_hot_search_share'))}{_ci(i.get('gistar_hot_search_share_ci'))}"
+                " of the searches."
+                if i.get("gistar_hot_cells")
+                else ""
+            )
+            + "</p>"
+        )
+    method = "\n\n".join(
+        r.method for r in (out, hit, agree, disp, intel) if r is not None and r.method
+    )
+    return Section(
+        key="stop-and-search",
+        title="Stop and search",
+        html="\n".join(parts),
+        charts=charts,
+        tables=tables,
+        method=method,
+        disclosure_checked=True,
+        notes=notes,
+        captions={
+            "monthly_rates": "Shaded bands: 95% Wilson intervals. Recording changes, not only "
+            "policing, move these lines (see notes).",
+        },
+    )
+
+
+def _subset(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Columns of a protected table, keeping its disclosure mark (for the columns kept)."""
+    out = frame[cols].copy()
+    mark = dict(frame.attrs.get(CHECKED_ATTR, {}))
+    for key in ("count_cols", "derived_cols"):
+        if key in mark:
+            mark[key] = [c for c in mark[key] if c in cols]
+    out.attrs = {CHECKED_ATTR: mark} if mark else {}
+    return out
+
+
+def _count(value: Any) -> str:
+    return "[c]" if value is None else f"{int(value):,}"
