@@ -126,3 +126,29 @@ def test_not_a_store_is_a_clear_error(tmp_path):
     with pytest.raises(HarmscopeError) as exc:
         Store.open(junk)
     assert "junk.duckdb" in str(exc.value) and "Fix:" in str(exc.value)
+
+
+def test_migration_landing_later_with_a_lower_number_still_runs(tmp_path):
+    """Versions are applied by membership: a store that skipped one gets it on next open."""
+    db = tmp_path / "m.duckdb"
+    with Store.open(db) as store:
+        versions = store.query("SELECT version FROM schema_migrations ORDER BY 1").version.tolist()
+    if len(versions) < 2:
+        pytest.skip("needs at least two migrations")
+    skipped = versions[-2]
+    with Store.open(db) as store:
+        store.execute("DELETE FROM schema_migrations WHERE version = ?", [skipped])
+        assert store.pending_migrations() == [skipped]
+    with pytest.raises(HarmscopeError, match="lacks migrations"):
+        Store.open(db, read_only=True)
+
+
+def test_sql_over_ed_tables_is_internal_and_audited(small_db, capsys):
+    q = "SELECT count(*) AS n FROM ed_assaults"
+    assert main(["sql", q, "--db", str(small_db), "--audience", "public"]) == 2
+    assert "ED tables" in capsys.readouterr().err
+    assert main(["sql", q, "--db", str(small_db), "--format", "csv"]) == 0
+    capsys.readouterr()
+    with Store.open(small_db, read_only=True) as store:
+        log = store.query("SELECT action, query, audience FROM audit_log")
+    assert log.values.tolist() == [["sql", q, "internal"]]

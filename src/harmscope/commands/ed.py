@@ -1,0 +1,328 @@
+"""`harmscope ed ...`: load ED assault data safely, read it beside police data, export with audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harmscope.analysis.linkage import true_picture
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.errors import HarmscopeError
+from harmscope.privacy import audit
+from harmscope.privacy.audience import get_audience
+from harmscope.sources.ed import ingest_ed, ingest_police_victims
+from harmscope.store import Store
+
+ed_app = typer.Typer(
+    help="ED assault data (ISTV): ingest, true picture, export.", no_args_is_help=True
+)
+
+KeyFileOption = typer.Option(
+    None, "--key-file", help="File holding the pseudonymisation key (else HARMSCOPE_KEY)."
+)
+AudienceOption = typer.Option("partner", "--audience", help="internal | partner | public.")
+ThresholdOption = typer.Option(
+    5, "--threshold", help="Public suppression threshold (counts below it)."
+)
+# Record-level columns an internal export may carry (never the duplicate key).
+RECORD_COLUMNS = (
+    "pseudonym, site_code, arrival_at, assault_at, assault_date, month, weapon_code, weapon_text, "
+    "location_type, location_desc, postcode_district, lsoa11_code, lad_code, lad_name, placed_by, "
+    "unplaced_reason, age_band, sex, synthetic"
+)
+DEMO_KEY = b"harmscope-demo-key-for-synthetic-data-only"
+
+
+@ed_app.command("ingest")
+def ingest_cmd(
+    path: Path = typer.Argument(..., help="ISTV CSV file."),
+    key_file: Path = KeyFileOption,
+    gazetteer: Path = typer.Option(
+        None, "--gazetteer", help="Venue list CSV: name,type,longitude,latitude."
+    ),
+    postcodes: Path = typer.Option(None, "--postcodes", help="ONSPD/NSPL CSV (pcds, lsoa11)."),
+    db: str = DbOption,
+    json_out: bool = JsonOption,
+    quiet: bool = QuietOption,
+) -> None:
+    """Pseudonymise, redact, place and load one ED file (one transaction)."""
+    if not path.is_file():
+        raise HarmscopeError("file not found", where=str(path), fix="check the path")
+    with Store.open(db) as store:
+        report = ingest_ed(store, path, key_file=key_file, gazetteer=gazetteer, postcodes=postcodes)
+    if json_out:
+        print_json(report.to_dict())
+    elif not quiet:
+        Console().print("\n".join(report.lines()), highlight=False)
+
+
+@ed_app.command("link-police")
+def link_cmd(
+    path: Path = typer.Argument(
+        ..., help="Police victim extract CSV (nhs_number, offence_date[, lad_code])."
+    ),
+    key_file: Path = KeyFileOption,
+    db: str = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Load a police victim extract, pseudonymised with the same key, for capture-recapture."""
+    if not path.is_file():
+        raise HarmscopeError("file not found", where=str(path), fix="check the path")
+    with Store.open(db) as store:
+        report = ingest_police_victims(store, path, key_file=key_file)
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        Console().print(report.lines()[0], highlight=False)
+
+
+@ed_app.command("picture")
+def picture_cmd(
+    level: str = typer.Option("lad", "--level", help="lad (district) or lsoa11."),
+    audience: str = AudienceOption,
+    threshold: int = ThresholdOption,
+    db: str = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """ED assaults beside police violence: ratios, hidden hotspots, time profile, dark figure."""
+    with Store.open(db) as store:
+        result = true_picture(store, level=level, audience=audience, threshold=threshold)
+        audit.record(
+            store,
+            action="picture",
+            what=f"true picture by {level} (screen/JSON)",
+            query=f"true_picture(level={level!r}, audience={audience!r}, threshold={threshold})",
+            audience=audience,
+            rows=len(result.table),
+            suppressed=result.summary.get("suppressed_cells"),
+        )
+    if json_out:
+        print_json(
+            result.to_dict()
+            | {"tables": {k: v.to_dict(orient="records") for k, v in result.tables.items()}}
+        )
+        return
+    console = Console()
+    for note in result.notes[:2]:
+        console.print(note, highlight=False)
+    table = Table(
+        title=f"ED assaults beside police violence ({result.summary['first_month']}.."
+        f"{result.summary['last_month']})"
+    )
+    for col in ("area", "ED", "police", "ratio (95% CI)", "q", "hidden hotspot"):
+        table.add_column(col)
+    for r in result.table.itertuples():
+        ratio = (
+            "suppressed"
+            if _na(r.ratio)
+            else f"{r.ratio:.3f} ({r.ratio_low:.3f}-{r.ratio_high:.3f})"
+        )
+        table.add_row(
+            str(r.area_name),
+            "suppressed" if _na(r.ed) else f"{int(r.ed):,}",
+            f"{int(r.police):,}",
+            ratio,
+            "" if _na(r.q_value) else f"{r.q_value:.2g}",
+            "" if _na(r.hidden_hotspot) else ("yes" if r.hidden_hotspot else ""),
+        )
+    console.print(table)
+    s = result.summary
+    if "capture_N" in s:
+        lo, hi = s["capture_N_ci"]
+        console.print(
+            f"Dark figure (Chapman): {s['capture_N']:,.0f} victims (95% CI {lo:,.0f}-{hi:,.0f}); "
+            f"reporting rate {s['reporting_rate']:.1%} "
+            f"({s['reporting_rate_ci'][0]:.1%}-{s['reporting_rate_ci'][1]:.1%})",
+            highlight=False,
+        )
+
+
+def _na(v) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def export_ed(
+    store,
+    out: Path,
+    *,
+    audience: str,
+    threshold: int = 5,
+    records: bool = False,
+    level: str = "lad",
+) -> list[Path]:
+    """Write ED outputs for ``audience`` under ``out`` and audit each file.
+
+    Record-level export is for the internal audience only; partner and public get the
+    aggregate tables (public with small-count suppression).
+    """
+    aud = get_audience(audience, threshold)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if records:
+        if not aud.event_level:
+            raise HarmscopeError(
+                f"record-level ED data may not be exported for the {aud.name} audience",
+                where="--records",
+                fix="export aggregates (drop --records), or use --audience internal inside the partnership",
+            )
+        path = out / "ed_records_internal.csv"
+        sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
+        with store.transaction():
+            frame = store.query(sql)
+            audit.record(
+                store,
+                action="export",
+                what="ED records (pseudonymised, redacted)",
+                query=sql,
+                audience=aud.name,
+                rows=len(frame),
+                suppressed=0,
+                output=str(path),
+            )
+            frame.to_csv(path, index=False)
+        return [path]
+    result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
+    files = {f"ed_true_picture_{level}_{aud.name}.csv": result.table}
+    files |= {f"ed_{name}_{aud.name}.csv": t for name, t in result.tables.items()}
+    summary_path = out / f"ed_true_picture_{aud.name}.json"
+    try:
+        with store.transaction():
+            for name, table in files.items():
+                path = out / name
+                audit.record(
+                    store,
+                    action="export",
+                    what=f"ED aggregate table {name}",
+                    query=f"true_picture(level={level!r}, audience={aud.name!r}, threshold={threshold})",
+                    audience=aud.name,
+                    rows=len(table),
+                    suppressed=int(
+                        table.attrs.get("harmscope_disclosure", {}).get("suppressed", 0)
+                    ),
+                    output=str(path),
+                )
+                table.to_csv(path, index=False)
+                written.append(path)
+            audit.record(
+                store,
+                action="export",
+                what="ED true-picture summary and method",
+                query=f"true_picture(level={level!r}, audience={aud.name!r})",
+                audience=aud.name,
+                rows=1,
+                suppressed=None,
+                output=str(summary_path),
+            )
+            result.to_json(summary_path, with_table=False)
+            written.append(summary_path)
+    except BaseException:
+        for path in written:  # the audit rows were rolled back: take the files back too
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+@ed_app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder for the export files."),
+    audience: str = AudienceOption,
+    threshold: int = ThresholdOption,
+    records: bool = typer.Option(
+        False, "--records", help="Record-level export (internal audience only)."
+    ),
+    level: str = typer.Option("lad", "--level", help="lad or lsoa11."),
+    db: str = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Export ED outputs for an audience; every file gets an audit-log row."""
+    with Store.open(db) as store:
+        paths = export_ed(
+            store, out, audience=audience, threshold=threshold, records=records, level=level
+        )
+    if json_out:
+        print_json({"written": [str(p) for p in paths], "audience": audience})
+    else:
+        for p in paths:
+            Console().print(f"wrote {p}", highlight=False)
+
+
+@ed_app.command("audit")
+def audit_cmd(
+    limit: int = typer.Option(50, "--limit"),
+    db: str = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Show the latest ED audit-log entries (who, when, audience, what, query)."""
+    with Store.open(db, read_only=True) as store:
+        frame = audit.entries(store, limit)
+    if json_out:
+        print_json(frame.to_dict(orient="records"))
+        return
+    table = Table(title="ED audit log")
+    for col in ("audit_id", "logged_at", "who", "audience", "action", "what", "output"):
+        table.add_column(col)
+    for r in frame.itertuples():
+        table.add_row(
+            str(r.audit_id),
+            str(r.logged_at)[:19],
+            r.who,
+            r.audience,
+            r.action,
+            r.what,
+            "" if _na(r.output) else str(r.output),
+        )
+    Console().print(table)
+
+
+def demo(store, out_dir: Path) -> list[str]:
+    """Simulate ED data from the police sample in ``store``, ingest it, write a partner export."""
+    from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sim = simulate_ed(police_volumes(store), seed=7)
+    ed_path = write_ed_csv(sim, out_dir / "ed_synthetic_seed7.csv")
+    pol_path = write_police_csv(sim, out_dir / "police_victims_synthetic_seed7.csv")
+    (out_dir / "ed_synthetic_seed7_truth.json").write_text(
+        json.dumps(sim.truth, indent=2, default=str), encoding="utf-8"
+    )
+    # The demo key is public and only ever used on synthetic data.
+    rep = ingest_ed(store, ed_path, key=DEMO_KEY)
+    ingest_police_victims(store, pol_path, key=DEMO_KEY)
+    written = export_ed(store, out_dir / "ed_export_public", audience="public")
+    res = true_picture(store, audience="public")
+    s = res.summary
+    lines = [
+        f"SYNTHETIC ED data {ed_path} ({rep.rows_loaded:,} loaded, {rep.rows_rejected:,} rejected, "
+        f"{sum(rep.unplaced.values()):,} not placed)",
+        f"hidden hotspots found: {', '.join(s['hidden_hotspots']) or 'none'} "
+        f"(planted: {', '.join(_lad_name(store, c) for c in sim.truth['hidden_hotspots'])})",
+    ]
+    if "capture_N" in s:
+        lo, hi = s["capture_N_ci"]
+        lines.append(
+            f"dark figure {s['capture_N']:,.0f} (95% CI {lo:,.0f}-{hi:,.0f}); "
+            f"true {sim.truth['population']:,}"
+        )
+    lines.append(f"public export ({len(written)} files, audited): {written[0].parent}")
+    return lines
+
+
+def _lad_name(store, code: str) -> str:
+    hit = store.query(
+        "SELECT any_value(lad_name) AS n FROM street_crimes WHERE lad_code = ?", [code]
+    ).n
+    return str(hit[0]) if len(hit) and hit[0] is not None else code
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ed_app, name="ed")

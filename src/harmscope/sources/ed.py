@@ -1,0 +1,628 @@
+"""ED assault records (ISTV minimum dataset, CSV): validate, pseudonymise, redact, place, load.
+
+The file format is documented in ``harmscope/reference/data/ed/README.md``. What this reader
+guarantees:
+
+- it refuses to run without a pseudonymisation key (``HARMSCOPE_KEY`` or a key file);
+- the ``nhs_number`` column is replaced by a keyed HMAC-SHA256 pseudonym in memory; the raw
+  value never reaches the store, the rejects table or an error message;
+- free text (weapon text, location description) is screened for names, phone numbers and
+  NHS numbers and redacted before it is stored; postcodes are cut to the outward code;
+- rows read = loaded + duplicate + rejected, every reject with file, line and reason;
+- one file is one transaction: a failure leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from harmscope import __version__
+from harmscope.errors import InputFileError
+from harmscope.privacy.pseudonymise import (
+    Pseudonymiser,
+    is_valid_nhs_number,
+    load_key,
+    normalise_nhs_number,
+)
+from harmscope.privacy.redact import NHS_TAG, redact_text, sub_any_identifier
+from harmscope.sources.ed_place import Placer
+
+REQUIRED = ("site_code", "arrival_datetime", "assault_method", "location_type")
+OPTIONAL = (
+    "assault_datetime",
+    "assault_method_text",
+    "location_desc",
+    "postcode",
+    "longitude",
+    "latitude",
+    "lsoa_code",
+    "age_band",
+    "sex",
+    "nhs_number",
+    "synthetic",
+)
+# ISTV assault method (weapon) codes; free text goes in assault_method_text.
+WEAPON_CODES = {
+    "BODY": "Body part (punch, kick, head-butt)",
+    "BLUNT": "Blunt object",
+    "KNIFE": "Knife or other sharp object",
+    "GLASS": "Glass or bottle",
+    "FIREARM": "Firearm",
+    "OTHER": "Other",
+    "UNKNOWN": "Not known",
+}
+LOCATION_TYPES = {
+    "STREET": "Street or other public place",
+    "PUB_CLUB": "Pub, bar or nightclub",
+    "HOME": "Home (own or other)",
+    "WORK": "Workplace",
+    "SCHOOL": "School, college or university",
+    "TRANSPORT": "Public transport or station",
+    "SHOP": "Shop or takeaway",
+    "OTHER": "Other",
+    "UNKNOWN": "Not known",
+}
+AGE_BANDS = ("0-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+SEXES = {
+    "m": "male",
+    "male": "male",
+    "f": "female",
+    "female": "female",
+    "x": "other",
+    "other": "other",
+    "u": None,
+    "unknown": None,
+    "": None,
+}
+_DT_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+)
+_D_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# An assault recorded as after arrival by more than this is a data-entry error.
+_ASSAULT_AFTER_ARRIVAL_SLACK_H = 1
+
+
+@dataclass
+class EdIngestReport:
+    path: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+    placed_by: Counter = field(default_factory=Counter)
+    unplaced: Counter = field(default_factory=Counter)
+    identifiers_missing: int = 0
+    identifiers_invalid: int = 0
+    redactions: int = 0
+    synthetic: bool = False
+    ingest_id: int | None = None
+
+    def conserved(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_duplicate + self.rows_rejected
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "ingest_id": self.ingest_id,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_duplicate": self.rows_duplicate,
+            "rows_rejected": self.rows_rejected,
+            "reject_reasons": dict(self.reject_reasons),
+            "placed_by": dict(self.placed_by),
+            "unplaced": dict(self.unplaced),
+            "identifiers_missing": self.identifiers_missing,
+            "identifiers_invalid": self.identifiers_invalid,
+            "redactions": self.redactions,
+            "synthetic": self.synthetic,
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{Path(self.path).name}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
+            f"duplicate {self.rows_duplicate:,}, rejected {self.rows_rejected:,}"
+            + (" (SYNTHETIC)" if self.synthetic else "")
+        ]
+        for reason, n in self.reject_reasons.most_common():
+            out.append(f"  rejected {n:,}: {reason}")
+        placed = ", ".join(f"{k} {v:,}" for k, v in self.placed_by.most_common())
+        out.append(f"  placed: {placed or 'none'}")
+        for reason, n in self.unplaced.most_common():
+            out.append(f"  not placed {n:,}: {reason}")
+        out.append(
+            f"  identifiers: {self.identifiers_missing:,} missing, {self.identifiers_invalid:,} "
+            f"failed the NHS number check (kept without a pseudonym); "
+            f"{self.redactions:,} free-text redactions"
+        )
+        return out
+
+
+class _Reject(Exception):
+    pass
+
+
+def _parse_dt(value: str, column: str) -> tuple[datetime | None, bool]:
+    """(datetime, has_time). Blank gives (None, False); junk raises _Reject."""
+    value = value.strip()
+    if not value:
+        return None, False
+    if value[:4].isdigit():
+        try:  # fast path for ISO text, the usual export
+            return datetime.fromisoformat(value), len(value) > 10
+        except ValueError:
+            pass
+    for fmt in _DT_FORMATS:
+        try:
+            return datetime.strptime(value, fmt), True
+        except ValueError:
+            pass
+    for fmt in _D_FORMATS:
+        try:
+            return datetime.strptime(value, fmt), False
+        except ValueError:
+            pass
+    raise _Reject(f"{column} is not a date/time (expected YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM)")
+
+
+def _parse_float(value: str, column: str) -> float | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise _Reject(f"{column} is not a number") from None
+
+
+def _normalise_header(cells: list[str]) -> list[str]:
+    return [c.strip().lower().replace(" ", "_").replace("/", "_") for c in cells]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(
+            f"cannot read the file ({exc.strerror})",
+            where=str(path),
+            fix="check the path and its permissions",
+        ) from None
+    if b"\x00" in raw[:4096]:
+        raise InputFileError(
+            "this is a binary file, not an ISTV CSV",
+            where=str(path),
+            fix="export the ED assault data as CSV (see the ED format notes)",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _redacted_raw(cells: list[str], id_index: int | None) -> str:
+    """The row as CSV text with the identifier cell replaced and free text screened."""
+    cells = list(cells)
+    if id_index is not None and id_index < len(cells):
+        cells[id_index] = NHS_TAG
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(cells)
+    text, _ = redact_text(buf.getvalue())
+    return sub_any_identifier(text or "")
+
+
+def ingest_ed(
+    store,
+    path: str | Path,
+    *,
+    key: bytes | None = None,
+    key_file: str | Path | None = None,
+    gazetteer: str | Path | None = None,
+    postcodes: str | Path | None = None,
+    placer: Placer | None = None,
+) -> EdIngestReport:
+    """Load one ISTV CSV into ``ed_assaults`` (one transaction) and return its report."""
+    pseudo = Pseudonymiser(key if key is not None else load_key(key_file))
+    path = Path(path)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    text = _read_text(path)
+    lines = text.splitlines()
+    # Header comment lines ("# SYNTHETIC ...") are metadata, not rows.
+    first = 0
+    comments = []
+    while first < len(lines) and lines[first].lstrip().startswith("#"):
+        comments.append(lines[first])
+        first += 1
+    if first >= len(lines):
+        raise InputFileError(
+            "the file has no header row",
+            where=str(path),
+            fix="export the ED data with a header (see the ED format notes)",
+        )
+    reader = csv.reader(io.StringIO("\n".join(lines[first:])))
+    header = _normalise_header(next(reader))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputFileError(
+            f"not an ISTV ED file: missing column(s) {', '.join(missing)}",
+            where=str(path),
+            fix=f"the header must include {', '.join(REQUIRED)} (see reference/data/ed/README.md)",
+        )
+    col = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
+    id_index = col.get("nhs_number")
+    file_synthetic = any("synthetic" in c.lower() for c in comments)
+    report = EdIngestReport(path=str(path), synthetic=file_synthetic)
+    placer = placer or Placer(gazetteer=gazetteer, postcodes=postcodes)
+
+    good: list[dict] = []
+    rejects: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    now = datetime.now()
+    for cells in _rows(reader, path, first):
+        line = first + reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue  # blank lines are not rows
+        report.rows_read += 1
+        try:
+            if len(cells) != len(header):
+                raise _Reject(f"expected {len(header)} fields, found {len(cells)}")
+            row = _validate(cells, col, now)
+        except _Reject as exc:
+            # A reason may echo a cell; a misplaced identifier must not ride along.
+            reason = sub_any_identifier(redact_text(str(exc))[0] or "")
+            report.reject_reasons[reason] += 1
+            rejects.append((line, reason, _redacted_raw(cells, id_index)))
+            continue
+        raw_id = row.pop("_raw_id")
+        digits = normalise_nhs_number(raw_id)
+        if not digits:
+            report.identifiers_missing += 1
+            row["pseudonym"] = None
+        elif not is_valid_nhs_number(digits):
+            report.identifiers_invalid += 1
+            row["pseudonym"] = None
+        else:
+            row["pseudonym"] = pseudo(digits)
+        canon = "|".join(
+            str(row[k])
+            for k in ("site_code", "arrival_at", "assault_at", "weapon_code", "location_type")
+        )
+        canon += "|" + digits + "|" + row["_desc_raw"] + "|" + row["_weapon_raw"]
+        row["record_key"] = _keyed(pseudo, canon)
+        del row["_weapon_raw"]
+        del raw_id, digits
+        if row["record_key"] in seen:
+            report.rows_duplicate += 1
+            continue
+        seen.add(row["record_key"])
+        row["line"] = line
+        row["synthetic"] = bool(row.get("synthetic")) or file_synthetic
+        report.synthetic = report.synthetic or row["synthetic"]
+        good.append(row)
+
+    frame = pd.DataFrame(good)
+    if len(frame):
+        frame = placer.place(frame)
+        frame["redactions"] = 0
+        for col_name in ("weapon_text", "location_desc"):
+            red = [redact_text(t if isinstance(t, str) else None) for t in frame[col_name]]
+            frame[col_name] = [t for t, _ in red]
+            frame["redactions"] += [n for _, n in red]
+        frame = frame.drop(columns=["_desc_raw"])
+    _write(store, path, frame, rejects, report, started)
+    return report
+
+
+def _rows(reader, path: Path, offset: int):
+    """The CSV records, turning a malformed file (an unclosed quote...) into a clear error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputFileError(
+                f"the CSV is malformed near line {offset + reader.line_num} ({exc})",
+                where=str(path),
+                fix="re-export the file as plain CSV (quotes balanced, one record per row)",
+            ) from None
+
+
+def _keyed(pseudo: Pseudonymiser, canon: str) -> str:
+    # A keyed hash, so the duplicate key cannot be dictionary-attacked back to an NHS number.
+    return hmac.new(pseudo._key, canon.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _validate(cells: list[str], col: dict[str, int], now: datetime) -> dict:
+    def get(name: str) -> str:
+        i = col.get(name)
+        return cells[i].strip() if i is not None else ""
+
+    site = get("site_code")
+    if not site:
+        raise _Reject("site_code is empty")
+    arrival, arrival_has_time = _parse_dt(get("arrival_datetime"), "arrival_datetime")
+    if arrival is None:
+        raise _Reject("arrival_datetime is empty")
+    if arrival > now:
+        raise _Reject("arrival_datetime is in the future")
+    assault, assault_has_time = _parse_dt(get("assault_datetime"), "assault_datetime")
+    if assault is not None:
+        slack = (assault - arrival).total_seconds() / 3600
+        if (assault_has_time and slack > _ASSAULT_AFTER_ARRIVAL_SLACK_H) or (
+            not assault_has_time and assault.date() > arrival.date()
+        ):
+            raise _Reject("assault_datetime is after arrival_datetime")
+    weapon = get("assault_method").upper()
+    if weapon not in WEAPON_CODES:
+        raise _Reject(
+            f"assault_method {weapon[:20]!r} is not a known code ({', '.join(WEAPON_CODES)})"
+        )
+    loc_type = get("location_type").upper()
+    if loc_type not in LOCATION_TYPES:
+        raise _Reject(
+            f"location_type {loc_type[:20]!r} is not a known code ({', '.join(LOCATION_TYPES)})"
+        )
+    lon = _parse_float(get("longitude"), "longitude")
+    lat = _parse_float(get("latitude"), "latitude")
+    if (lon is None) != (lat is None):
+        raise _Reject("only one of longitude/latitude is given")
+    age = get("age_band") or None
+    if age is not None and age not in AGE_BANDS:
+        raise _Reject(f"age_band {age[:12]!r} is not one of {', '.join(AGE_BANDS)}")
+    sex_raw = get("sex").lower()
+    if sex_raw not in SEXES:
+        raise _Reject("sex is not one of M, F, X, U")
+    postcode = get("postcode").upper().replace(" ", "")
+    when = assault if assault is not None else arrival
+    if assault is not None and assault_has_time:
+        time_source = "assault"
+    elif arrival_has_time:
+        time_source = "arrival"
+    else:
+        time_source = None
+    return {
+        "site_code": site[:20],
+        "arrival_at": arrival if arrival_has_time else None,
+        "assault_at": assault if (assault is not None and assault_has_time) else None,
+        "assault_date": when.date(),
+        "month": date(when.year, when.month, 1),
+        "time_source": time_source,
+        "_event_time": (assault if time_source == "assault" else arrival) if time_source else None,
+        "weapon_code": weapon,
+        "weapon_text": get("assault_method_text") or None,
+        "_weapon_raw": get("assault_method_text"),
+        "location_type": loc_type,
+        "location_desc": get("location_desc") or None,
+        "_desc_raw": get("location_desc"),
+        "postcode": postcode or None,
+        "longitude": lon,
+        "latitude": lat,
+        "lsoa_code": get("lsoa_code").upper() or None,
+        "age_band": age,
+        "sex": SEXES[sex_raw],
+        "synthetic": get("synthetic").lower() in ("true", "1", "yes", "y"),
+        "_raw_id": get("nhs_number"),
+    }
+
+
+_COLUMNS = [
+    "source_id",
+    "line",
+    "record_key",
+    "pseudonym",
+    "site_code",
+    "arrival_at",
+    "assault_at",
+    "assault_date",
+    "month",
+    "time_source",
+    "weapon_code",
+    "weapon_text",
+    "location_type",
+    "location_desc",
+    "postcode_district",
+    "longitude",
+    "latitude",
+    "lsoa11_code",
+    "lad_code",
+    "lad_name",
+    "place_name",
+    "place_score",
+    "placed_by",
+    "unplaced_reason",
+    "age_band",
+    "sex",
+    "redactions",
+    "synthetic",
+]
+
+
+def _write(store, path: Path, frame: pd.DataFrame, rejects, report: EdIngestReport, started):
+    with store.transaction() as con:
+        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+        report.ingest_id = ingest_id
+        if len(frame):
+            frame = frame.copy()
+            frame["source_id"] = ingest_id
+            # Event time kept for the time-of-day profile: assault time, else arrival time.
+            frame["arrival_at"] = pd.to_datetime(frame["arrival_at"])
+            frame["assault_at"] = pd.to_datetime(frame["assault_at"])
+            con.register("_ed_new", frame[_COLUMNS])
+            dup = con.execute(
+                "SELECT count(*) FROM _ed_new n WHERE EXISTS "
+                "(SELECT 1 FROM ed_assaults e WHERE e.record_key = n.record_key)"
+            ).fetchall()[0][0]
+            con.execute(
+                "INSERT INTO ed_assaults SELECT * FROM _ed_new n WHERE NOT EXISTS "
+                "(SELECT 1 FROM ed_assaults e WHERE e.record_key = n.record_key)"
+            )
+            con.unregister("_ed_new")
+            report.rows_duplicate += int(dup)
+            report.rows_loaded = len(frame) - int(dup)
+            kept = frame  # the report describes placement of every valid row in the file
+            report.placed_by.update(kept["placed_by"].fillna("not placed").tolist())
+            report.placed_by.pop("not placed", None)
+            report.unplaced.update(kept["unplaced_reason"].dropna().tolist())
+            report.redactions = int(kept["redactions"].sum())
+        report.rows_rejected = len(rejects)
+        if rejects:
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+                [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
+            )
+        months = ""
+        if len(frame):
+            months = ",".join(sorted({m.strftime("%Y-%m") for m in frame["month"]}))
+        con.execute(
+            "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
+            "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
+            "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
+            "(?, ?, ?, NULL, ?, ?, 'ed', NULL, ?, ?, ?, ?, ?, 0, NULL, 'python', ?, ?, ?)",
+            [
+                ingest_id,
+                str(path),
+                path.name,
+                _file_sha256(path),
+                path.stat().st_size,
+                months,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_duplicate,
+                report.rows_rejected,
+                started,
+                datetime.now(UTC).replace(tzinfo=None),
+                __version__,
+            ],
+        )
+    if not report.conserved():  # a bug, not a user error: never load silently wrong counts
+        raise RuntimeError(f"row conservation failed for {path.name}: {report.to_dict()}")
+
+
+def ingest_police_victims(
+    store, path: str | Path, *, key: bytes | None = None, key_file: str | Path | None = None
+) -> EdIngestReport:
+    """Load a police victim extract (nhs_number, offence_date[, lad_code][, synthetic]).
+
+    The identifier is pseudonymised with the same key as the ED data, so the two link.
+    Rows without a valid identifier or date are rejected (they cannot be linked).
+    """
+    pseudo = Pseudonymiser(key if key is not None else load_key(key_file))
+    path = Path(path)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    lines = _read_text(path).splitlines()
+    first = 0
+    while first < len(lines) and lines[first].lstrip().startswith("#"):
+        first += 1
+    synthetic_file = first > 0 and any("synthetic" in x.lower() for x in lines[:first])
+    reader = csv.reader(io.StringIO("\n".join(lines[first:])))
+    header = _normalise_header(next(reader, []))
+    for need in ("nhs_number", "offence_date"):
+        if need not in header:
+            raise InputFileError(
+                f"not a police victim extract: no {need} column",
+                where=str(path),
+                fix="the header must include nhs_number and offence_date",
+            )
+    idx = {c: i for i, c in enumerate(header)}
+    report = EdIngestReport(path=str(path), synthetic=synthetic_file)
+    rows, rejects, seen = [], [], set()
+    for cells in reader:
+        line = first + reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        report.rows_read += 1
+        try:
+            if len(cells) != len(header):
+                raise _Reject(f"expected {len(header)} fields, found {len(cells)}")
+            digits = normalise_nhs_number(cells[idx["nhs_number"]])
+            if not is_valid_nhs_number(digits):
+                raise _Reject("nhs_number is missing or fails the modulus-11 check")
+            when, _ = _parse_dt(cells[idx["offence_date"]], "offence_date")
+            if when is None:
+                raise _Reject("offence_date is empty")
+        except _Reject as exc:
+            report.reject_reasons[str(exc)] += 1
+            rejects.append((line, str(exc), _redacted_raw(cells, idx["nhs_number"])))
+            continue
+        lad = cells[idx["lad_code"]].strip() if "lad_code" in idx else ""
+        synth = synthetic_file or (
+            "synthetic" in idx and cells[idx["synthetic"]].strip().lower() in ("true", "1")
+        )
+        pseud = pseudo(digits)
+        k = (pseud, when.date())
+        if k in seen:
+            report.rows_duplicate += 1
+            continue
+        seen.add(k)
+        rows.append((line, pseud, when.date(), lad or None, synth))
+    with store.transaction() as con:
+        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+        report.ingest_id = ingest_id
+        frame = pd.DataFrame(
+            rows, columns=["line", "pseudonym", "offence_date", "lad_code", "synthetic"]
+        )
+        frame.insert(0, "source_id", ingest_id)
+        con.register("_pv_new", frame)
+        dup = con.execute(
+            "SELECT count(*) FROM _pv_new n WHERE EXISTS (SELECT 1 FROM police_victims p "
+            "WHERE p.pseudonym = n.pseudonym AND p.offence_date = n.offence_date)"
+        ).fetchall()[0][0]
+        con.execute(
+            "INSERT INTO police_victims SELECT * FROM _pv_new n WHERE NOT EXISTS (SELECT 1 FROM "
+            "police_victims p WHERE p.pseudonym = n.pseudonym AND p.offence_date = n.offence_date)"
+        )
+        con.unregister("_pv_new")
+        report.rows_duplicate += int(dup)
+        report.rows_loaded = len(frame) - int(dup)
+        report.rows_rejected = len(rejects)
+        report.synthetic = synthetic_file or bool(frame["synthetic"].any()) if len(frame) else False
+        if rejects:
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+                [(ingest_id, str(path), ln, reason, raw) for ln, reason, raw in rejects],
+            )
+        con.execute(
+            "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
+            "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
+            "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
+            "(?, ?, ?, NULL, ?, ?, 'police_victims', NULL, NULL, ?, ?, ?, ?, 0, NULL, 'python', "
+            "?, ?, ?)",
+            [
+                ingest_id,
+                str(path),
+                path.name,
+                _file_sha256(path),
+                path.stat().st_size,
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_duplicate,
+                report.rows_rejected,
+                started,
+                datetime.now(UTC).replace(tzinfo=None),
+                __version__,
+            ],
+        )
+    return report
