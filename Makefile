@@ -9,6 +9,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	# Reference data only (Proposition 99, for the synthetic-control check); its declared
+	# dependencies pin an old statsmodels, so it is installed without them.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps pyautocausal==0.1.1
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -1,0 +1,158 @@
+"""Validate scheme evaluation on the real police data (run by `make validate`).
+
+1. 200 placebo schemes (random sets of 30 untreated Kent LSOAs, random start month with >= 6
+   months before and 3 after): false-positive rate at alpha 0.05 per method; must lie in 2-8%.
+2. 100 schemes with a planted 20% reduction: coverage of the truth (IRR 0.8) and mean IRR.
+3. 200 schemes with the DiD's own minimum detectable effect planted: detection rate (~80%).
+4. District placebos: every Kent district x every admissible start, no effect planted.
+5. The example register's minimum detectable effects (12 months before / 12 after, assumed).
+6. California Proposition 99 (ADH 2010 Table 2), if its data are installed.
+
+The street data hold 2024-01..04 and 2025-01..12 (a gap in 2024): months are labelled periods.
+Exit status 1 if a false-positive rate is outside 2-8% or the power check is outside 70-90%.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from harmscope.analysis.evaluation._threads import single_thread
+from harmscope.analysis.evaluation.design import Design, _districts
+from harmscope.analysis.evaluation.evaluate import evaluate_design, load_panels
+from harmscope.analysis.evaluation.placebo import candidate_starts, run_placebos, summarise
+from harmscope.analysis.evaluation.register_power import register_power
+from harmscope.analysis.intervals import wilson
+from harmscope.sources.ingest import ingest_paths
+from harmscope.sources.register import example_register_path, read_register
+from harmscope.store import Store
+
+SHARED = (
+    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "data"
+)
+N_PLACEBO = int(os.environ.get("HARMSCOPE_VALIDATE_N", "200"))
+
+
+def _store() -> Store:
+    path = os.environ.get("HARMSCOPE_BENCH_DB")
+    if path and Path(path).exists():
+        return Store.open(path, read_only=True)
+    tmp = Path(tempfile.mkdtemp()) / "validate.duckdb"
+    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
+        (SHARED / "police/comparison/street").glob("*.csv.gz")
+    )
+    with Store.open(tmp) as store:
+        ingest_paths(store, files, quiet=True)
+    return Store.open(tmp, read_only=True)
+
+
+def _show(df: pd.DataFrame, cols: list[str]) -> None:
+    print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+def district_placebos(panels) -> pd.DataFrame:
+    d = panels.district
+    big = _districts(d).index
+    kent = sorted(a for a in big if a.startswith("Kent Police / "))
+    rows = []
+    for area in kent:
+        pool = [a for a in kent if a != area]
+        for start in candidate_starts(panels):
+            res = evaluate_design(
+                panels, Design("district", [area], pool, "Kent Police"), start, details=False
+            )
+            for r in res:
+                if r.get("p_value") is None:
+                    continue
+                lo, hi = r["irr_ci"]
+                rows.append(
+                    {"method": r["method"], "sig": r["p_value"] < 0.05, "covers": lo <= 1 <= hi}
+                )
+    return pd.DataFrame(rows)
+
+
+def main() -> int:
+    ok = True
+    store = _store()
+    t0 = time.perf_counter()
+    with single_thread():
+        panels = load_panels(store)
+        print(f"1. {N_PLACEBO} placebo schemes (30 Kent LSOAs each, random start; seed 2026)")
+        null = summarise(run_placebos(panels, N_PLACEBO, seed=2026))
+        _show(null, ["method", "runs", "significant_rate", "coverage", "mean_irr"])
+        for r in null.to_dict(orient="records"):
+            lo, hi = r["significant_rate_ci"]
+            inside = 0.02 <= r["significant_rate"] <= 0.08
+            ok &= inside
+            print(
+                f"   {r['method']}: false-positive rate {r['significant_rate']:.1%} (95% CI {lo:.1%}-{hi:.1%}) {'OK' if inside else 'OUTSIDE 2-8%'}"
+            )
+
+        print("\n2. 100 schemes with a planted 20% reduction (seed 77): truth IRR 0.80")
+        planted = summarise(run_placebos(panels, 100, seed=77, reduction=0.2))
+        _show(planted, ["method", "runs", "detection_rate", "coverage", "mean_irr", "mean_mde"])
+
+        print(f"\n3. {N_PLACEBO} schemes with the DiD minimum detectable effect planted (seed 31)")
+        at_mde = summarise(
+            run_placebos(panels, N_PLACEBO, seed=31, methods=("did",), reduction_at_mde=True)
+        )
+        r = at_mde.iloc[0]
+        lo, hi = r["detection_rate_ci"]
+        inside = 0.70 <= r["detection_rate"] <= 0.90
+        ok &= inside
+        print(
+            f"   detected {r['detection_rate']:.1%} (95% CI {lo:.1%}-{hi:.1%}) at a mean MDE of {r['mean_mde']:.1%}; nominal 80% {'OK' if inside else 'OUTSIDE 70-90%'}"
+        )
+
+        print("\n4. District placebos: every Kent district x every admissible start (no effect)")
+        dp = district_placebos(panels)
+        for method, g in dp.groupby("method", sort=False):
+            k, n = int(g["sig"].sum()), len(g)
+            lo, hi = wilson(k, n)
+            print(
+                f"   {method}: {k}/{n} significant = {k / n:.1%} (95% CI {float(lo):.1%}-{float(hi):.1%}); coverage {g['covers'].mean():.1%}"
+            )
+        print("   (13 districts share months, so these runs are not independent: indicative only)")
+
+        print(
+            "\n5. Example register: minimum detectable reduction, 12 months before / 12 after (assumed)"
+        )
+        pw = register_power(store, read_register(example_register_path()))
+        _show(
+            pw.table,
+            [
+                "scheme",
+                "unit",
+                "n_areas",
+                "baseline_per_month",
+                "design_effect",
+                "mde_did",
+                "mde_synth",
+            ],
+        )
+
+        print("\n6. California Proposition 99 (Abadie, Diamond & Hainmueller 2010, Table 2)")
+        from harmscope.analysis.evaluation.prop99 import TABLE2, reproduce, smoking_path
+
+        if smoking_path() is None:
+            print("   skipped: pip install --no-deps pyautocausal to get the data")
+        else:
+            p = reproduce(placebos=True)
+            for state, pub in TABLE2.items():
+                print(f"   {state:<12} published {pub:.3f}  ours {p['weights'][state]:.3f}")
+            print(
+                f"   placebo rank {p['rank']} of {p['n_units']} (p = {p['p_value']:.3f}; published 1 of 39, 0.026)"
+            )
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s; {'PASS' if ok else 'FAIL'}")
+    store.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

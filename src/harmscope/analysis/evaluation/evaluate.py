@@ -1,0 +1,472 @@
+"""Evaluate one scheme with every method that fits its design, and say how sure we are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harmscope.analysis.evaluation import charts
+from harmscope.analysis.evaluation.design import Design, _districts, resolve_design
+from harmscope.analysis.evaluation.did import MIN_CLUSTERS, did_fit
+from harmscope.analysis.evaluation.its import its_fit
+from harmscope.analysis.evaluation.matching import match_comparisons, pre_features
+from harmscope.analysis.evaluation.panel import VIOLENCE, area_covariates, count_panel
+from harmscope.analysis.evaluation.power import (
+    design_effect,
+    mde_did,
+    mde_from_se,
+    overdispersion,
+    robust_sd,
+)
+from harmscope.analysis.evaluation.synth import synth_fit
+from harmscope.analysis.evaluation.verdict import verdict
+from harmscope.analysis.result import Result
+from harmscope.errors import HarmscopeError
+
+METHODS = ("did", "synth", "its")
+ALPHA = 0.05
+
+
+@dataclass
+class Panels:
+    """Everything an evaluation reads from the store, aggregated once (reused by placebos)."""
+
+    crime_types: tuple[str, ...]
+    lsoa: pd.DataFrame
+    district: pd.DataFrame
+    lsoa_other: pd.DataFrame  # all other crime: matching features free of the outcome's noise
+    district_other: pd.DataFrame
+    covariates: pd.DataFrame
+    district_covariates: pd.DataFrame
+    harm_weight: float | None
+    harm_label: str
+
+
+def load_panels(store, crime_types=VIOLENCE) -> Panels:
+    crime_types = tuple(crime_types)
+    known = set(store.query("SELECT DISTINCT crime_type FROM street_crimes")["crime_type"])
+    bad = [c for c in crime_types if c not in known]
+    if bad:
+        raise HarmscopeError(
+            f"unknown crime type(s): {', '.join(bad)}",
+            where="crime types",
+            fix=f"use police.uk categories present in the store: {', '.join(sorted(known))}",
+        )
+    other = sorted(known - set(crime_types) - {"Anti-social behaviour"}) or sorted(known)
+    weight, label = _harm_weight(store, crime_types)
+    return Panels(
+        crime_types,
+        count_panel(store, unit="lsoa", crime_types=crime_types),
+        count_panel(store, unit="district", crime_types=crime_types),
+        count_panel(store, unit="lsoa", crime_types=other),
+        count_panel(store, unit="district", crime_types=other),
+        area_covariates(store, unit="lsoa"),
+        area_covariates(store, unit="district"),
+        weight,
+        label,
+    )
+
+
+def _harm_weight(store, crime_types) -> tuple[float | None, str]:
+    """Mean severity weight per crime of the target types (volume-weighted), if weights exist."""
+    try:
+        from harmscope.reference.offences import load_weights
+    except ImportError:
+        return None, "no harm weights available"
+    w = load_weights().set_index("category")["weight"]
+    vol = store.query(
+        "SELECT crime_type, count(*) AS n FROM street_crimes "
+        "WHERE crime_type IN (SELECT unnest($t)) GROUP BY 1",
+        {"t": list(crime_types)},
+    ).set_index("crime_type")["n"]
+    vol = vol[vol.index.isin(w.index)]
+    if vol.empty:
+        return None, "no harm weight for these crime types"
+    return (
+        float((w[vol.index] * vol).sum() / vol.sum()),
+        "ONS Crime Severity Score weights (harmscope.reference.offences; estimates for mixed categories)",
+    )
+
+
+def _panel_for(panels: Panels, unit: str, other: bool = False) -> pd.DataFrame:
+    if unit == "lsoa":
+        return panels.lsoa_other if other else panels.lsoa
+    return panels.district_other if other else panels.district
+
+
+def _trim(panel: pd.DataFrame, end: pd.Timestamp | None) -> pd.DataFrame:
+    return panel if end is None else panel[panel["month"] <= end]
+
+
+def synth_units(
+    panels: Panels, design: Design, end=None, *, n_placebo_sets: int = 99, seed: int = 0
+) -> tuple[pd.DataFrame, str, list[str], pd.DataFrame | None]:
+    """Months x units: the treated aggregate and donor districts (treated LSOAs removed), and
+    for LSOA schemes, placebo units: random untreated LSOA sets of the scheme's size."""
+    treated_key = "TREATED"
+    placebo = None
+    if design.unit == "lsoa":
+        p = _trim(panels.lsoa, end)
+        tr = p[p["area"].isin(set(design.treated))].groupby("month")["count"].sum()
+        rest = p[~p["area"].isin(set(design.treated))]
+        don = rest.pivot_table(index="month", columns="district", values="count", aggfunc="sum")
+        big = _districts(_trim(panels.district, end)).index
+        don = don[[c for c in don.columns if c in big]]
+        rng = np.random.default_rng(seed)
+        by_area = (
+            p[p["area"].isin(set(design.pool))]
+            .pivot_table(index="month", columns="area", values="count", aggfunc="sum")
+            .fillna(0.0)
+        )
+        n = min(len(design.treated), by_area.shape[1] // 2)
+        cols = {}
+        for i in range(n_placebo_sets):
+            pick = rng.choice(by_area.shape[1], n, replace=False)
+            cols[f"placebo set {i + 1}"] = by_area.iloc[:, pick].sum(axis=1)
+        placebo = pd.DataFrame(cols)
+    else:
+        p = _trim(panels.district, end)
+        big = _districts(p).index
+        tr = p[p["area"].isin(set(design.treated))].groupby("month")["count"].sum()
+        don = p[p["area"].isin(set(big) - set(design.treated))].pivot_table(
+            index="month", columns="area", values="count", aggfunc="sum"
+        )
+    wide = don.copy()
+    wide[treated_key] = tr
+    return wide.fillna(0.0).sort_index(), treated_key, list(don.columns), placebo
+
+
+def evaluate_design(
+    panels: Panels,
+    design: Design,
+    start: pd.Timestamp,
+    *,
+    end: pd.Timestamp | None = None,
+    methods=METHODS,
+    k: int = 3,
+    details: bool = True,
+    seed: int = 0,
+) -> list[dict]:
+    """Run the methods; each dict has method, irr, irr_ci, p_value (+ details when asked)."""
+    out = []
+    panel = _trim(_panel_for(panels, design.unit), end)
+    months = sorted(panel["month"].unique())
+    m0 = sum(1 for m in months if m < start)
+    m1 = sum(1 for m in months if m >= start)
+    alpha_nb, deff = noise_model(panel, design)
+    pre_means = (
+        panel[(panel["month"] < start) & panel["area"].isin(set(design.treated))]
+        .groupby("area")["count"]
+        .mean()
+        .to_numpy()
+    )
+    for method in methods:
+        try:
+            if method == "did" and design.aggregate:
+                # one treated unit (the county) against every district of the other forces
+                agg = panel.copy()
+                key = f"{design.force} (all districts)"
+                agg.loc[agg["area"].isin(set(design.treated)), "area"] = key
+                agg = agg.groupby(["area", "force", "month"], as_index=False)["count"].sum()
+                r = did_fit(
+                    agg,
+                    [key],
+                    list(design.pool),
+                    start,
+                    check_pre_trend=details,
+                    se_inflation=float(np.sqrt(deff)),
+                )
+                total = np.array([pre_means.sum()])
+                r["mde"] = did_mde(total, alpha_nb, deff, m0, m1, len(design.pool), 1)
+            elif method == "did":
+                cov = panels.covariates if design.unit == "lsoa" else panels.district_covariates
+                feats = pre_features(
+                    _trim(_panel_for(panels, design.unit, other=True), end), start, cov
+                )
+                feats = feats[feats.index.isin(set(panel["area"]))]
+                kk = (
+                    k
+                    if len(design.pool) >= k * len(design.treated)
+                    else max(1, len(design.pool) // max(len(design.treated), 1))
+                )
+                comps, balance = match_comparisons(
+                    feats,
+                    design.treated,
+                    k=kk,
+                    pool=design.pool,
+                    exclude_within_m=1000.0 if design.unit == "lsoa" else 0.0,
+                )
+                r = did_fit(
+                    panel,
+                    design.treated,
+                    comps,
+                    start,
+                    check_pre_trend=details,
+                    se_inflation=float(np.sqrt(deff)),
+                )
+                r["mde"] = did_mde(pre_means, alpha_nb, deff, m0, m1, kk, len(design.treated))
+                if details:
+                    r["balance"] = balance
+                    r["comparisons"] = comps
+            elif method == "synth":
+                wide, key, donors, plc = synth_units(panels, design, end, seed=seed)
+                r = synth_fit(wide, key, donors, start, placebo_units=plc)
+                r["se_log_irr"] = robust_sd(r["placebos"]["log_ratio"])
+                r["mde"] = mde_from_se(r["se_log_irr"], n_placebos=len(r["placebos"]))
+            elif method == "its":
+                tr = panel["area"].isin(set(design.treated))
+                s = panel[tr].groupby("month", as_index=False)["count"].sum()
+                rest = panel[~tr & (panel["force"] == design.force)].groupby("month")["count"].sum()
+                if rest.sum() > 0:
+                    s["reference"] = s["month"].map(rest).to_numpy()
+                r = its_fit(s, start)
+                r["mde"] = mde_from_se(r["se"], df=r["df"])
+            else:
+                raise HarmscopeError(
+                    f"unknown method {method!r}",
+                    where="--method",
+                    fix=f"use one of {', '.join(METHODS)}",
+                )
+        except HarmscopeError as exc:
+            if len(methods) == 1:
+                raise
+            r = {"method": method, "irr": None, "irr_ci": None, "p_value": None, "error": str(exc)}
+        r["alpha_nb"] = alpha_nb
+        r["design_effect"] = deff
+        r["m_pre"], r["m_post"] = m0, m1
+        out.append(r)
+    return out
+
+
+def noise_model(panel: pd.DataFrame, design: Design) -> tuple[float, float]:
+    """NB2 overdispersion and the serial-correlation design effect for the design's unit,
+    from the same force's areas (districts: only real ones, not a few stray rows)."""
+    same = panel[panel["force"] == design.force]
+    if design.unit == "district":
+        same = same[same["area"].isin(_districts(same).index)]
+        # 13 districts of one force give a shaky design effect: borrow every force's districts
+        big = panel[panel["area"].isin(_districts(panel).index)]
+        deff = design_effect(big, overdispersion(big), by_force=not design.cross_force)
+        return overdispersion(same), deff
+    alpha = overdispersion(same)
+    return alpha, design_effect(same, alpha)
+
+
+def did_mde(pre_means, alpha_nb, deff, m0, m1, k, n_treated) -> float | None:
+    """The DiD's MDE with the same inference it will use (clustered t or NB model-based)."""
+    if n_treated >= MIN_CLUSTERS:
+        return mde_did(pre_means, alpha_nb, m0, m1, k=k, deff=deff, df=n_treated - 1)["mde"]
+    return mde_did(pre_means, alpha_nb, m0, m1, k=k, deff=deff)["mde"]
+
+
+def _effects(r: dict, weight: float | None, cost: float | None) -> None:
+    """Crimes and harm averted over the post period, with intervals, and cost per harm unit."""
+    if r.get("irr") is None or "series" not in r:
+        return
+    s = r["series"]
+    obs_post = float(s.loc[s["month"] >= r["_start"], "observed"].sum())
+    irr, (lo, hi) = r["irr"], r["irr_ci"]
+    # averted = counterfactual - observed = observed (1/IRR - 1); a low IRR means more averted
+    r["crimes_averted"] = obs_post * (1 / irr - 1)
+    r["crimes_averted_ci"] = [obs_post * (1 / hi - 1), obs_post * (1 / lo - 1)]
+    if weight is not None:
+        r["harm_averted"] = r["crimes_averted"] * weight
+        r["harm_averted_ci"] = [c * weight for c in r["crimes_averted_ci"]]
+        if cost:
+            h_lo, h_hi = r["harm_averted_ci"]
+            r["cost_per_harm_averted"] = cost / r["harm_averted"] if r["harm_averted"] > 0 else None
+            r["cost_per_harm_averted_ci"] = [
+                cost / h_hi if h_hi > 0 else None,
+                cost / h_lo
+                if h_lo > 0
+                else None,  # None: unbounded (the interval includes no effect)
+            ]
+
+
+def evaluate(
+    store,
+    areas: dict,
+    start,
+    *,
+    end=None,
+    crime_types=VIOLENCE,
+    methods=METHODS,
+    k: int = 3,
+    cost: float | None = None,
+    selected_for_high_counts: bool = False,
+    name: str = "scheme",
+    panels: Panels | None = None,
+) -> Result:
+    """Did it work, here, and how sure are we? One Result with a row per method."""
+    start = _month(start, "start")
+    end = _month(end, "end") if end else None
+    panels = panels or load_panels(store, crime_types)
+    design = resolve_design(areas, panels.lsoa, panels.district, panels.covariates)
+    results = evaluate_design(panels, design, start, end=end, methods=methods, k=k)
+    panel = _panel_for(panels, design.unit)
+    pre = panel[panel["month"] < start].groupby("area")["count"].mean()
+    pct = (
+        float((pre[design.pool] < pre[design.treated].mean()).mean())
+        if len(design.pool)
+        else float("nan")
+    )
+    rtm = bool(selected_for_high_counts) or pct >= 0.8
+    notes = list(design.notes)
+    if rtm:
+        notes.append(
+            f"Regression to the mean: the scheme's areas had more crime before the start than "
+            f"{pct:.0%} of comparison areas{' and were chosen for high counts' if selected_for_high_counts else ''}; "
+            "high counts tend to fall back on their own, so a naive before/after comparison flatters the scheme."
+        )
+    months = sorted(panel["month"].unique())
+    gap = _gaps(months)
+    if gap:
+        notes.append(
+            f"The data have no months {gap}: methods use the months present (period effects), never interpolate."
+        )
+    for r in results:
+        r["_start"] = start
+        _effects(r, panels.harm_weight, cost)
+        r["verdict"] = (
+            verdict(
+                r.get("irr"),
+                r.get("irr_ci"),
+                r.get("p_value"),
+                mde=r.get("mde"),
+                pre_trend_p=r.get("pre_trend_p"),
+                rtm_risk=rtm,
+            )
+            if r.get("irr") is not None
+            else f"not run: {r.get('error')}"
+        )
+    table = pd.DataFrame(
+        [
+            {
+                "method": r["method"],
+                "irr": r.get("irr"),
+                "irr_low": (r.get("irr_ci") or [None, None])[0],
+                "irr_high": (r.get("irr_ci") or [None, None])[1],
+                "p_value": r.get("p_value"),
+                "mde": r.get("mde"),
+                "pre_trend_p": r.get("pre_trend_p"),
+                "crimes_averted": r.get("crimes_averted"),
+                "harm_averted": r.get("harm_averted"),
+                "verdict": r["verdict"],
+            }
+            for r in results
+        ]
+    )
+    tables, chart_specs = {}, {}
+    for r in results:
+        if isinstance(r.get("series"), pd.DataFrame):
+            tables[f"{r['method']}_series"] = r["series"]
+        for key in ("balance", "weights", "placebos"):
+            if isinstance(r.get(key), pd.DataFrame):
+                tables[f"{r['method']}_{key}"] = r[key]
+    chart_specs.update(charts.evaluation_charts(results, start, name))
+    summary = {
+        "scheme": name,
+        "unit": design.unit,
+        "n_treated_areas": len(design.treated),
+        "start": start.date().isoformat(),
+        "crime_types": ", ".join(panels.crime_types),
+        "regression_to_mean_risk": rtm,
+        "results": [_public(r) for r in results],
+    }
+    return Result(
+        table=table,
+        summary=summary,
+        charts=chart_specs,
+        method=_method_text(design, panels, k),
+        tables=tables,
+        notes=notes,
+    )
+
+
+PUBLIC_KEYS = (
+    "method",
+    "irr",
+    "irr_ci",
+    "p_value",
+    "verdict",
+    "mde",
+    "pre_trend_pct_per_month",
+    "pre_trend_p",
+    "crimes_averted",
+    "crimes_averted_ci",
+    "harm_averted",
+    "harm_averted_ci",
+    "cost_per_harm_averted",
+    "cost_per_harm_averted_ci",
+    "rmspe_pre",
+    "rmspe_ratio",
+    "rmspe_rank_p",
+    "placebo_median_irr",
+    "rank",
+    "n_units",
+    "se_kind",
+    "n_treated",
+    "n_comparison",
+    "alpha_nb",
+    "design_effect",
+    "m_pre",
+    "m_post",
+    "error",
+)
+
+
+def _public(r: dict) -> dict:
+    return {k: r[k] for k in PUBLIC_KEYS if k in r}
+
+
+def _gaps(months) -> str:
+    idx = [m.year * 12 + m.month - 1 for m in pd.to_datetime(months)]
+    out = []
+    for a, b in zip(idx, idx[1:], strict=False):
+        if b - a > 1:
+            out.append(
+                f"{(a + 1) // 12}-{(a + 1) % 12 + 1:02d}..{(b - 1) // 12}-{(b - 1) % 12 + 1:02d}"
+            )
+    return ", ".join(out)
+
+
+def _month(value, where: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(str(value)[:7] + "-01")
+    except (ValueError, TypeError):
+        raise HarmscopeError(
+            f"{value!r} is not a month", where=where, fix="give the month as YYYY-MM, e.g. 2025-07"
+        ) from None
+    return ts
+
+
+def _method_text(design: Design, panels: Panels, k: int) -> str:
+    return (
+        f"Outcome: monthly counts of {', '.join(panels.crime_types)} per {design.unit} "
+        "(police.uk street data, located crimes only). "
+        f"DiD: Poisson GLM with area and month fixed effects on the treated areas and {k} matched "
+        "comparison areas per treated area (greedy Mahalanobis nearest neighbour without "
+        "replacement on the pre-period level and trend of all other recorded crime, IMD decile and "
+        "rural share; matching on the outcome's own noisy pre-period counts would build in "
+        "regression to the mean), comparison areas within 1 km of a treated LSOA excluded; "
+        "IRR with a 95% CI from standard errors clustered by area (t with G-1 df), or negative-"
+        "binomial model-based SEs when there are fewer than 10 treated areas. Pre-trend check: "
+        "differential linear trend before the start. "
+        "Synthetic control: the treated aggregate against donor districts of every force in the "
+        "store (treated LSOAs removed), each series indexed to its pre-period mean; weights >= 0 "
+        "summing to 1 fitted to the pre-period months. Placebos: 99 random untreated LSOA sets of "
+        "the scheme's size (LSOA schemes) or each donor district in turn. Effect: log(observed / "
+        "synthetic) over the post months, centred on the placebos' median (what untreated areas "
+        "show too); p = its rank among the placebos' / (J+1); the 95% interval is the set of "
+        "IRRs that rank test does not reject. The ADH post/pre RMSPE-ratio rank is reported as rmspe_rank_p. "
+        "ITS: quasi-Poisson segmented regression on the treated aggregate with the rest of the "
+        "force as offset (seasonality and force-wide shocks), a pre-period trend and a level "
+        "change at the start (no slope change by default: with few post months it is noise). "
+        "Assumptions: no other change hit the treated areas alone at the start; no spillover "
+        "beyond 1 km; the months absent from the data are skipped, not imputed. "
+        "MDE: smallest reduction detectable with 80% power at alpha 0.05 (NB2 overdispersion "
+        "estimated from the data). Harm = crimes x the volume-weighted severity weight; "
+        f"{panels.harm_label}. Intervals cover sampling error only, not error in the weights."
+    )
