@@ -213,3 +213,35 @@ def test_read_only_store_withholds_ed_figures(cli_env):
         )
         sec = section.build(ctx)
     assert "withheld" in sec.html and not sec.tables
+
+
+def test_report_command_shows_ed_and_audits_it(cli_env, capsys):
+    """`harmscope report` on a store with ED records opens it writable and logs the output."""
+    folder, db, _ = cli_env
+    with Store.open(db, read_only=True) as store:
+        before = store.query("SELECT count(*) AS n FROM audit_log").n[0]
+        has_ed = store.query("SELECT count(*) AS n FROM ed_assaults").n[0]
+    assert has_ed > 0
+    out = folder / "profile.html"
+    rc = main(
+        [
+            "report",
+            "--area",
+            "Kent Police",
+            "--from",
+            "2025-07",
+            "--to",
+            "2025-12",
+            "--out",
+            str(out),
+            "--db",
+            str(db),
+            "--quiet",
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    html = out.read_text()
+    assert "SYNTHETIC" in html.upper()
+    with Store.open(db, read_only=True) as store:
+        after = store.query("SELECT count(*) AS n FROM audit_log").n[0]
+    assert after > before

@@ -264,7 +264,7 @@ def evaluate_hotspots(
         table=table, summary=summary, method=method, notes=notes, tables={"units": per_unit}
     )
     res.charts["pai"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Hit rate of hotspots on the later period",
         "data": {
             "values": [

@@ -319,7 +319,7 @@ def map_chart(
         if c in show
     ]
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": title,
         "width": 500,
         "height": 350,
@@ -545,7 +545,7 @@ def emerging_hotspots(
 def _pattern_map(show: pd.DataFrame, extra: dict) -> dict:
     feats = unit_features(show, extra, props=["unit", "count", "pattern", "trend_z"])
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Emerging hotspot patterns",
         "width": 500,
         "height": 350,

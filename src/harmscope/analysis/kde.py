@@ -148,7 +148,7 @@ def kde(
 
     show = table[table["kde"] > table["kde"].max() * 0.01]
     res.charts["map"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Kernel density",
         "width": 500,
         "height": 350,

@@ -294,7 +294,7 @@ def knox_result(
         )
     res = Result(table=table, summary=summary, method=method, notes=notes)
     res.charts["ratios"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Knox ratios (observed / expected close pairs)",
         "data": {
             "values": table[["distance_band", "time_band", "ratio", "p"]].to_dict(orient="records")

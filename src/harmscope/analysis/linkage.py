@@ -416,7 +416,7 @@ def _charts(area: pd.DataFrame, heat: pd.DataFrame, weapons: pd.DataFrame) -> di
 
     return {
         "heatmap": {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
             "title": "ED assault attendances by day and hour (time of assault, else arrival)",
             "data": {"values": records(heat[["day", "hour", "ed"]])},
             "mark": "rect",
@@ -428,7 +428,7 @@ def _charts(area: pd.DataFrame, heat: pd.DataFrame, weapons: pd.DataFrame) -> di
             },
         },
         "ratio": {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
             "title": "ED assaults per police violence record, with 95% intervals",
             "data": {
                 "values": records(
@@ -459,7 +459,7 @@ def _charts(area: pd.DataFrame, heat: pd.DataFrame, weapons: pd.DataFrame) -> di
             ],
         },
         "weapons": {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
             "title": "Assault method (weapon) mix at ED",
             "data": {"values": records(weapons[["weapon", "share", "share_low", "share_high"]])},
             "layer": [

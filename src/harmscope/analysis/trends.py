@@ -362,7 +362,7 @@ def alerts(
         top = latest_alarms.iloc[0]
         res.charts["top_alarm"] = series_chart(table, top["area"], top["crime_type"])
     res.charts["alarms_by_month"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": "Alarms per month",
         "data": {
             "values": _records(
@@ -384,7 +384,7 @@ def series_chart(table: pd.DataFrame, area: str, crime_type: str) -> dict:
     """Observed, expected and upper limit for one series (Vega-Lite layers)."""
     g = table[(table["area"] == area) & (table["crime_type"] == crime_type)]
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": f"{crime_type} in {area}",
         "data": {"values": _records(g[["month", "observed", "expected", "upper", "alarm"]])},
         "layer": [

@@ -81,7 +81,13 @@ def register(app: typer.Typer) -> None:
                     where="--sections",
                     fix=f"choose from: {', '.join(known)}",
                 )
-        with Store.open(db, read_only=True) as store:
+        # A report that shows ED figures must write its audit row, so it needs a writable store;
+        # one without ED records is only read.
+        with Store.open(db, read_only=True) as probe:
+            has_ed = probe.table_exists("ed_assaults") and bool(
+                probe.query("SELECT count(*) AS n FROM ed_assaults").n[0]
+            )
+        with Store.open(db, read_only=not has_ed) as store:
             path, rep = write_report(
                 store,
                 area,

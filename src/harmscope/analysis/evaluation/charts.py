@@ -7,7 +7,7 @@ import pandas as pd
 
 from harmscope.analysis.result import frame_records
 
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
 def observed_vs_counterfactual(series: pd.DataFrame, start: pd.Timestamp, title: str) -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from harmscope.analysis.stopsearch.curve import curve_percentiles
 
-VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.json"
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
 def as_number(value: Any) -> float | None:
