@@ -10,6 +10,16 @@ from harmscope.commands._common import DbOption, JsonOption, print_json
 from harmscope.store import Store
 from harmscope.store.status import store_status
 
+# Short headers so the placement table fits an 80-column terminal.
+_SHORT = {
+    "no_location": "no loc",
+    "placed_by_lsoa_code": "by code",
+    "placed_by_point": "by point",
+    "district_only": "district",
+    "unplaced": "unplaced",
+    "out_of_area": "out of area",
+}
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -24,13 +34,13 @@ def register(app: typer.Typer) -> None:
         console.print(f"Store {st['path']} (schema v{st['schema_version']})")
         t = Table(title="Coverage")
         for c in ("kind", "force", "from", "to", "months", "rows", "missing months"):
-            t.add_column(c)
+            t.add_column(c, no_wrap=c in ("kind", "from", "to"))
         for c in st["coverage"]:
             miss = c["missing_months"]
             miss_txt = (
                 "none"
                 if not miss
-                else (", ".join(miss) if len(miss) <= 4 else f"{len(miss)}: {miss[0]}..{miss[-1]}")
+                else (", ".join(miss) if len(miss) <= 2 else f"{len(miss)} ({miss[0]}..{miss[-1]})")
             )
             t.add_row(
                 c["kind"],
@@ -46,7 +56,7 @@ def register(app: typer.Typer) -> None:
             p = Table(title="Street crimes: placement in 2011 geography")
             keys = list(st["street_placement"][0].keys())
             for k in keys:
-                p.add_column(k)
+                p.add_column(_SHORT.get(k, k), justify="left" if k == "force" else "right")
             for r in st["street_placement"]:
                 p.add_row(*[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys])
             console.print(p)
