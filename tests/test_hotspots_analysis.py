@@ -292,3 +292,19 @@ def test_pai_real_kent_violence_h1_on_h2(kent_store):
             train=(date(2025, 1, 1), date(2025, 6, 1)),
             test=(date(2025, 6, 1), date(2025, 9, 1)),
         )
+
+
+def test_no_matching_events_is_a_clear_error(kent_store):
+    """Months the store does not hold give an error naming the filters, not a crash."""
+    from datetime import date
+
+    from harmscope.analysis.hotspots import hotspots
+    from harmscope.errors import HarmscopeError
+
+    with pytest.raises(HarmscopeError, match="no located events"):
+        hotspots(
+            kent_store,
+            crime_types=["Robbery"],
+            date_from=date(2024, 6, 1),
+            date_to=date(2024, 7, 1),
+        )

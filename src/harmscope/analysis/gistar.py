@@ -30,10 +30,15 @@ CLASS_ORDER = [
 ]
 
 
+def without_self(w: sparse.spmatrix) -> sparse.csr_matrix:
+    """Weights as a float CSR matrix with any self-weights (the diagonal) removed."""
+    w = sparse.csr_matrix(w, dtype=float)
+    return w - sparse.diags(w.diagonal())
+
+
 def with_self(w: sparse.spmatrix) -> sparse.csr_matrix:
     """Binary weights with the focal unit included (w_ii = 1), as Gi* requires."""
-    w = sparse.csr_matrix(w, dtype=float)
-    w = w - sparse.diags(w.diagonal())
+    w = without_self(w)
     return (w + sparse.identity(w.shape[0], format="csr")).tocsr()
 
 
@@ -77,10 +82,7 @@ def local_g_z(
     weights (``gi_star_z``), where the two agree exactly.
     """
     y = np.asarray(values, dtype=float)
-    w = sparse.csr_matrix(w, dtype=float)
-    w = w - sparse.diags(w.diagonal())
-    if star:
-        w = w + sparse.identity(w.shape[0], format="csr")
+    w = with_self(w) if star else without_self(w)
     if transform.upper() == "R":
         rs = np.asarray(w.sum(axis=1)).ravel()
         w = sparse.diags(np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1), 0.0)) @ w
@@ -123,8 +125,7 @@ def permutation_p(
     """
     y = np.asarray(values, dtype=float)
     n = len(y)
-    w = sparse.csr_matrix(w, dtype=float)
-    w = w - sparse.diags(w.diagonal())
+    w = without_self(w)
     w.eliminate_zeros()
     if w.nnz and not np.allclose(w.data, 1.0):
         raise HarmscopeError(

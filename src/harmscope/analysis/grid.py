@@ -45,6 +45,30 @@ def to_wgs84(x, y) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon), np.asarray(lat)
 
 
+def geoms_to_bng(geoms):
+    """Shapely geometries from WGS84 longitude/latitude to BNG."""
+    return _transform_geoms(geoms, to_bng)
+
+
+def geoms_to_wgs84(geoms):
+    """Shapely geometries from BNG to WGS84 longitude/latitude."""
+    return _transform_geoms(geoms, to_wgs84)
+
+
+def _transform_geoms(geoms, fn):
+    import shapely
+
+    return shapely.transform(geoms, lambda xy: np.column_stack(fn(xy[:, 0], xy[:, 1])))
+
+
+def cell_boxes(x, y, cell_size: float):
+    """Square cells of side ``cell_size`` centred on (x, y), as shapely polygons."""
+    import shapely
+
+    h = cell_size / 2
+    return shapely.box(x - h, y - h, x + h, y + h)
+
+
 # -- loading points (aggregated in the engine) ------------------------------------------------
 
 
@@ -183,13 +207,6 @@ class Grid:
         outside = int(points["count"].to_numpy()[~ok].sum())
         return counts, values, outside
 
-    def polygons(self):
-        import shapely
-
-        h = self.cell_size / 2
-        c = self.cells
-        return shapely.box(c.x - h, c.y - h, c.x + h, c.y + h)
-
 
 def make_grid(
     x: np.ndarray,
@@ -244,7 +261,7 @@ def make_grid(
     if boundary is not None:
         import shapely
 
-        boxes = shapely.box(cx - h, cy - h, cx + h, cy + h)
+        boxes = cell_boxes(cx, cy, cell_size)
         shapely.prepare(boundary)
         keep = shapely.intersects(boundary, boxes)
         # edge cells (coast, area edge) count only their part inside, so PAI's areas are true areas

@@ -72,11 +72,10 @@ def _features(fc) -> list[dict]:
 def _project_union(geoms):
     import shapely
 
-    from harmscope.analysis.grid import to_bng
+    from harmscope.analysis.grid import geoms_to_bng
 
     # simplified map polygons can be slightly invalid; make_valid keeps the union from failing
-    merged = shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object)))
-    return shapely.transform(merged, lambda xy: np.column_stack(to_bng(xy[:, 0], xy[:, 1])))
+    return geoms_to_bng(shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object))))
 
 
 @lru_cache(maxsize=8)
@@ -103,10 +102,9 @@ def area_boundary(area: str | None):
 
 def lsoa_units(area: str | None) -> tuple[list[str], object]:
     """2011 LSOA codes and their polygons in BNG (for LSOA units), for the area or all of them."""
-    import shapely
     from shapely.geometry import shape
 
-    from harmscope.analysis.grid import to_bng
+    from harmscope.analysis.grid import geoms_to_bng
 
     try:
         from harmscope.reference import lsoa_boundaries
@@ -129,9 +127,7 @@ def lsoa_units(area: str | None) -> tuple[list[str], object]:
         )
     feats = sorted(feats, key=lambda f: f["properties"]["lsoa11_code"])
     codes = [f["properties"]["lsoa11_code"] for f in feats]
-    geoms = np.asarray([shape(f["geometry"]) for f in feats], dtype=object)
-    geoms = shapely.transform(geoms, lambda xy: np.column_stack(to_bng(xy[:, 0], xy[:, 1])))
-    return codes, geoms
+    return codes, geoms_to_bng(np.asarray([shape(f["geometry"]) for f in feats], dtype=object))
 
 
 def area_lad_codes(area: str | None) -> set[str] | None:

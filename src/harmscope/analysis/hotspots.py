@@ -18,7 +18,7 @@ from scipy import sparse, stats
 from harmscope.analysis import grid as gridmod
 from harmscope.analysis.gistar import CLASS_ORDER, adjust, analytic_p, gi_star, gi_star_z, with_self
 from harmscope.analysis.hotspot_inputs import area_boundary, harm_weights, lsoa_units
-from harmscope.analysis.result import Result
+from harmscope.analysis.result import Result, frame_records
 from harmscope.errors import HarmscopeError
 
 CLASS_COLOURS = {
@@ -71,9 +71,7 @@ def build_units(
         )
         grid, gnotes = clipped_grid(pts, area, cell_size, clip)
         notes += gnotes
-        frame = grid.cells.rename(columns={"cell_id": "unit"})[["unit", "x", "y"]].copy()
-        counts, values, outside = grid.count(pts)
-        frame["count"], frame["value"] = counts.round().astype(np.int64), values
+        frame, outside = grid_frame(grid, pts)
         if outside:
             notes.append(
                 f"{outside:,} located events fall outside the clipped grid (outside the area) and are left out."
@@ -120,6 +118,14 @@ def build_units(
     return frame, W, notes, extra
 
 
+def grid_frame(grid: gridmod.Grid, pts: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per kept cell (unit, x, y, count, value), and how many events fell outside."""
+    frame = grid.cells.rename(columns={"cell_id": "unit"})[["unit", "x", "y"]].copy()
+    counts, values, outside = grid.count(pts)
+    frame["count"], frame["value"] = counts.round().astype(np.int64), values
+    return frame, outside
+
+
 def _monthly(grid, pts: pd.DataFrame):
     months = sorted(pts["month"].unique()) if not pts.empty else []
     counts = np.zeros((len(months), grid.n))
@@ -158,13 +164,19 @@ def _unweighted(store, crime_types, date_from, date_to, area, weights) -> int:
 def clipped_grid(pts: pd.DataFrame, area: str | None, cell_size: float | None, clip: bool):
     """The grid clipped to the area's packaged boundary, or unclipped (and said so) when there
     is none or it misses more than 5% of the events (e.g. a force outside Kent and Medway)."""
+    if not len(pts) or not float(pts["count"].sum()):
+        raise HarmscopeError(
+            "no located events match these filters, so there is nothing to map",
+            where="--crime-type / --from / --to / --area",
+            fix="widen the period or check the crime type and months held with `harmscope status`",
+        )
     x, y = pts["x"].to_numpy(), pts["y"].to_numpy()
     boundary = area_boundary(area) if clip else None
     if boundary is not None:
         grid = gridmod.make_grid(x, y, cell_size=cell_size, boundary=boundary)
         _, _, outside = grid.count(pts)
-        total = float(pts["count"].sum()) if len(pts) else 0.0
-        if total and outside / total <= 0.05:
+        total = float(pts["count"].sum())
+        if outside / total <= 0.05:
             return grid, list(grid.notes)
         note = (
             f"The packaged boundaries (Kent and Medway) miss {outside / total:.0%} of these events, "
@@ -318,6 +330,11 @@ def map_chart(
         for c in ("unit", "count", "value", "gi_z", colour)
         if c in show
     ]
+    return geoshape_chart(title, feats, enc)
+
+
+def geoshape_chart(title: str, feats: list[dict], encoding: dict, mark: dict | None = None) -> dict:
+    """Vega-Lite map of ``feats`` (from ``unit_features``); default mark: cells with thin grey edges."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": title,
@@ -325,9 +342,19 @@ def map_chart(
         "height": 350,
         "data": {"values": feats},
         "projection": {"type": "mercator"},
-        "mark": {"type": "geoshape", "strokeWidth": 0.2, "stroke": "#999"},
-        "encoding": enc,
+        "mark": mark or {"type": "geoshape", "strokeWidth": 0.2, "stroke": "#999"},
+        "encoding": encoding,
     }
+
+
+def features(geoms, records: list[dict]) -> list[dict]:
+    """GeoJSON features pairing each geometry with its properties."""
+    import shapely
+
+    return [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": rec}
+        for g, rec in zip(geoms, records, strict=True)
+    ]
 
 
 def unit_features(table: pd.DataFrame, extra: dict, props: list[str]) -> list[dict]:
@@ -335,30 +362,13 @@ def unit_features(table: pd.DataFrame, extra: dict, props: list[str]) -> list[di
     import shapely
 
     if "grid" in extra:
-        h = extra["cell_size"] / 2
-        boxes = shapely.box(table.x - h, table.y - h, table.x + h, table.y + h)
+        boxes = gridmod.cell_boxes(table.x, table.y, extra["cell_size"])
     else:
-        pos = table.index.to_numpy()
-        boxes = np.asarray(extra["polygons"])[pos]
-    geoms = shapely.transform(
-        boxes, lambda xy: np.column_stack(gridmod.to_wgs84(xy[:, 0], xy[:, 1]))
-    )
+        boxes = np.asarray(extra["polygons"])[table.index.to_numpy()]
     # Vega's d3-geo reads rings by spherical winding: a counter-clockwise square (shapely's and
     # RFC 7946's order) would mean "the whole globe except this square", so charts get clockwise rings
-    geoms = shapely.orient_polygons(geoms, exterior_cw=True)
-    from harmscope.analysis.result import _jsonable
-
-    feats = []
-    recs = table[props].to_dict(orient="records")
-    for geom, rec in zip(geoms, recs, strict=True):
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": _jsonable(rec),
-            }
-        )
-    return feats
+    geoms = shapely.orient_polygons(gridmod.geoms_to_wgs84(boxes), exterior_cw=True)
+    return features(geoms, frame_records(table[props]))
 
 
 # -- emerging hotspots -----------------------------------------------------------------------
@@ -544,15 +554,10 @@ def emerging_hotspots(
 
 def _pattern_map(show: pd.DataFrame, extra: dict) -> dict:
     feats = unit_features(show, extra, props=["unit", "count", "pattern", "trend_z"])
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": "Emerging hotspot patterns",
-        "width": 500,
-        "height": 350,
-        "data": {"values": feats},
-        "projection": {"type": "mercator"},
-        "mark": {"type": "geoshape", "strokeWidth": 0.2, "stroke": "#999"},
-        "encoding": {
+    return geoshape_chart(
+        "Emerging hotspot patterns",
+        feats,
+        {
             "color": {"field": "properties.pattern", "type": "nominal", "title": "pattern"},
             "tooltip": [
                 {"field": "properties.unit"},
@@ -560,4 +565,4 @@ def _pattern_map(show: pd.DataFrame, extra: dict) -> dict:
                 {"field": "properties.count"},
             ],
         },
-    }
+    )

@@ -100,7 +100,7 @@ def kde(
             where="kde",
             fix="check --crime-type, --from/--to",
         )
-    from harmscope.analysis.hotspots import clipped_grid
+    from harmscope.analysis.hotspots import clipped_grid, geoshape_chart, grid_frame, unit_features
 
     grid, gnotes = clipped_grid(pts, area, cell_size, clip)
     notes = [wnote, *gnotes]
@@ -119,9 +119,7 @@ def kde(
     dens = quartic_kde(
         pts.x.to_numpy(), pts.y.to_numpy(), pts["value"].to_numpy(float), grid, bandwidth
     )
-    table = grid.cells.rename(columns={"cell_id": "unit"})[["unit", "x", "y"]].copy()
-    counts, values, _ = grid.count(pts)
-    table["count"], table["value"] = counts.round().astype(np.int64), values
+    table, _ = grid_frame(grid, pts)
     table["kde"] = dens * 1e6  # per km²
     table["lon"], table["lat"] = gridmod.to_wgs84(table.x.to_numpy(), table.y.to_numpy())
     mass = float(dens.sum() * grid.cell_size**2)
@@ -144,22 +142,14 @@ def kde(
         "descriptive; the surface depends on the bandwidth (announced) and has no sampling interval."
     )
     res = Result(table=table, summary=summary, method=method, notes=notes)
-    from harmscope.analysis.hotspots import unit_features
-
     show = table[table["kde"] > table["kde"].max() * 0.01]
-    res.charts["map"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": "Kernel density",
-        "width": 500,
-        "height": 350,
-        "data": {
-            "values": unit_features(
-                show, {"grid": grid, "cell_size": grid.cell_size}, ["unit", "count", "kde"]
-            )
-        },
-        "projection": {"type": "mercator"},
-        "mark": {"type": "geoshape", "strokeWidth": 0},
-        "encoding": {
+    feats = unit_features(
+        show, {"grid": grid, "cell_size": grid.cell_size}, ["unit", "count", "kde"]
+    )
+    res.charts["map"] = geoshape_chart(
+        "Kernel density",
+        feats,
+        {
             "color": {
                 "field": "properties.kde",
                 "type": "quantitative",
@@ -167,5 +157,6 @@ def kde(
                 "scale": {"scheme": "reds"},
             }
         },
-    }
+        mark={"type": "geoshape", "strokeWidth": 0},
+    )
     return res

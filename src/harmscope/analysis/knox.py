@@ -77,15 +77,11 @@ def knox_table(
 
     observed = counts(t)
     rng = np.random.default_rng(seed)
-    ge = np.zeros(nd * nt)
-    total = np.zeros(nd * nt)
-    sims = np.empty((iterations, nd * nt))
-    for r in range(iterations):
-        sim = counts(rng.permutation(t))
-        sims[r] = sim
-        ge += sim >= observed
-        total += sim
-    expected = total / iterations
+    # reshaped so that zero iterations still give one (empty) column per cell
+    sims = np.array([counts(rng.permutation(t)) for _ in range(iterations)], dtype=float)
+    sims = sims.reshape(iterations, nd * nt)
+    ge = (sims >= observed).sum(axis=0)
+    expected = sims.sum(axis=0) / iterations
     d_lo = np.r_[0, d_edges[:-1]]
     t_lo = np.r_[0, t_edges[:-1]]
     rows = []
@@ -218,8 +214,6 @@ def read_extract(
 ) -> tuple:
     """Longitude, latitude and time (days) from a CSV extract (ED records, a force extract)."""
     from pathlib import Path
-
-    import pandas as pd
 
     p = Path(path)
     if not p.exists():

@@ -380,6 +380,29 @@ def alerts(
     return res
 
 
+# the columns a published alarm table shows, and what in it is derived from this month's count
+# (the expected count and limit come from past months; only the observed count is a new small number)
+ALARM_COLUMNS = [
+    "area",
+    "crime_type",
+    "observed",
+    "expected",
+    "upper",
+    "score",
+    "alarm",
+    "cusum",
+    "cusum_alarm",
+    "harm_excess",
+]
+ALARM_DERIVED = {"harm_excess": "observed", "score": "observed"}
+
+
+def latest_alarms(res: Result, columns: list[str] = ALARM_COLUMNS) -> pd.DataFrame:
+    """The alarms of the result's latest month, with ``columns`` only."""
+    alarms = res.tables["alarms"]
+    return alarms[alarms["month"] == res.summary["latest_month"]][columns].reset_index(drop=True)
+
+
 def series_chart(table: pd.DataFrame, area: str, crime_type: str) -> dict:
     """Observed, expected and upper limit for one series (Vega-Lite layers)."""
     g = table[(table["area"] == area) & (table["crime_type"] == crime_type)]

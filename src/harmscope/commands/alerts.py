@@ -11,22 +11,29 @@ from rich.table import Table
 
 from harmscope.analysis.harm import parse_month
 from harmscope.analysis.result import Result, frame_records
-from harmscope.analysis.trends import AlertSettings, alerts
+from harmscope.analysis.trends import (
+    ALARM_COLUMNS,
+    ALARM_DERIVED,
+    AlertSettings,
+    alerts,
+    latest_alarms,
+)
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.store import Store
 
-SHOWN = [
+# the published table keeps the month, after the area and category
+SHOWN = [*ALARM_COLUMNS[:2], "month", *ALARM_COLUMNS[2:]]
+HEADERS = [
     "area",
-    "crime_type",
-    "month",
+    "category",
     "observed",
     "expected",
-    "upper",
+    "upper limit",
     "score",
     "alarm",
-    "cusum",
-    "cusum_alarm",
-    "harm_excess",
+    "CUSUM",
+    "sustained",
+    "excess harm",
 ]
 
 
@@ -54,16 +61,11 @@ def run(
         month=month,
         settings=AlertSettings(alpha=alpha),
     )
-    latest = res.summary["latest_month"]
-    shown = res.tables["alarms"]
-    shown = shown[shown["month"] == latest][SHOWN].reset_index(drop=True)
-    aud = get_audience(audience, threshold)
-    # the expected count and limit come from past months; only this month's count is a new small number
     published = protect_table(
-        shown,
-        aud,
+        latest_alarms(res, SHOWN),
+        get_audience(audience, threshold),
         count_cols=["observed"],
-        derived={"harm_excess": "observed", "score": "observed"},
+        derived=ALARM_DERIVED,
         totals=False,
     )
     return res, published
@@ -125,11 +127,7 @@ def register(app: typer.Typer) -> None:
             from harmscope.commands.hotspots import protect
 
             full = protect(
-                res.table,
-                audience,
-                threshold,
-                count_cols=("observed",),
-                derived={"harm_excess": "observed", "score": "observed"},
+                res.table, audience, threshold, count_cols=("observed",), derived=ALARM_DERIVED
             )
             full.to_csv(out, index=False)
         if json_out:
@@ -143,37 +141,10 @@ def register(app: typer.Typer) -> None:
         for note in res.notes:
             console.print(note, highlight=False, soft_wrap=True)
         t = Table(title=f"Alarms for {s['latest_month']:%Y-%m} ({s['level']}), ranked by harm")
-        for c in (
-            "area",
-            "category",
-            "observed",
-            "expected",
-            "upper limit",
-            "score",
-            "alarm",
-            "CUSUM",
-            "sustained",
-            "excess harm",
-        ):
+        for c in HEADERS:
             t.add_column(c)
         for r in frame_records(published.head(top)):
-            t.add_row(
-                *[
-                    _fmt(r[c])
-                    for c in (
-                        "area",
-                        "crime_type",
-                        "observed",
-                        "expected",
-                        "upper",
-                        "score",
-                        "alarm",
-                        "cusum",
-                        "cusum_alarm",
-                        "harm_excess",
-                    )
-                ]
-            )
+            t.add_row(*[_fmt(r[c]) for c in ALARM_COLUMNS])
         console.print(t)
         console.print(
             f"{s['latest_alarms']} exceedance and {s['latest_cusum_alarms']} CUSUM alarms this month over {s['series']} "

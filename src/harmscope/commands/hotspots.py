@@ -6,7 +6,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -93,21 +92,15 @@ def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: fl
     if fmt == "csv":
         t.to_csv(out, index=False)
         return out
-    import shapely
-
-    from harmscope.analysis.grid import to_wgs84
+    from harmscope.analysis.grid import cell_boxes, geoms_to_wgs84
+    from harmscope.analysis.hotspots import features
 
     if "geometry_bng" in res.tables:
         geoms = res.tables["geometry_bng"]["geometry"].to_numpy()
     else:
-        h = cell_size / 2
-        geoms = shapely.box(t.x - h, t.y - h, t.x + h, t.y + h)
+        geoms = cell_boxes(t.x, t.y, cell_size)
     if fmt == "geojson":
-        g84 = shapely.transform(geoms, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1])))
-        feats = [
-            {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": rec}
-            for g, rec in zip(g84, frame_records(t), strict=True)
-        ]
+        feats = features(geoms_to_wgs84(geoms), frame_records(t))
         out.write_text(
             json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8"
         )
@@ -129,47 +122,19 @@ def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: fl
     return out
 
 
-def run_hotspots(
-    store: Store,
-    *,
-    crime_types: list[str] | None,
-    date_from: date | None,
-    date_to: date | None,
-    area: str | None,
-    units: str,
-    cell_size: float | None,
-    neighbours: str,
-    weight: str,
-    permutations: int,
-    seed: int | None,
-    correction: str,
-    clip: bool = True,
-) -> Result:
+def run_hotspots(store: Store, **kwargs) -> Result:
+    """``analysis.hotspots.hotspots`` (same keywords), with a note when the permutation p floor
+    leaves no cell able to pass Holm."""
     from harmscope.analysis.hotspots import hotspots
 
-    res = hotspots(
-        store,
-        crime_types=crime_types,
-        date_from=date_from,
-        date_to=date_to,
-        area=area,
-        units=units,
-        cell_size=cell_size,
-        neighbours=neighbours,
-        weight=weight,
-        permutations=permutations,
-        seed=seed,
-        correction=correction,
-        clip=clip,
-    )
-    if permutations and correction != "none":
-        n = len(res.table)
-        floor = 2 / (permutations + 1)
-        if correction == "holm" and floor * n > 0.05:
-            res.notes.append(
-                f"With {permutations} permutations the smallest possible p is {floor:.4f}; after Holm over {n:,} "
-                "units no cell can reach 95%. Use more permutations, --correction fdr, or the analytic p."
-            )
+    res = hotspots(store, **kwargs)
+    permutations, n = res.summary["permutations"], res.summary["units"]
+    floor = 2 / (permutations + 1)
+    if permutations and res.summary["correction"] == "holm" and floor * n > 0.05:
+        res.notes.append(
+            f"With {permutations} permutations the smallest possible p is {floor:.4f}; after Holm over {n:,} "
+            "units no cell can reach 95%. Use more permutations, --correction fdr, or the analytic p."
+        )
     return res
 
 
@@ -193,6 +158,10 @@ def _print_result(res: Result, title: str, console: Console) -> None:
         for rec in frame_records(df):
             bt.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in rec.values()])
         console.print(bt)
+    _print_notes(res, console)
+
+
+def _print_notes(res: Result, console: Console) -> None:
     for note in res.notes:
         console.print(f"Note: {note}", highlight=False, soft_wrap=True)
     console.print(f"Method: {res.method}", highlight=False, soft_wrap=True)
@@ -219,9 +188,7 @@ def _eval_table(res: Result, console: Console) -> None:
         f"(both periods resampled) = {s['s_index_boot_robust']:.3f}.",
         highlight=False,
     )
-    for note in res.notes:
-        console.print(f"Note: {note}", highlight=False, soft_wrap=True)
-    console.print(f"Method: {res.method}", highlight=False, soft_wrap=True)
+    _print_notes(res, console)
 
 
 def register(app: typer.Typer) -> None:
@@ -294,6 +261,9 @@ def register(app: typer.Typer) -> None:
             raise HarmscopeError(
                 "--from is after --to", where="--from/--to", fix="swap the two months"
             )
+        # what every analysis below is asked about, and (all but KDE) how units are formed
+        scope = dict(crime_types=crime_type or None, area=area, cell_size=cell_size, weight=weight)
+        unit_rule = dict(units=units, neighbours=neighbours)
         with Store.open(db, read_only=True) as store:
             lo, hi = held_months(store)
             if evaluate:
@@ -307,12 +277,8 @@ def register(app: typer.Typer) -> None:
                     store,
                     train=tr,
                     test=(t0, t1),
-                    crime_types=crime_type or None,
-                    area=area,
-                    units=units,
-                    cell_size=cell_size,
-                    neighbours=neighbours,
-                    weight=weight,
+                    **scope,
+                    **unit_rule,
                     correction=correction,
                     seed=seed,
                 )
@@ -321,54 +287,29 @@ def register(app: typer.Typer) -> None:
                 else:
                     _eval_table(res, console)
                 return
+            period = dict(date_from=d_from, date_to=d_to)
             if kde_flag:
                 from harmscope.analysis.kde import kde
 
-                res = kde(
-                    store,
-                    crime_types=crime_type or None,
-                    date_from=d_from,
-                    date_to=d_to,
-                    area=area,
-                    cell_size=cell_size,
-                    bandwidth=bandwidth,
-                    weight=weight,
-                )
-                cells, size = res.table, res.summary["cell_size_m"]
+                res = kde(store, **scope, **period, bandwidth=bandwidth)
                 title = "Kernel density"
             elif emerging:
                 from harmscope.analysis.hotspots import emerging_hotspots
 
-                res = emerging_hotspots(
-                    store,
-                    crime_types=crime_type or None,
-                    date_from=d_from,
-                    date_to=d_to,
-                    area=area,
-                    units=units,
-                    cell_size=cell_size,
-                    neighbours=neighbours,
-                    weight=weight,
-                )
-                cells, size = res.table, res.summary.get("cell_size_m")
+                res = emerging_hotspots(store, **scope, **period, **unit_rule)
                 title = "Emerging hotspots"
             else:
                 res = run_hotspots(
                     store,
-                    crime_types=crime_type or None,
-                    date_from=d_from,
-                    date_to=d_to,
-                    area=area,
-                    units=units,
-                    cell_size=cell_size,
-                    neighbours=neighbours,
-                    weight=weight,
+                    **scope,
+                    **period,
+                    **unit_rule,
                     permutations=permutations,
                     seed=seed,
                     correction=correction,
                 )
-                cells, size = res.table, res.summary.get("cell_size_m")
                 title = "Gi* hotspots"
+        cells, size = res.table, res.summary.get("cell_size_m")
         derived = {c: "count" for c in ("value", "kde") if c in cells}
         if kde_flag and audience == "public":
             raise HarmscopeError(
@@ -463,9 +404,7 @@ def register(app: typer.Typer) -> None:
                 f"{r['p']:.3f}",
             )
         console.print(t)
-        for note in res.notes:
-            console.print(f"Note: {note}", highlight=False, soft_wrap=True)
-        console.print(f"Method: {res.method}", highlight=False, soft_wrap=True)
+        _print_notes(res, console)
 
 
 def _floats(text: str, where: str) -> list[float]:
@@ -485,20 +424,7 @@ def demo(store: Store, out_dir: Path) -> list[str]:
     ).n[0]
     if n == 0:
         return ["no violence rows in the sample: skipped"]
-    res = run_hotspots(
-        store,
-        crime_types=["Violence and sexual offences"],
-        date_from=None,
-        date_to=None,
-        area=None,
-        units="grid",
-        cell_size=None,
-        neighbours="queen",
-        weight="none",
-        permutations=0,
-        seed=None,
-        correction="holm",
-    )
+    res = run_hotspots(store, crime_types=["Violence and sexual offences"])  # all defaults
     cells = protect(res.table, "public", 5, weights=res.weights)
     gj = write_units(res, cells, out_dir / "hotspots_violence.geojson", res.summary["cell_size_m"])
     csv = write_units(res, cells, out_dir / "hotspots_violence.csv", res.summary["cell_size_m"])

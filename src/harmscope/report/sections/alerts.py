@@ -8,22 +8,10 @@ from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import para
 
 ORDER = 35
-_COLS = [
-    "area",
-    "crime_type",
-    "observed",
-    "expected",
-    "upper",
-    "score",
-    "alarm",
-    "cusum",
-    "cusum_alarm",
-    "harm_excess",
-]
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.trends import alerts
+    from harmscope.analysis.trends import ALARM_DERIVED, alerts, latest_alarms
     from harmscope.errors import HarmscopeError
 
     weight = ctx.options.get("scheme", "css")
@@ -38,15 +26,14 @@ def build(ctx: ReportContext) -> Section | None:
     except HarmscopeError:
         return None
     s = res.summary
-    alarms = res.tables["alarms"]
-    latest = alarms[alarms["month"] == s["latest_month"]][_COLS].reset_index(drop=True)
+    latest = latest_alarms(res)
     latest[["expected", "upper", "score", "cusum", "harm_excess"]] = latest[
         ["expected", "upper", "score", "cusum", "harm_excess"]
     ].round(2)
     pub = ctx.protect(
         latest,
         count_cols=["observed"],
-        derived={"harm_excess": "observed", "score": "observed"},
+        derived=ALARM_DERIVED,
         totals=False,
     )
     rate = s.get("alarm_rate")

@@ -18,6 +18,7 @@ def _round(coords):
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.hotspots import class_table, hotspots, map_chart
+    from harmscope.errors import HarmscopeError
 
     cats = ctx.options.get("hotspot_categories", _CATEGORIES)
     weight = ctx.options.get("hotspot_weight", ctx.options.get("scheme", "css"))
@@ -30,12 +31,8 @@ def build(ctx: ReportContext) -> Section | None:
             area=ctx.area,
             weight=weight,
         )
-    except Exception as exc:  # no events in the period/area: the section is simply absent
-        from harmscope.errors import HarmscopeError
-
-        if isinstance(exc, HarmscopeError):
-            return None
-        raise
+    except HarmscopeError:  # no events in the period/area: the section is simply absent
+        return None
     t = res.table
     s = res.summary
     classes = ctx.protect(
