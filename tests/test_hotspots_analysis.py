@@ -308,3 +308,12 @@ def test_no_matching_events_is_a_clear_error(kent_store):
             date_from=date(2024, 6, 1),
             date_to=date(2024, 7, 1),
         )
+
+
+def test_cli_asks_for_an_area_when_the_store_holds_several_forces(all_store_path, capsys):
+    from harmscope.cli import main
+
+    rc = main(["hotspots", "--db", str(all_store_path), "--crime-type", "Robbery", "--json"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "--area" in err and "Essex Police" in err and "Kent Police" in err
