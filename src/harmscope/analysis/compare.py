@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from harmscope.analysis.harm import (
+    HARM_SUMS,
     MIXED_NOTE,
     Scope,
     add_rates,
@@ -19,8 +20,10 @@ from harmscope.analysis.harm import (
     lsoa_frame,
     months_covered,
     populations,
+    prepare,
     resolve_scope,
     resolve_weights,
+    scheme_name,
     weighted_cube,
 )
 from harmscope.analysis.result import Result
@@ -29,6 +32,15 @@ from harmscope.reference import load_lad
 from harmscope.store import Store
 
 DEFAULT_FORCES = ("Kent Police", "Essex Police", "Sussex Police")
+# compare_forces' ratios to the first force, with their intervals
+RATIO_COLS = (
+    "count_ratio",
+    "count_ratio_ci_low",
+    "count_ratio_ci_high",
+    "harm_ratio",
+    "harm_ratio_ci_low",
+    "harm_ratio_ci_high",
+)
 
 
 def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
@@ -53,27 +65,20 @@ def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
         return model.fit(scale="X2")
 
 
-def _lsoa_scope(area) -> Scope:
-    scope = resolve_scope(area)
-    if scope.lad_codes is None and scope.force is None:
-        raise HarmscopeError(
-            "this comparison needs an area (a force, county or district)",
-            where="--area",
-            fix="pass e.g. area='Kent Police'",
-        )
-    return scope
+_NEED_AREA = "this comparison needs an area (a force, county or district)"
 
 
 def _group_rates(df: pd.DataFrame, key: str, alpha: float) -> pd.DataFrame:
     g = df.groupby(key, as_index=False).agg(
-        lsoas=("area_code", "count"),
-        population=("population", "sum"),
-        count=("count", "sum"),
-        harm=("harm", "sum"),
-        harm_w2=("harm_w2", "sum"),
-        w_max=("w_max", "max"),
+        lsoas=("area_code", "count"), population=("population", "sum"), **HARM_SUMS
     )
     return add_rates(g, alpha)
+
+
+def _glm_ratio(fit, term: str, z: float) -> tuple[float, list[float]]:
+    """exp(β) of one GLM term with its Wald interval, as (ratio, [low, high])."""
+    b, se = fit.params[term], fit.bse[term]
+    return float(np.exp(b)), [float(np.exp(b - z * se)), float(np.exp(b + z * se))]
 
 
 def _err_chart(df: pd.DataFrame, x: str, title: str, y: str = "harm_rate_per_1000") -> dict:
@@ -99,27 +104,20 @@ def rural_urban(
     alpha: float = 0.05,
 ) -> Result:
     """Harm and count rates in rural against urban LSOAs (ONS RUC 2011), with rate ratios."""
-    scope = resolve_scope(area, date_from, date_to, categories)
-    _lsoa_scope(area)
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(
+        store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
+    )
     df = lsoa_frame(store, scope, wt).dropna(subset=["urban_rural"])
     table = _group_rates(df, "urban_rural", alpha)
     ruc = _group_rates(df, "ruc11_class", alpha)
-    summary = {
-        "area": scope.label,
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
-    }
+    summary = {"area": scope.label, "scheme": scheme_name(scheme, weights)}
+    z = stats.norm.ppf(1 - alpha / 2)
     for measure in ("harm", "count"):
         fit = quasi_poisson(df, measure, "C(urban_rural, Treatment('urban'))")
-        name = "C(urban_rural, Treatment('urban'))[T.rural]"
-        b, se = fit.params[name], fit.bse[name]
-        z = stats.norm.ppf(1 - alpha / 2)
-        summary[f"rural_vs_urban_{measure}_rate_ratio"] = float(np.exp(b))
-        summary[f"rural_vs_urban_{measure}_rate_ratio_ci"] = [
-            float(np.exp(b - z * se)),
-            float(np.exp(b + z * se)),
-        ]
+        key = f"rural_vs_urban_{measure}_rate_ratio"
+        summary[key], summary[f"{key}_ci"] = _glm_ratio(
+            fit, "C(urban_rural, Treatment('urban'))[T.rural]", z
+        )
         summary[f"{measure}_dispersion"] = float(fit.scale)
     for _, r in table.iterrows():
         summary[f"{r.urban_rural}_harm_rate_per_1000"] = float(r.harm_rate_per_1000)
@@ -161,38 +159,29 @@ def deprivation_gradient(
     alpha: float = 0.05,
 ) -> Result:
     """Harm and count rates by IMD 2019 decile (1 = most deprived), with the gradient."""
-    scope = resolve_scope(area, date_from, date_to, categories)
-    _lsoa_scope(area)
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(
+        store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
+    )
     df = lsoa_frame(store, scope, wt).dropna(subset=["imd_decile"])
     df["imd_decile"] = df["imd_decile"].astype(int)
     table = _group_rates(df, "imd_decile", alpha).sort_values("imd_decile").reset_index(drop=True)
     z = stats.norm.ppf(1 - alpha / 2)
     summary = {
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
         "area": scope.label,
         "deciles_present": [int(d) for d in table.imd_decile],
     }
+    lo_d, hi_d = int(df.imd_decile.min()), int(df.imd_decile.max())
     for measure in ("harm", "count"):
         fit = quasi_poisson(df, measure, "imd_decile")
-        b, se = fit.params["imd_decile"], fit.bse["imd_decile"]
-        summary[f"{measure}_rate_ratio_per_decile"] = float(np.exp(b))
-        summary[f"{measure}_rate_ratio_per_decile_ci"] = [
-            float(np.exp(b - z * se)),
-            float(np.exp(b + z * se)),
-        ]
+        key = f"{measure}_rate_ratio_per_decile"
+        summary[key], summary[f"{key}_ci"] = _glm_ratio(fit, "imd_decile", z)
         summary[f"{measure}_gradient_p"] = float(fit.pvalues["imd_decile"])
-        lo_d, hi_d = int(df.imd_decile.min()), int(df.imd_decile.max())
         if lo_d != hi_d:
-            cat = quasi_poisson(df, measure, f"C(imd_decile, Treatment({hi_d}))")
-            name = f"C(imd_decile, Treatment({hi_d}))[T.{lo_d}]"
-            b2, se2 = cat.params[name], cat.bse[name]
-            summary[f"{measure}_most_vs_least_deprived_ratio"] = float(np.exp(b2))
-            summary[f"{measure}_most_vs_least_deprived_ratio_ci"] = [
-                float(np.exp(b2 - z * se2)),
-                float(np.exp(b2 + z * se2)),
-            ]
+            factor = f"C(imd_decile, Treatment({hi_d}))"
+            cat = quasi_poisson(df, measure, factor)
+            key = f"{measure}_most_vs_least_deprived_ratio"
+            summary[key], summary[f"{key}_ci"] = _glm_ratio(cat, f"{factor}[T.{lo_d}]", z)
             summary["most_vs_least_deciles"] = [lo_d, hi_d]
     method = (
         "LSOAs grouped by the English Index of Multiple Deprivation 2019 decile (national "
@@ -297,26 +286,13 @@ def compare_forces(
     cube = weighted_cube(store, scope, wt, {"force": "s.falls_within", "category": "s.crime_type"})
     cube["population"] = cube.force.map(pop)
     by_cat = add_rates(cube.copy(), alpha)
-    tot = cube.groupby("force", as_index=False).agg(
-        count=("count", "sum"),
-        harm=("harm", "sum"),
-        harm_w2=("harm_w2", "sum"),
-        w_max=("w_max", "max"),
-        population=("population", "first"),
-    )
+    tot = cube.groupby("force", as_index=False).agg(**HARM_SUMS, population=("population", "first"))
     tot = add_rates(tot, alpha)
     tot["force"] = pd.Categorical(tot.force, categories=names, ordered=True)
     tot = tot.sort_values("force").reset_index(drop=True)
     tot["force"] = tot.force.astype(str)
     ref = tot.iloc[0]
-    for col in (
-        "count_ratio",
-        "count_ratio_ci_low",
-        "count_ratio_ci_high",
-        "harm_ratio",
-        "harm_ratio_ci_low",
-        "harm_ratio_ci_high",
-    ):
+    for col in RATIO_COLS:
         tot[col] = np.nan
     for i, r in tot.iterrows():
         if i == 0:  # the reference force against itself: ratio 1 by definition, no interval
@@ -335,11 +311,12 @@ def compare_forces(
             float(v) for v in h
         ]
     summary = {
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
         "forces": names,
         "months": common,
         "reference_force": names[0],
     }
+    ref_key = names[0].lower().replace(" ", "_")
     for _, r in tot.iterrows():
         key = r.force.lower().replace(" ", "_")
         summary[f"{key}_harm_rate_per_1000"] = float(r.harm_rate_per_1000)
@@ -350,10 +327,8 @@ def compare_forces(
         summary[f"{key}_rate_per_1000"] = float(r.rate_per_1000)
         summary[f"{key}_rate_per_1000_ci"] = [float(r.rate_ci_low), float(r.rate_ci_high)]
         if r.force != names[0]:
-            summary[f"{key}_vs_{names[0].lower().replace(' ', '_')}_harm_ratio"] = float(
-                r.harm_ratio
-            )
-            summary[f"{key}_vs_{names[0].lower().replace(' ', '_')}_harm_ratio_ci"] = [
+            summary[f"{key}_vs_{ref_key}_harm_ratio"] = float(r.harm_ratio)
+            summary[f"{key}_vs_{ref_key}_harm_ratio_ci"] = [
                 float(r.harm_ratio_ci_low),
                 float(r.harm_ratio_ci_high),
             ]

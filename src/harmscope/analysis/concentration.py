@@ -14,12 +14,12 @@ import pandas as pd
 
 from harmscope.analysis.harm import (
     MIXED_NOTE,
-    check_categories,
     coverage_note,
     lsoa_frame,
     months_covered,
-    resolve_scope,
-    resolve_weights,
+    prepare,
+    require_area,
+    scheme_name,
     weighted_cube,
 )
 from harmscope.analysis.result import Result
@@ -113,16 +113,9 @@ def concentration(
     """
     if unit not in ("lsoa", "location"):
         raise HarmscopeError(f"unknown unit {unit!r}", where="unit", fix="use 'lsoa' or 'location'")
-    scope = resolve_scope(area, date_from, date_to, categories)
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(store, area, date_from, date_to, scheme, weights, categories)
     if unit == "lsoa":
-        if scope.lad_codes is None and scope.force is None:
-            raise HarmscopeError(
-                "LSOA concentration needs an area so that LSOAs with no crime count",
-                where="--area",
-                fix="pass e.g. area='Kent Police'",
-            )
+        require_area(scope, "LSOA concentration needs an area so that LSOAs with no crime count")
         df = lsoa_frame(store, scope, wt)[["area_code", "area_name", "count", "harm"]]
         df = df.rename(columns={"area_code": "unit_id", "area_name": "unit_name"})
         unit_text = "2011 LSOAs (all in the area, including those with no crime)"
@@ -153,7 +146,7 @@ def concentration(
         "area": scope.label,
         "unit": unit,
         "units": int(len(df)),
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
     }
     summary["gini_harm"] = gini(harm)
     summary["gini_count"] = gini(counts)
@@ -179,13 +172,8 @@ def concentration(
                 # behind it; the basic bootstrap (2θ - θ*) takes out part of that shift.
                 summary[f"{key}_expected"] = float(2 * obs - np.nanmean(boot[:, j]))
                 summary[f"{key}_expected_ci"] = [float(2 * obs - hi), float(2 * obs - lo)]
-    lz_h = lorenz(harm).rename(columns={"value_share": "harm_share"})
-    lz_c = lorenz(counts).rename(columns={"value_share": "count_share"})
     lz = pd.concat(
-        [
-            lz_h.assign(measure="harm").rename(columns={"harm_share": "value_share"}),
-            lz_c.assign(measure="count").rename(columns={"count_share": "value_share"}),
-        ],
+        [lorenz(harm).assign(measure="harm"), lorenz(counts).assign(measure="count")],
         ignore_index=True,
     )
     import altair as alt

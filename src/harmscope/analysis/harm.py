@@ -104,6 +104,11 @@ def parse_month(value: str | None, where: str) -> date | None:
     return date(int(text[:4]), int(text[5:7]), 1)
 
 
+def shift_year(month: str, years: int) -> str:
+    """The same month ``years`` later ('2025-03', -1 -> '2024-03')."""
+    return f"{int(month[:4]) + years}-{month[5:]}"
+
+
 def check_level(level: str) -> str:
     lv = _LEVEL_ALIASES.get(str(level).strip().lower(), str(level).strip().lower())
     if lv not in LEVELS:
@@ -230,6 +235,50 @@ def check_categories(store: Store, scope: Scope, weights: pd.DataFrame) -> None:
         )
 
 
+def require_area(scope: Scope, problem: str) -> None:
+    """Raise when the scope names no force or district (an analysis over LSOAs needs one)."""
+    if scope.lad_codes is None and scope.force is None:
+        raise HarmscopeError(problem, where="--area", fix="pass e.g. area='Kent Police'")
+
+
+def prepare(
+    store: Store,
+    area: str | None,
+    date_from=None,
+    date_to=None,
+    scheme: str = "css",
+    weights=None,
+    categories=None,
+    *,
+    need_area: str | None = None,
+) -> tuple[Scope, pd.DataFrame, str]:
+    """The scope, weights and weights label every harm analysis starts from, checked.
+
+    ``need_area``: the problem to report when the analysis needs an area and none is given
+    (checked before the weights, so that error comes first).
+    """
+    scope = resolve_scope(area, date_from, date_to, categories)
+    if need_area is not None:
+        require_area(scope, need_area)
+    wt, wlabel = resolve_weights(scheme, weights)
+    check_categories(store, scope, wt)
+    return scope, wt, wlabel
+
+
+def scheme_name(scheme: str, weights) -> str:
+    """The scheme as reported in a summary: the packaged scheme's key, or 'custom'."""
+    return str(scheme).strip().lower() if weights is None else "custom"
+
+
+# Sums that keep a group's harm interval computable (weighted_poisson_ci needs Σw²n and max w).
+HARM_SUMS = {
+    "count": ("count", "sum"),
+    "harm": ("harm", "sum"),
+    "harm_w2": ("harm_w2", "sum"),
+    "w_max": ("w_max", "max"),
+}
+
+
 def weighted_cube(
     store: Store, scope: Scope, weights: pd.DataFrame, keys: dict[str, str]
 ) -> pd.DataFrame:
@@ -279,6 +328,11 @@ LEVEL_KEYS = {
     "district": {"area_code": "s.lad_code"},
     "lsoa": {"area_code": "s.lsoa11_code"},
 }
+
+
+# the rate columns add_rates writes (per 1,000 residents, with 95% interval bounds)
+COUNT_RATE_COLS = ("rate_per_1000", "rate_ci_low", "rate_ci_high")
+HARM_RATE_COLS = ("harm_rate_per_1000", "harm_rate_ci_low", "harm_rate_ci_high")
 
 
 def add_rates(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -374,9 +428,7 @@ def harm_by_area(
     are left out (a note gives their number); at county level every in-area row counts.
     """
     level = check_level(level)
-    scope = resolve_scope(area, date_from, date_to, categories)
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(store, area, date_from, date_to, scheme, weights, categories)
     keys = dict(LEVEL_KEYS[level])
     if by_month:
         keys["month"] = "strftime(s.month, '%Y-%m')"
@@ -394,12 +446,7 @@ def harm_by_area(
     if level == "county" and scope.lad_codes is not None:
         # a county or district asked for at county level: one area, its own population
         cube["area_code"] = scope.label
-        cube = cube.groupby([c for c in cube.columns if c in keys], as_index=False).agg(
-            count=("count", "sum"),
-            harm=("harm", "sum"),
-            harm_w2=("harm_w2", "sum"),
-            w_max=("w_max", "max"),
-        )
+        cube = cube.groupby([c for c in cube.columns if c in keys], as_index=False).agg(**HARM_SUMS)
         pop = pd.DataFrame(
             {
                 "area_code": [scope.label],
@@ -413,11 +460,7 @@ def harm_by_area(
     table["area_name"] = table["area_name"].fillna(table["area_code"])
     totals_keys = ["area_code", "area_name"] + (["month"] if by_month else [])
     totals = table.groupby(totals_keys, as_index=False, dropna=False).agg(
-        count=("count", "sum"),
-        harm=("harm", "sum"),
-        harm_w2=("harm_w2", "sum"),
-        w_max=("w_max", "max"),
-        population=("population", "first"),
+        **HARM_SUMS, population=("population", "first")
     )
     table = add_rates(table, alpha)
     totals = add_rates(totals, alpha)
@@ -436,7 +479,7 @@ def harm_by_area(
     summary = {
         "area": scope.label,
         "level": level,
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
         "months": len(months),
         "first_month": months[0] if months else None,
         "last_month": months[-1] if months else None,
@@ -487,20 +530,14 @@ def harm_trend(
     ``tables['same_period']`` compares the months present in both years (e.g. Jan-Apr 2025
     against Jan-Apr 2024), with a log-scale interval for the ratio.
     """
-    scope = resolve_scope(area, date_from, date_to, categories)
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(store, area, date_from, date_to, scheme, weights, categories)
     df = weighted_cube(store, scope, wt, {"month": "strftime(s.month, '%Y-%m')"})
     pop = _scope_population(scope)
     df["population"] = pop
     df = add_rates(df, alpha)
     months = df.month.tolist()
     idx = {m: i for i, m in enumerate(months)}
-
-    def prev(m: str) -> str:
-        return f"{int(m[:4]) - 1}-{m[5:]}"
-
-    prev_rows = [idx.get(prev(m)) for m in months]
+    prev_rows = [idx.get(shift_year(m, -1)) for m in months]
     has_prev = np.array([p is not None for p in prev_rows])
     p_idx = np.array([p if p is not None else 0 for p in prev_rows])
     for col in ("harm", "count"):
@@ -518,7 +555,7 @@ def harm_trend(
     summary = {
         "area": scope.label,
         "months": len(months),
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
     }
     if len(cur):
         same_rows = []
@@ -705,12 +742,7 @@ def harm_from_codes(
             if keys
             else df.assign(_all=1).groupby("_all", as_index=False)
         )
-        out = grouped.agg(
-            count=("count", "sum"),
-            harm=("harm", "sum"),
-            harm_w2=("harm_w2", "sum"),
-            w_max=("w_max", "max"),
-        )
+        out = grouped.agg(**HARM_SUMS)
         lo, hi = weighted_poisson_ci(out.harm, out.harm_w2, out.w_max, alpha)
         out["harm_ci_low"], out["harm_ci_high"] = lo, hi
         return out.drop(columns=["_all"], errors="ignore")
@@ -721,7 +753,7 @@ def harm_from_codes(
         tables[f"by_{flag}"] = agg([*by, flag])
     total = agg([])
     summary = {
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
         "count": float(total["count"].iloc[0]),
         "harm": float(total.harm.iloc[0]),
         "harm_ci": [float(total.harm_ci_low.iloc[0]), float(total.harm_ci_high.iloc[0])],

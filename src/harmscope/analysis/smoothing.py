@@ -17,12 +17,11 @@ import numpy as np
 
 from harmscope.analysis.harm import (
     MIXED_NOTE,
-    check_categories,
     coverage_note,
     lsoa_frame,
     months_covered,
-    resolve_scope,
-    resolve_weights,
+    prepare,
+    scheme_name,
 )
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
@@ -78,15 +77,17 @@ def smoothed_lsoa_rates(
         raise HarmscopeError(
             f"unknown measure {measure!r}", where="measure", fix="use 'harm' or 'count'"
         )
-    scope = resolve_scope(area, date_from, date_to, categories)
-    if scope.lad_codes is None and scope.force is None:
-        raise HarmscopeError(
-            "smoothing needs an area (a force, county or district), so that LSOAs with no crime count as zeros",
-            where="--area",
-            fix="pass e.g. area='Kent Police'",
-        )
-    wt, wlabel = resolve_weights(scheme, weights)
-    check_categories(store, scope, wt)
+    scope, wt, wlabel = prepare(
+        store,
+        area,
+        date_from,
+        date_to,
+        scheme,
+        weights,
+        categories,
+        need_area="smoothing needs an area (a force, county or district), so that LSOAs with no "
+        "crime count as zeros",
+    )
     df = lsoa_frame(store, scope, wt)
     df = df[df.population > 0].reset_index(drop=True)
     if df.empty:
@@ -116,7 +117,7 @@ def smoothed_lsoa_rates(
     summary = {
         "area": scope.label,
         "measure": measure,
-        "scheme": str(scheme).strip().lower() if weights is None else "custom",
+        "scheme": scheme_name(scheme, weights),
         "lsoas": int(len(df)),
         "mean_rate_per_1000": eb["mean"] * 1000,
         "between_area_variance_A": eb["A"],

@@ -11,24 +11,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.harm import harm_by_area
+from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS, harm_by_area
 from harmscope.analysis.result import _jsonable, frame_records
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.privacy.audience import get_audience, protect_table
 from harmscope.reference.offences import load_weights
 from harmscope.store import Store
 
-_RATE_COLS = (
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-    "harm",
-    "harm_ci_low",
-    "harm_ci_high",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
-)
+_HARM_COLS = ("harm", "harm_ci_low", "harm_ci_high")
+_RATE_COLS = (*COUNT_RATE_COLS, *_HARM_COLS, *HARM_RATE_COLS)
+# each harm figure and the rate derived from it
+_HARM_RATE_COLS = dict(zip(_HARM_COLS, HARM_RATE_COLS, strict=True))
+
+
+def _derived(frame: pd.DataFrame) -> dict[str, str]:
+    """The rate and harm columns of ``frame``, each hidden with its row's count."""
+    return {c: "count" for c in _RATE_COLS if c in frame.columns}
 
 
 def run(
@@ -58,7 +56,6 @@ def run(
         by_month=by_month,
         categories=categories or None,
     )
-    derived = {c: "count" for c in _RATE_COLS if c in res.table.columns}
     table = res.table.drop(columns=["harm_w2", "w_max"])
     table = protect_table(
         table,
@@ -67,14 +64,14 @@ def run(
         row="area_code",
         col="category",
         by="month" if by_month else None,
-        derived={k: v for k, v in derived.items() if k in table.columns},
+        derived=_derived(table),
     )
     totals = res.tables["totals"].drop(columns=["harm_w2", "w_max"])
     totals = protect_table(
         totals,
         aud,
         count_cols=["count"],
-        derived={c: "count" for c in _RATE_COLS if c in totals.columns},
+        derived=_derived(totals),
         by="month" if by_month else None,
         totals=False,
     )
@@ -89,12 +86,9 @@ def run(
         base = _nice_base(2 * float(res.tables["weights"].weight.max()))
         # cell harms are count x a published weight, so only the totals need rounding; the
         # rates are recomputed from the rounded totals so they do not undo it
-        for col in ("harm", "harm_ci_low", "harm_ci_high"):
+        per = 1000.0 / pd.to_numeric(totals["population"], errors="coerce")
+        for col, rate_col in _HARM_RATE_COLS.items():
             totals[col] = totals[col].map(lambda v, b=base: _round_base(v, b))
-            rate_col = {"harm": "harm_rate_per_1000"}.get(
-                col, col.replace("harm_ci", "harm_rate_ci")
-            )
-            per = 1000.0 / pd.to_numeric(totals["population"], errors="coerce")
             totals[rate_col] = pd.to_numeric(totals[col], errors="coerce") * per
         summary["harm"] = _round_base(summary["harm"], base)
         summary["harm_ci"] = [_round_base(v, base) for v in summary["harm_ci"]]

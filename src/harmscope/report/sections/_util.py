@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 from markupsafe import escape
 
+from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
 from harmscope.report.render import SUPPRESSED, fmt_number
 from harmscope.report.section import ReportContext
 
@@ -28,38 +29,40 @@ def harm_args(ctx: ReportContext) -> dict:
     }
 
 
+def has_lsoa_area(ctx: ReportContext) -> bool:
+    """Whether the report's area is a force or districts (the LSOA analyses need one)."""
+    sc = scope(ctx)
+    return sc.force is not None or sc.lad_codes is not None
+
+
+def area_analysis(ctx: ReportContext, key: str, analysis, **kwargs):
+    """``analysis(store, area=..., date_from=..., date_to=..., scheme/weights, **kwargs)`` for
+    the report's area and period, run once per report and cached under ``key``."""
+    return ctx.cached(
+        key,
+        lambda: analysis(
+            ctx.store,
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **kwargs,
+            **harm_args(ctx),
+        ),
+    )
+
+
 def harm_districts(ctx: ReportContext):
     """harm_by_area at district level for the report's area and period (cached)."""
     from harmscope.analysis.harm import harm_by_area
 
-    return ctx.cached(
-        "harm_district",
-        lambda: harm_by_area(
-            ctx.store,
-            level="district",
-            area=ctx.area,
-            date_from=ctx.month_from,
-            date_to=ctx.month_to,
-            **harm_args(ctx),
-        ),
-    )
+    return area_analysis(ctx, "harm_district", harm_by_area, level="district")
 
 
 def harm_total(ctx: ReportContext):
     """harm_by_area over the whole area (force/county level): totals that include unplaced rows."""
     from harmscope.analysis.harm import harm_by_area
 
-    return ctx.cached(
-        "harm_total",
-        lambda: harm_by_area(
-            ctx.store,
-            level="county",
-            area=ctx.area,
-            date_from=ctx.month_from,
-            date_to=ctx.month_to,
-            **harm_args(ctx),
-        ),
-    )
+    return area_analysis(ctx, "harm_total", harm_by_area, level="county")
 
 
 def shift_month(d: date, months: int) -> date:
@@ -114,6 +117,10 @@ def month_str(frame: pd.DataFrame, col: str = "month") -> pd.Series:
     return pd.to_datetime(frame[col]).dt.strftime("%Y-%m")
 
 
+# Harm and rate columns of a group-totals table: each is hidden with its row's count.
+RATE_COLS = ("harm", *HARM_RATE_COLS, *COUNT_RATE_COLS)
+
+
 # Groupings under which LSOA counts are also published as totals (district table, rural/urban
 # and RUC tables, deprivation table): they are protected jointly with the LSOA table.
 LSOA_GROUPINGS = ("lad_name", "urban_rural", "ruc11_class", "imd_decile")
@@ -122,16 +129,7 @@ LSOA_GROUPINGS = ("lad_name", "urban_rural", "ruc11_class", "imd_decile")
 def smoothed_lsoa(ctx: ReportContext):
     from harmscope.analysis.harm import smoothed_lsoa_rates
 
-    return ctx.cached(
-        "smoothed_lsoa",
-        lambda: smoothed_lsoa_rates(
-            ctx.store,
-            area=ctx.area,
-            date_from=ctx.month_from,
-            date_to=ctx.month_to,
-            **harm_args(ctx),
-        ),
-    )
+    return area_analysis(ctx, "smoothed_lsoa", smoothed_lsoa_rates)
 
 
 def lsoa_linked(ctx: ReportContext):
@@ -142,9 +140,7 @@ def lsoa_linked(ctx: ReportContext):
 
     def make():
         table = smoothed_lsoa(ctx).table.copy()
-        for g in LSOA_GROUPINGS:
-            if g == "imd_decile":
-                table[g] = table[g].astype("Int64").astype("string")
+        table["imd_decile"] = table["imd_decile"].astype("Int64").astype("string")
         return protect_linked(
             table,
             "count",
@@ -207,19 +203,19 @@ def month_protection(ctx: ReportContext):
     """
     if not ctx.public:
         return None
+    from harmscope.analysis.harm import shift_year
     from harmscope.privacy.disclosure import protect_linked
 
     def make():
         df = harm_trend_with_baseline(ctx).table[["month", "count"]].copy()
         months = set(df.month)
         in_period = (df.month >= ctx.month_from) & (df.month <= ctx.month_to)
+        # a period month pairs with the year before; a baseline month with the year after,
+        # when that falls in the period
         paired = [
-            (f"{int(m[:4]) - 1}-{m[5:]}" in months)
+            shift_year(m, -1) in months
             if p
-            else (
-                f"{int(m[:4]) + 1}-{m[5:]}" in months
-                and f"{int(m[:4]) + 1}-{m[5:]}" <= ctx.month_to
-            )
+            else shift_year(m, 1) in months and shift_year(m, 1) <= ctx.month_to
             for m, p in zip(df.month, in_period, strict=True)
         ]
         df["part"] = ["period" if p else "baseline" for p in in_period]

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import harm_args, para, scope
+from harmscope.report.sections._util import area_analysis, has_lsoa_area, para
 
 ORDER = 60
 TOP = (1, 5, 10)
@@ -16,22 +16,12 @@ TOP = (1, 5, 10)
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.harm import concentration
 
-    sc = scope(ctx)
-    if sc.force is None and sc.lad_codes is None:
+    if not has_lsoa_area(ctx):
         return None
-    results = {}
-    for unit in ("lsoa", "location"):
-        results[unit] = ctx.cached(
-            f"concentration_{unit}",
-            lambda unit=unit: concentration(
-                ctx.store,
-                area=ctx.area,
-                date_from=ctx.month_from,
-                date_to=ctx.month_to,
-                unit=unit,
-                **harm_args(ctx),
-            ),
-        )
+    results = {
+        unit: area_analysis(ctx, f"concentration_{unit}", concentration, unit=unit)
+        for unit in ("lsoa", "location")
+    }
     rows = []
     for unit, res in results.items():
         s = res.summary

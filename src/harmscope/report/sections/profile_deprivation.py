@@ -4,41 +4,28 @@ from __future__ import annotations
 
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
-from harmscope.report.sections._util import harm_args, para, protect_group_table, scope
+from harmscope.report.sections._util import (
+    RATE_COLS,
+    area_analysis,
+    has_lsoa_area,
+    para,
+    protect_group_table,
+)
 
 ORDER = 80
-_RATE_COLS = [
-    "harm",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-]
 
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.harm import deprivation_gradient
 
-    sc = scope(ctx)
-    if sc.force is None and sc.lad_codes is None:
+    if not has_lsoa_area(ctx):
         return None
-    res = ctx.cached(
-        "deprivation",
-        lambda: deprivation_gradient(
-            ctx.store,
-            area=ctx.area,
-            date_from=ctx.month_from,
-            date_to=ctx.month_to,
-            **harm_args(ctx),
-        ),
-    )
-    table = res.table[["imd_decile", "lsoas", "population", "count", *_RATE_COLS]]
+    res = area_analysis(ctx, "deprivation", deprivation_gradient)
+    table = res.table[["imd_decile", "lsoas", "population", "count", *RATE_COLS]]
     if len(table) < 2:
         return None
     pub = protect_group_table(
-        ctx, table, "imd_decile", "imd_decile", {c: "count" for c in _RATE_COLS}
+        ctx, table, "imd_decile", "imd_decile", {c: "count" for c in RATE_COLS}
     )
     s = res.summary
     sentences = []

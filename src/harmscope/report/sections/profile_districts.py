@@ -6,23 +6,16 @@ from __future__ import annotations
 import altair as alt
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import harm_districts, para, protect_group_table
+from harmscope.report.sections._util import (
+    RATE_COLS,
+    harm_districts,
+    para,
+    protect_group_table,
+)
 
 ORDER = 90
 
-_COLS = [
-    "area_code",
-    "area_name",
-    "population",
-    "count",
-    "harm",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-]
+_COLS = ["area_code", "area_name", "population", "count", *RATE_COLS]
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -33,7 +26,7 @@ def build(ctx: ReportContext) -> Section | None:
     table = totals[_COLS].sort_values("harm_rate_per_1000", ascending=False).reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     table = table.rename(columns={"area_code": "district_code", "area_name": "district"})
-    derived = {c: "count" for c in _COLS[4:]}
+    derived = {c: "count" for c in RATE_COLS}
     pub = protect_group_table(ctx, table, "lad_name", "district", derived)
     order = pub["district"].tolist()
     base = alt.Chart(pub).encode(y=alt.Y("district:N", sort=order, title=None))

@@ -3,26 +3,14 @@ crimes per 1,000 residents over the months all of them have, with ratios and int
 
 from __future__ import annotations
 
+from harmscope.analysis.compare import RATIO_COLS
+from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
 from harmscope.report.sections._util import harm_args, para, scope
 
 ORDER = 100
-_DERIVED = [
-    "harm",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
-    "count_ratio",
-    "count_ratio_ci_low",
-    "count_ratio_ci_high",
-    "harm_ratio",
-    "harm_ratio_ci_low",
-    "harm_ratio_ci_high",
-]
+_DERIVED = ["harm", *COUNT_RATE_COLS, *HARM_RATE_COLS, *RATIO_COLS]
 
 
 def build(ctx: ReportContext) -> Section | None:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm import garwood, weighted_poisson_ci
+from harmscope.analysis.harm import (
+    COUNT_RATE_COLS,
+    HARM_RATE_COLS,
+    HARM_SUMS,
+    garwood,
+    weighted_poisson_ci,
+)
 from harmscope.privacy.disclosure import is_small
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
@@ -28,12 +34,8 @@ _DERIVED = [
     "harm",
     "harm_ci_low",
     "harm_ci_high",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
+    *COUNT_RATE_COLS,
+    *HARM_RATE_COLS,
     "share_of_harm",
 ]
 
@@ -41,12 +43,7 @@ _DERIVED = [
 def headline_table(ctx: ReportContext) -> tuple[pd.DataFrame, float, int]:
     """One row per headline measure, with rates and intervals (before disclosure control)."""
     total = harm_total(ctx)
-    cube = total.table.groupby("category", as_index=False).agg(
-        count=("count", "sum"),
-        harm=("harm", "sum"),
-        harm_w2=("harm_w2", "sum"),
-        w_max=("w_max", "max"),
-    )
+    cube = total.table.groupby("category", as_index=False).agg(**HARM_SUMS)
     districts = harm_districts(ctx).tables["totals"]
     population = float(districts.drop_duplicates("area_code")["population"].sum())
     rows = [("All street-level crime", cube)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import lsoa_linked, para, scope, smoothed_lsoa
+from harmscope.report.sections._util import has_lsoa_area, lsoa_linked, para, smoothed_lsoa
 
 ORDER = 50
 # 5 decimals of a degree is about 1 m: plenty for a map, and it keeps the file small.
@@ -30,8 +30,7 @@ _TABLE_COLS = [
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.reference import lad_boundaries, lsoa_boundaries
 
-    sc = scope(ctx)
-    if sc.force is None and sc.lad_codes is None:
+    if not has_lsoa_area(ctx):
         return None
     res = smoothed_lsoa(ctx)
     table = res.table[[c for c in _TABLE_COLS if c in res.table.columns]].copy()
@@ -59,6 +58,7 @@ def build(ctx: ReportContext) -> Section | None:
         _for_d3(f) for f in lad_boundaries()["features"] if f["properties"]["lad_code"] in lad_codes
     ]
 
+    shown = pub[["area_code", "area_name", "lad_name", "eb_rate_per_1000"]]
     rows = [
         {
             "area_code": r.area_code,
@@ -68,10 +68,7 @@ def build(ctx: ReportContext) -> Section | None:
             if r.eb_rate_per_1000 is None or r.eb_rate_per_1000 != r.eb_rate_per_1000
             else round(float(r.eb_rate_per_1000), 1),
         }
-        for r in pub[["area_code", "area_name", "lad_name", "eb_rate_per_1000"]]
-        .astype(object)
-        .where(pub[["area_code", "area_name", "lad_name", "eb_rate_per_1000"]].notna(), None)
-        .itertuples()
+        for r in shown.astype(object).where(shown.notna(), None).itertuples()
     ]
     rates = pub["eb_rate_per_1000"].dropna().astype(float)
     # Quantile classes: a few very high town-centre LSOAs would flatten a linear scale.

@@ -5,43 +5,29 @@ from __future__ import annotations
 
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
-from harmscope.report.sections._util import harm_args, para, protect_group_table, scope
+from harmscope.report.sections._util import (
+    RATE_COLS,
+    area_analysis,
+    has_lsoa_area,
+    para,
+    protect_group_table,
+)
 
 ORDER = 70
-_RATE_COLS = [
-    "harm",
-    "harm_rate_per_1000",
-    "harm_rate_ci_low",
-    "harm_rate_ci_high",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-]
 
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.harm import rural_urban
 
-    sc = scope(ctx)
-    if sc.force is None and sc.lad_codes is None:
+    if not has_lsoa_area(ctx):
         return None
-    res = ctx.cached(
-        "rural_urban",
-        lambda: rural_urban(
-            ctx.store,
-            area=ctx.area,
-            date_from=ctx.month_from,
-            date_to=ctx.month_to,
-            **harm_args(ctx),
-        ),
-    )
-    cols = ["urban_rural", "lsoas", "population", "count", *_RATE_COLS]
-    table = res.table[cols]
+    res = area_analysis(ctx, "rural_urban", rural_urban)
+    table = res.table[["urban_rural", "lsoas", "population", "count", *RATE_COLS]]
     if len(table) < 2:
         return None  # all urban or all rural: nothing to compare
-    derived = {c: "count" for c in _RATE_COLS}
+    derived = {c: "count" for c in RATE_COLS}
     pub = protect_group_table(ctx, table, "urban_rural", "urban_rural", derived)
-    ruc = res.tables["ruc_class"][["ruc11_class", "lsoas", "population", "count", *_RATE_COLS]]
+    ruc = res.tables["ruc_class"][["ruc11_class", "lsoas", "population", "count", *RATE_COLS]]
     ruc_pub = protect_group_table(ctx, ruc, "ruc11_class", "ruc11_class", derived)
     s = res.summary
     sentences = []

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm import log_ratio_ci
+from harmscope.analysis.harm import log_ratio_ci, shift_year
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
     harm_trend_with_baseline,
@@ -188,7 +188,7 @@ def _same_period(df: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
     """Months of the period that also have the same month a year before, pooled."""
     idx = df.set_index("month")
     cur = [m for m in idx.index if ctx.month_from <= m <= ctx.month_to]
-    pairs = [(m, f"{int(m[:4]) - 1}-{m[5:]}") for m in cur]
+    pairs = [(m, shift_year(m, -1)) for m in cur]
     pairs = [(m, p) for m, p in pairs if p in idx.index]
     if not pairs:
         return pd.DataFrame()
