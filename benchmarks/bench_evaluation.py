@@ -8,64 +8,33 @@ asserted anywhere.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import best_time, street_store
 
 from harmscope.analysis.evaluation._threads import single_thread
 from harmscope.analysis.evaluation.evaluate import evaluate, load_panels
 from harmscope.analysis.evaluation.placebo import run_placebos
-from harmscope.sources.ingest import ingest_paths
-from harmscope.store import Store
-
-SHARED = (
-    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    / "data"
-)
-
-
-def _store() -> Store:
-    path = os.environ.get("HARMSCOPE_BENCH_DB")
-    if path and Path(path).exists():
-        return Store.open(path, read_only=True)
-    tmp = Path(tempfile.mkdtemp()) / "bench.duckdb"
-    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
-        (SHARED / "police/comparison/street").glob("*.csv.gz")
-    )
-    with Store.open(tmp) as store:
-        ingest_paths(store, files, quiet=True)
-    return Store.open(tmp, read_only=True)
-
-
-def _time(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
-    store = _store()
+    store = street_store()
     bare = (
         "SELECT lsoa_code, month, count(*) FROM street_crimes "
         "WHERE crime_type = 'Violence and sexual offences' GROUP BY ALL"
     )
-    base = _time(lambda: store.query(bare))
+    base = best_time(lambda: store.query(bare))
     print(f"baseline (bare GROUP BY lsoa x month, violence): {base * 1000:.1f} ms")
     with single_thread():
-        t_panels = _time(lambda: load_panels(store), repeat=2)
+        t_panels = best_time(lambda: load_panels(store), repeat=2)
         panels = load_panels(store)
         kent = sorted(panels.lsoa.loc[panels.lsoa["force"] == "Kent Police", "area"].unique())
         areas = list(np.random.default_rng(1).choice(kent, 30, replace=False))
-        t_eval = _time(
+        t_eval = best_time(
             lambda: evaluate(store, {"lsoas": areas}, "2025-07", panels=panels), repeat=2
         )
-        t_full = _time(lambda: evaluate(store, {"lsoas": areas}, "2025-07"), repeat=1)
+        t_full = best_time(lambda: evaluate(store, {"lsoas": areas}, "2025-07"), repeat=1)
         t0 = time.perf_counter()
         run_placebos(panels, 200, seed=1)
         t_plc = time.perf_counter() - t0

@@ -10,51 +10,19 @@ asserted anywhere.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
-from pathlib import Path
+from _common import best_time, street_store
 
 from harmscope.analysis import harm as H
-from harmscope.sources.ingest import ingest_paths
-from harmscope.store import Store
-
-SHARED = (
-    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    / "data"
-)
-
-
-def _store() -> Store:
-    path = os.environ.get("HARMSCOPE_BENCH_DB")
-    if path and Path(path).exists():
-        return Store.open(path, read_only=True)
-    tmp = Path(tempfile.mkdtemp()) / "bench.duckdb"
-    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
-        (SHARED / "police/comparison/street").glob("*.csv.gz")
-    )
-    with Store.open(tmp) as store:
-        ingest_paths(store, files, quiet=True)
-    return Store.open(tmp, read_only=True)
-
-
-def _best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
-    store = _store()
+    store = street_store()
     rows = int(store.query("SELECT count(*) AS n FROM street_crimes").n[0])
     bare_sql = (
         "SELECT lad_code, month, crime_type, count(*) FROM street_crimes "
         "WHERE falls_within = 'Kent Police' AND NOT coalesce(out_of_area, false) GROUP BY ALL"
     )
-    baseline = _best(lambda: store.query(bare_sql))
+    baseline = best_time(lambda: store.query(bare_sql))
     print(f"street rows in store: {rows:,}")
     print(f"baseline (bare GROUP BY district x month x category, Kent): {baseline * 1000:.1f} ms")
     cases = {
@@ -74,7 +42,7 @@ def main() -> None:
     }
     for name, fn in cases.items():
         fn()  # warm caches (reference tables, imports)
-        t = _best(fn)
+        t = best_time(fn)
         print(f"{name:<38} {t * 1000:8.1f} ms   ratio to baseline {t / baseline:6.1f}")
     store.close()
 

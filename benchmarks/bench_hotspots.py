@@ -14,25 +14,13 @@ No timing is asserted anywhere.
 
 from __future__ import annotations
 
-import os
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import kent_street_files, timed
 from scipy.spatial import cKDTree
-
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-
-
-def _timed(fn, repeat: int = 3):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:
@@ -49,9 +37,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         with Store.open(Path(tmp) / "kent.duckdb") as store:
-            ingest_paths(
-                store, sorted((SHARED / "data/police/kent/street").glob("*.csv.gz")), quiet=True
-            )
+            ingest_paths(store, kent_street_files(), quiet=True)
             pts = g.located_points(store, crime_types=["Violence and sexual offences"])
     events = int(pts["count"].sum())
     grid = g.make_grid(
@@ -63,9 +49,9 @@ def main() -> None:
         f"Kent violence: {events:,} events at {len(pts):,} snap points; grid {grid.n:,} cells of 180 m"
     )
 
-    t_ours, z = _timed(lambda: gi_star_z(counts, w))
+    t_ours, z = timed(lambda: gi_star_z(counts, w))
     wl = libpysal.weights.WSP(w).to_W(silence_warnings=True)
-    t_esda, ref = _timed(
+    t_esda, ref = timed(
         lambda: esda.G_Local(counts, wl, transform="B", star=True, permutations=0), repeat=1
     )
     print(
@@ -73,8 +59,8 @@ def main() -> None:
         f"ratio esda/harmscope {t_esda / t_ours:.1f}x; max |dz| {np.nanmax(np.abs(z - ref.Zs)):.2e}"
     )
 
-    t_perm, _ = _timed(lambda: permutation_p(counts, w, permutations=99, seed=1), repeat=1)
-    t_eperm, _ = _timed(
+    t_perm, _ = timed(lambda: permutation_p(counts, w, permutations=99, seed=1), repeat=1)
+    t_eperm, _ = timed(
         lambda: esda.G_Local(
             counts, wl, transform="B", star=True, permutations=99, seed=1, n_jobs=1
         ),
@@ -87,7 +73,7 @@ def main() -> None:
 
     kgrid = g.make_grid(pts.x.to_numpy(), pts.y.to_numpy(), cell_size=100)
     px, py, wt = pts.x.to_numpy(), pts.y.to_numpy(), pts["count"].to_numpy(float)
-    t_kde, dens = _timed(lambda: quartic_kde(px, py, wt, kgrid, 1000.0))
+    t_kde, dens = timed(lambda: quartic_kde(px, py, wt, kgrid, 1000.0))
 
     def baseline():
         tree = cKDTree(np.column_stack([kgrid.cells.x, kgrid.cells.y]))
@@ -101,7 +87,7 @@ def main() -> None:
             out[nb] += wt[i] * 3 / (np.pi * r2) * np.clip(1 - d2 / r2, 0, None) ** 2
         return out
 
-    t_base, ref_d = _timed(baseline, repeat=1)
+    t_base, ref_d = timed(baseline, repeat=1)
     print(
         f"3. KDE of {events:,} events on {kgrid.n:,} cells (1 km quartic): harmscope {t_kde:.2f} s, "
         f"ball-query baseline {t_base:.2f} s, ratio {t_base / t_kde:.1f}x; max rel diff "

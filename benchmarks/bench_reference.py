@@ -9,24 +9,21 @@ the ratio between them. No timing is asserted anywhere.
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import shapely
+from _common import SHARED
 from shapely.geometry import shape
 
 from harmscope import reference
 from harmscope.reference._files import read_geojson_shared
 from harmscope.reference.geography import LSOA_PLACEMENT_FILE, LSOA_PROPERTIES
 
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-
 
 def main() -> None:
-    glob = SHARED / "data/police/kent/street/*.csv.gz"
+    glob = SHARED / "police/kent/street/*.csv.gz"
     pts = duckdb.sql(
         f"""SELECT "Longitude" AS lon, "Latitude" AS lat
             FROM read_csv('{glob}', union_by_name=true) WHERE "Longitude" IS NOT NULL"""

@@ -16,47 +16,19 @@ asserted anywhere.
 
 from __future__ import annotations
 
-import os
 import tempfile
-import time
 from pathlib import Path
 
-from harmscope.report.render import build_report, make_context, render_html
-from harmscope.sources.ingest import ingest_paths
-from harmscope.store import Store
+from _common import street_store, timed
 
-SHARED = (
-    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    / "data"
-)
+from harmscope.report.render import build_report, make_context, render_html
+
 REPEATS = 3
 AREA = "Kent Police"
 
 
-def _store() -> Store:
-    path = os.environ.get("HARMSCOPE_BENCH_DB")
-    if path and Path(path).exists():
-        return Store.open(path, read_only=True)
-    tmp = Path(tempfile.mkdtemp()) / "bench.duckdb"
-    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
-        (SHARED / "police/comparison/street").glob("*.csv.gz")
-    )
-    with Store.open(tmp) as store:
-        ingest_paths(store, files, quiet=True)
-    return Store.open(tmp, read_only=True)
-
-
-def _best(fn, repeats: int = REPEATS) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main() -> None:
-    store = _store()
+    store = street_store()
     span = store.query(
         "SELECT strftime(min(month), '%Y-%m') AS a, strftime(max(month), '%Y-%m') AS b, count(*) AS n "
         "FROM street_crimes WHERE falls_within = ?",
@@ -72,16 +44,16 @@ def main() -> None:
             [AREA, f"{first}-01", f"{last}-01"],
         )
 
-    t_bare, cube = _best(bare)
+    t_bare, cube = timed(bare, REPEATS)
 
     def build():
         ctx = make_context(store, AREA, first, last)
         return build_report(ctx)
 
-    t_build, report = _best(build)
-    t_render, html = _best(lambda: render_html(report))
+    t_build, report = timed(build, REPEATS)
+    t_render, html = timed(lambda: render_html(report), REPEATS)
     out = Path(tempfile.mkdtemp()) / "kent.html"
-    t_write, _ = _best(lambda: out.write_text(html, encoding="utf-8"))
+    t_write, _ = timed(lambda: out.write_text(html, encoding="utf-8"), REPEATS)
 
     print(f"bare aggregation query ({len(cube):,} cells): {t_bare:.3f} s")
     print(f"build all sections: {t_build:.2f} s  (ratio {t_build / t_bare:,.0f}x the bare query)")
@@ -100,7 +72,7 @@ def main() -> None:
 
         print_html = out.with_suffix(".print.html")
         print_html.write_text(render_html(report, for_print=True), encoding="utf-8")
-        t_pdf, pdf = _best(lambda: html_to_pdf(print_html, out.with_suffix(".pdf")), repeats=1)
+        t_pdf, pdf = timed(lambda: html_to_pdf(print_html, out.with_suffix(".pdf")), repeat=1)
         print(
             f"PDF through Chromium ({pdf.stat().st_size / 1e6:.1f} MB): {t_pdf:.2f} s "
             f"(ratio {t_pdf / t_bare:,.0f}x)"

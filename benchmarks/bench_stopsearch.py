@@ -8,29 +8,13 @@ asserts on time.
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-from pathlib import Path
+from _common import SHARED, best_time
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from harmscope.analysis import stopsearch as ss
+from harmscope.sources.ingest import ingest_paths
+from harmscope.store import Store
 
-from harmscope.analysis import stopsearch as ss  # noqa: E402
-from harmscope.sources.ingest import ingest_paths  # noqa: E402
-from harmscope.store import Store  # noqa: E402
-
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED", ROOT.parent / "shared")) / "data"
 FILES = sorted((SHARED / "police" / "kent" / "stop-and-search").glob("*.csv.gz"))
-
-
-def _best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -48,10 +32,10 @@ def main() -> None:
                 store.con.execute("INSERT INTO stop_searches SELECT * FROM one")
                 copies_done += 1
             rows = base_rows * copies
-            baseline = _best(
+            baseline = best_time(
                 lambda: store.query("SELECT outcome, count(*) AS n FROM stop_searches GROUP BY ALL")
             )
-            full = _best(lambda: ss.outcome_figures(store, "2018-01", "2018-12"))
+            full = best_time(lambda: ss.outcome_figures(store, "2018-01", "2018-12"))
             print(
                 f"{copies:>7} {rows:>10,} {baseline:>11.4f} {full:>11.4f} {full / baseline:>7.1f}"
             )

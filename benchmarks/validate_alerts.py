@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -19,15 +18,11 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from _common import kent_street_files
 
 from harmscope.analysis.trends import AlertSettings, alerts, judge_matrix, monthly_cube
-
-SHARED = (
-    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    / "data"
-    / "police"
-    / "kent"
-)
+from harmscope.sources.ingest import ingest_paths
+from harmscope.store import Store
 
 
 def months_2y() -> list[date]:
@@ -105,9 +100,6 @@ def real(store) -> dict:
 
 
 def main() -> int:
-    from harmscope.sources.ingest import ingest_paths
-    from harmscope.store import Store
-
     t0 = time.perf_counter()
     print("1. Simulated NB series, 2000 per setting, seed 2026; alpha 0.05 (one-sided)")
     for k, v in simulated().items():
@@ -119,7 +111,7 @@ def main() -> int:
             )
     with tempfile.TemporaryDirectory() as tmp:
         with Store.open(Path(tmp) / "kent.duckdb") as store:
-            ingest_paths(store, sorted((SHARED / "street").glob("*.csv.gz")), quiet=True)
+            ingest_paths(store, kent_street_files(), quiet=True)
             res = real(store)
     print(
         "2. Real Kent series, unaltered (alarm rate per judged area-month; real changes included)"

@@ -12,50 +12,22 @@ number of tables, hidden cells, cells recovered (must be 0), small counts publis
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from harmscope.privacy.disclosure import protect_counts
+
+# The tests' attacker, so that the small seeded test and this run attack the same way.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from disclosure_attack import attack, published_table  # noqa: E402
 
 TABLES = 1000
 SEED = 20251121
 THRESHOLD = 5
-
-
-def _attack(pub: np.ndarray) -> list[tuple[float, float]]:
-    n1, m1 = pub.shape
-    unknown = [(i, j) for i in range(n1) for j in range(m1) if np.isnan(pub[i, j])]
-    if not unknown:
-        return []
-    idx = {c: k for k, c in enumerate(unknown)}
-    a_eq, b_eq = [], []
-    lines = [[(i, j) for j in range(m1)] for i in range(n1)] + [
-        [(i, j) for i in range(n1)] for j in range(m1)
-    ]
-    for line in lines:
-        total = line[-1]
-        row, rhs = np.zeros(len(unknown)), 0.0
-        for c in line:
-            sign = -1.0 if c == total else 1.0
-            if c in idx:
-                row[idx[c]] += sign
-            else:
-                rhs -= sign * pub[c]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
-    out = []
-    for k in range(len(unknown)):
-        obj = np.zeros(len(unknown))
-        obj[k] = 1
-        kw = {"A_eq": np.array(a_eq), "b_eq": b_eq} if a_eq else {}
-        lo = linprog(obj, bounds=[(0, None)] * len(unknown), **kw)
-        hi = linprog(-obj, bounds=[(0, None)] * len(unknown), **kw)
-        out.append((lo.fun, -hi.fun if hi.status == 0 else np.inf))
-    return out
 
 
 def main() -> None:
@@ -69,14 +41,10 @@ def main() -> None:
         values = np.where(small, rng.integers(0, 5, (n, m)), rng.integers(0, 80, (n, m)))
         cols = [f"c{j}" for j in range(m)]
         prot = protect_counts(pd.DataFrame(values, columns=cols), cols, threshold=THRESHOLD)
-        margins = prot.totals[None]
-        pub = np.full((n + 1, m + 1), np.nan)
-        pub[:n, :m] = prot.frame[cols].astype("Float64").to_numpy(float, na_value=np.nan)
-        pub[:n, m] = margins["total"].iloc[:n].astype("Float64").to_numpy(float, na_value=np.nan)
-        pub[n, :] = margins.iloc[n].astype("Float64").to_numpy(float, na_value=np.nan)
+        pub = published_table(values, prot)
         shown = pub[~np.isnan(pub)]
         small_published += int(((shown >= 1) & (shown < THRESHOLD)).sum())
-        intervals = _attack(pub)
+        intervals = attack(pub, two_way=True).values()
         recovered += sum(1 for lo, hi in intervals if hi - lo <= 1e-6)
         hidden_total += int(prot.mask[cols].to_numpy().sum())
         primary_total += prot.primary

@@ -21,7 +21,6 @@ The simulations are calibrated on the real Kent police street files in ../shared
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import SHARED, kent_street_files
 
 from harmscope.analysis.capture_recapture import chapman
 from harmscope.analysis.intervals import wilson
@@ -44,8 +44,6 @@ from harmscope.sources.ed import ingest_ed, ingest_police_victims
 from harmscope.sources.ingest import ingest_paths
 from harmscope.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("HARMSCOPE_SHARED", ROOT.parent / "shared")) / "data"
 KEY = b"validate-ed-key-0123456789"
 REPS = 200
 E2E = 10
@@ -53,11 +51,27 @@ E2E = 10
 
 def kent_store(path: Path) -> Store:
     store = Store.open(path)
-    files = sorted((SHARED / "police" / "kent" / "street").glob("*.csv.gz"))
+    files = kent_street_files()
     if not files:
         sys.exit(f"no Kent street files under {SHARED}")
     ingest_paths(store, files, quiet=True)
     return store
+
+
+def hotspot_tally(sim, lads: list, police_by_lad) -> np.ndarray:
+    """Planted hotspots found, planted, other districts flagged, other districts (FDR 0.05)."""
+    pop = sim.population
+    ed_by_lad = pop[pop.in_ed].groupby("lad_code").size().reindex(lads, fill_value=0)
+    _, q, expected = hidden_hotspot_test(ed_by_lad.to_numpy(), police_by_lad.to_numpy())
+    flagged = {
+        lad
+        for lad, qq, e, o in zip(lads, q, expected, ed_by_lad, strict=True)
+        if qq < 0.05 and o > e
+    }
+    planted = set(sim.truth["hidden_hotspots"])
+    return np.array(
+        [len(flagged & planted), len(planted), len(flagged - planted), len(lads) - len(planted)]
+    )
 
 
 def check(label: str, value: float, target: float) -> bool:
@@ -83,7 +97,7 @@ def main() -> int:
         covered = 0
         widths = []
         rate_cov = rate_n = 0
-        found = planted_n = false_pos = others_n = 0
+        tally = np.zeros(4, dtype=int)
         for seed in range(REPS):
             sim = simulate_ed(volumes, seed=seed, istv=False)
             pop = sim.population
@@ -96,18 +110,8 @@ def main() -> int:
                 truth = pop.loc[pop.lad_code == lad, "r"].mean()
                 rate_cov += lo <= truth <= hi
                 rate_n += 1
-            ed_by_lad = pop[pop.in_ed].groupby("lad_code").size().reindex(lads, fill_value=0)
-            _, q, expected = hidden_hotspot_test(ed_by_lad.to_numpy(), police_by_lad.to_numpy())
-            flagged = {
-                lad
-                for lad, qq, e, o in zip(lads, q, expected, ed_by_lad, strict=True)
-                if qq < 0.05 and o > e
-            }
-            planted = set(sim.truth["hidden_hotspots"])
-            found += len(flagged & planted)
-            planted_n += len(planted)
-            false_pos += len(flagged - planted)
-            others_n += len(lads) - len(planted)
+            tally += hotspot_tally(sim, lads, police_by_lad)
+        found, planted_n, false_pos, others_n = tally.tolist()
         print(f"1. Chapman (Chao interval), mean relative width {np.mean(widths):.3f}")
         results.append(check("coverage of the true number of victims", covered / REPS, 0.90))
         print("2. Textbook closed populations")
@@ -126,22 +130,11 @@ def main() -> int:
         results.append(fp <= 0.05)
 
         print("4b. Power for a weaker planted effect (hidden_factor 1.3, 100 repetitions)")
-        found = planted_n = false_pos = others_n = 0
+        tally = np.zeros(4, dtype=int)
         for seed in range(100):
             sim = simulate_ed(volumes, seed=5000 + seed, istv=False, hidden_factor=1.3)
-            pop = sim.population
-            ed_by_lad = pop[pop.in_ed].groupby("lad_code").size().reindex(lads, fill_value=0)
-            _, q, expected = hidden_hotspot_test(ed_by_lad.to_numpy(), police_by_lad.to_numpy())
-            flagged = {
-                lad
-                for lad, qq, e, o in zip(lads, q, expected, ed_by_lad, strict=True)
-                if qq < 0.05 and o > e
-            }
-            planted = set(sim.truth["hidden_hotspots"])
-            found += len(flagged & planted)
-            planted_n += len(planted)
-            false_pos += len(flagged - planted)
-            others_n += len(lads) - len(planted)
+            tally += hotspot_tally(sim, lads, police_by_lad)
+        found, planted_n, false_pos, others_n = tally.tolist()
         print(
             f"   planted hotspots found: {found / planted_n:.3f}; other districts flagged: "
             f"{false_pos / others_n:.3f} (informative, no target)"

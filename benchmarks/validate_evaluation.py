@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
+from _common import street_store
 
 from harmscope.analysis.evaluation._threads import single_thread
 from harmscope.analysis.evaluation.design import Design, _districts
@@ -28,28 +27,15 @@ from harmscope.analysis.evaluation.evaluate import evaluate_design, load_panels
 from harmscope.analysis.evaluation.placebo import candidate_starts, run_placebos, summarise
 from harmscope.analysis.evaluation.register_power import register_power
 from harmscope.analysis.intervals import wilson
-from harmscope.sources.ingest import ingest_paths
 from harmscope.sources.register import example_register_path, read_register
-from harmscope.store import Store
 
-SHARED = (
-    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    / "data"
-)
 N_PLACEBO = int(os.environ.get("HARMSCOPE_VALIDATE_N", "200"))
 
 
-def _store() -> Store:
-    path = os.environ.get("HARMSCOPE_BENCH_DB")
-    if path and Path(path).exists():
-        return Store.open(path, read_only=True)
-    tmp = Path(tempfile.mkdtemp()) / "validate.duckdb"
-    files = sorted((SHARED / "police/kent/street").glob("*.csv.gz")) + sorted(
-        (SHARED / "police/comparison/street").glob("*.csv.gz")
-    )
-    with Store.open(tmp) as store:
-        ingest_paths(store, files, quiet=True)
-    return Store.open(tmp, read_only=True)
+def _in_range(r, key: str, low: float, high: float) -> tuple[bool, str]:
+    """Whether the rate ``r[key]`` lies in [low, high], and the rate with its 95% CI as text."""
+    lo, hi = r[f"{key}_ci"]
+    return bool(low <= r[key] <= high), f"{r[key]:.1%} (95% CI {lo:.1%}-{hi:.1%})"
 
 
 def _show(df: pd.DataFrame, cols: list[str]) -> None:
@@ -79,7 +65,7 @@ def district_placebos(panels) -> pd.DataFrame:
 
 def main() -> int:
     ok = True
-    store = _store()
+    store = street_store("validate.duckdb")
     t0 = time.perf_counter()
     with single_thread():
         panels = load_panels(store)
@@ -87,11 +73,10 @@ def main() -> int:
         null = summarise(run_placebos(panels, N_PLACEBO, seed=2026))
         _show(null, ["method", "runs", "significant_rate", "coverage", "mean_irr"])
         for r in null.to_dict(orient="records"):
-            lo, hi = r["significant_rate_ci"]
-            inside = 0.02 <= r["significant_rate"] <= 0.08
+            inside, rate = _in_range(r, "significant_rate", 0.02, 0.08)
             ok &= inside
             print(
-                f"   {r['method']}: false-positive rate {r['significant_rate']:.1%} (95% CI {lo:.1%}-{hi:.1%}) {'OK' if inside else 'OUTSIDE 2-8%'}"
+                f"   {r['method']}: false-positive rate {rate} {'OK' if inside else 'OUTSIDE 2-8%'}"
             )
 
         print("\n2. 100 schemes with a planted 20% reduction (seed 77): truth IRR 0.80")
@@ -103,11 +88,10 @@ def main() -> int:
             run_placebos(panels, N_PLACEBO, seed=31, methods=("did",), reduction_at_mde=True)
         )
         r = at_mde.iloc[0]
-        lo, hi = r["detection_rate_ci"]
-        inside = 0.70 <= r["detection_rate"] <= 0.90
+        inside, rate = _in_range(r, "detection_rate", 0.70, 0.90)
         ok &= inside
         print(
-            f"   detected {r['detection_rate']:.1%} (95% CI {lo:.1%}-{hi:.1%}) at a mean MDE of {r['mean_mde']:.1%}; nominal 80% {'OK' if inside else 'OUTSIDE 70-90%'}"
+            f"   detected {rate} at a mean MDE of {r['mean_mde']:.1%}; nominal 80% {'OK' if inside else 'OUTSIDE 70-90%'}"
         )
 
         print("\n4. District placebos: every Kent district x every admissible start (no effect)")

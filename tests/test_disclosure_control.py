@@ -1,9 +1,10 @@
 """Disclosure control, proven by an attacker: for every table hypothesis draws, no published
 count is 1..threshold-1, and no hidden cell can be solved for from the published totals.
 
-The attacker is a linear programme (scipy linprog): the unknowns are every hidden cell and
-hidden margin, the equations are every row/column/grand-total relation, and counts are
-non-negative. A hidden cell whose minimum equals its maximum is recovered: a failure.
+The attacker (tests/disclosure_attack.py, also run at scale by benchmarks/validate_disclosure.py)
+is a linear programme (scipy linprog): the unknowns are every hidden cell and hidden margin, the
+equations are every row/column/grand-total relation, and counts are non-negative. A hidden cell
+whose minimum equals its maximum is recovered: a failure.
 (A wider protection interval is not promised: the attacker may still bound a hidden cell.)
 """
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linprog
 
+from disclosure_attack import attack, published_table
 from harmscope.errors import HarmscopeError
 from harmscope.privacy.audience import get_audience, is_checked, protect_table
 from harmscope.privacy.disclosure import (
@@ -25,68 +27,6 @@ from harmscope.privacy.disclosure import (
     protect_long,
     round_to_base,
 )
-
-
-def _published_table(values: np.ndarray, prot) -> np.ndarray:
-    """The augmented table as published: interior, row totals, column totals, grand total."""
-    n, m = values.shape
-    margins = prot.totals[None]
-    two_way = m > 1
-    shape = (n + 1, m + 1) if two_way else (n + 1, 1)
-    pub = np.full(shape, np.nan)
-    pub[:n, :m] = (
-        prot.frame[[f"c{j}" for j in range(m)]]
-        .astype("Float64")
-        .to_numpy(dtype=float, na_value=np.nan)
-    )
-    if two_way:
-        pub[:n, m] = margins["total"].iloc[:n].astype("Float64").to_numpy(float, na_value=np.nan)
-        pub[n, :] = margins.iloc[n].astype("Float64").to_numpy(float, na_value=np.nan)
-    else:
-        pub[n, 0] = float(margins.iloc[n, 0]) if pd.notna(margins.iloc[n, 0]) else np.nan
-    return pub
-
-
-def _attack(pub: np.ndarray, two_way: bool) -> dict[tuple[int, int], tuple[float, float]]:
-    """Feasible [min, max] of every hidden cell given the published cells and totals."""
-    n1, m1 = pub.shape
-    unknown = [(i, j) for i in range(n1) for j in range(m1) if np.isnan(pub[i, j])]
-    if not unknown:
-        return {}
-    idx = {c: k for k, c in enumerate(unknown)}
-    a_eq, b_eq = [], []
-
-    def add_line(cells, total):
-        row = np.zeros(len(unknown))
-        rhs = 0.0
-        for c in cells:
-            sign = -1.0 if c == total else 1.0
-            if c in idx:
-                row[idx[c]] += sign
-            else:
-                rhs -= sign * pub[c]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
-
-    if two_way:
-        for i in range(n1):
-            add_line([(i, j) for j in range(m1)], (i, m1 - 1))
-        for j in range(m1):
-            add_line([(i, j) for i in range(n1)], (n1 - 1, j))
-    else:
-        add_line([(i, 0) for i in range(n1)], (n1 - 1, 0))
-    bounds = [(0, None)] * len(unknown)
-    out = {}
-    for c, k in idx.items():
-        obj = np.zeros(len(unknown))
-        obj[k] = 1.0
-        lo = linprog(obj, A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None, bounds=bounds)
-        hi = linprog(-obj, A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None, bounds=bounds)
-        assert lo.status == 0, "the published table must be consistent with the true one"
-        out[c] = (lo.fun, -hi.fun if hi.status == 0 else np.inf)
-    return out
-
 
 tables = st.integers(1, 7).flatmap(
     lambda n: st.integers(1, 5).flatmap(
@@ -109,7 +49,7 @@ def test_no_small_count_published_and_no_hidden_cell_recoverable(values, thresho
     prot = protect_counts(
         df, [f"c{j}" for j in range(m)], threshold=threshold, derived={"rate": "c0"}
     )
-    pub = _published_table(values, prot)
+    pub = published_table(values, prot)
 
     shown = pub[~np.isnan(pub)]
     assert not ((shown >= 1) & (shown < threshold)).any(), "a small count was published"
@@ -120,7 +60,7 @@ def test_no_small_count_published_and_no_hidden_cell_recoverable(values, thresho
     # Rates built from a hidden count are hidden.
     assert prot.frame["rate"].isna().equals(prot.frame["c0"].isna())
 
-    for cell, (lo, hi) in _attack(pub, m > 1).items():
+    for cell, (lo, hi) in attack(pub, m > 1).items():
         assert hi - lo > 1e-6, f"hidden cell {cell} recovered exactly ({lo})"
 
 
@@ -224,10 +164,10 @@ def test_real_kent_district_by_category(kent_store):
     values = wide.to_numpy(dtype=np.int64)
     assert (values > 0).any() and ((values >= 1) & (values < 5)).any(), "expected small cells"
     prot = protect_counts(wide.reset_index(drop=True), list(wide.columns))
-    pub = _published_table(values, prot)
+    pub = published_table(values, prot)
     shown = pub[~np.isnan(pub)]
     assert not ((shown >= 1) & (shown < 5)).any()
-    for cell, (lo, hi) in _attack(pub, True).items():
+    for cell, (lo, hi) in attack(pub, True).items():
         assert hi - lo > 1e-6, f"{cell} recovered"
 
 

@@ -300,14 +300,7 @@ def register(app: typer.Typer) -> None:
                 if res is None:
                     _emit(pres, "placebo", json_out, out, audience)
                     return
-                by = {r["method"]: r for r in pres.summary["results"]}
-                for r in res.summary["results"]:
-                    key = "synth" if r["method"] == "synthetic_control" else r["method"]
-                    p = by.get(r["method"]) or by.get(key) or {}
-                    r["false_positive_rate"] = p.get("false_positive_rate")
-                    r["false_positive_rate_ci"] = p.get("false_positive_rate_ci")
-                res.tables["placebo_runs"] = pres.tables["runs"]
-                res.notes.append(pres.method)
+                _attach_placebos(res, pres)
             if res is None:
                 raise HarmscopeError(
                     "nothing to do",
@@ -332,6 +325,18 @@ def _placebos(store, res, n, n_areas, methods, seed, crime_type, force):
     return placebo_check(
         panels, n, seed=seed, methods=methods, n_areas=n_areas, force=force or "Kent Police"
     )
+
+
+def _attach_placebos(res: Result, pres: Result) -> None:
+    """Each method's placebo false-positive rate beside its estimate, and the runs as a table."""
+    by = {r["method"]: r for r in pres.summary["results"]}
+    for r in res.summary["results"]:
+        key = "synth" if r["method"] == "synthetic_control" else r["method"]
+        p = by.get(r["method"]) or by.get(key) or {}
+        r["false_positive_rate"] = p.get("false_positive_rate")
+        r["false_positive_rate_ci"] = p.get("false_positive_rate_ci")
+    res.tables["placebo_runs"] = pres.tables["runs"]
+    res.notes.append(pres.method)
 
 
 def _emit(res: Result, kind: str, json_out: bool, out: Path | None, audience: str) -> None:

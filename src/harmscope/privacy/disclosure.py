@@ -103,7 +103,7 @@ def protect_counts(
     """
     count_cols = list(count_cols)
     _check(df, count_cols, by, threshold, derived)
-    by_cols = [by] if isinstance(by, str) else list(by or [])
+    by_cols = _as_list(by)
     derived = dict(derived or {})
 
     values = df[count_cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
@@ -135,16 +135,9 @@ def protect_counts(
     mask = pd.DataFrame(False, index=df.index, columns=count_cols + list(derived))
     for j, col in enumerate(count_cols):
         col_mask = pd.Series(hidden[:, j], index=df.index)
-        out[col] = pd.array(
-            np.where(col_mask, None, np.round(values[:, j]).astype("int64")), dtype="Int64"
-        )
+        out[col] = _shown(np.round(values[:, j]).astype("int64"), col_mask)
         mask[col] = col_mask
-    for col, sources in derived.items():
-        sources = [sources] if isinstance(sources, str) else list(sources)
-        col_mask = mask[sources].any(axis=1)
-        series = pd.to_numeric(out[col], errors="coerce").astype("Float64")
-        out[col] = series.mask(col_mask)
-        mask[col] = col_mask
+    _hide_derived(out, mask, derived)
 
     n_primary = int((primary_mask & hidden).sum())
     n_hidden = int(hidden.sum())
@@ -195,46 +188,34 @@ def protect_long(
                 where=f"protect_long({label}=...)",
                 fix="pass the name of an existing column",
             )
-    by_cols = [by] if isinstance(by, str) else list(by or [])
+    by_cols = _as_list(by)
     keys = [*by_cols, row]
     wide = df.pivot_table(
         index=keys, columns=col, values=count_col, aggfunc="sum", fill_value=0, observed=True
     )
     cols = list(wide.columns)
-    wide = wide.reset_index()
-    wide.columns = [*keys, *[f"__c{i}" for i in range(len(cols))]]
     cell_cols = [f"__c{i}" for i in range(len(cols))]
+    original_name = dict(zip(cell_cols, cols, strict=True))
+    wide = wide.reset_index()
+    wide.columns = [*keys, *cell_cols]
     prot = protect_counts(wide, cell_cols, by=by_cols or None, threshold=threshold, totals=totals)
     long_mask = prot.mask.copy()
     long_mask[keys] = wide[keys]
     long_mask = long_mask.melt(id_vars=keys, value_vars=cell_cols, var_name="__c", value_name="__h")
-    long_mask[col] = long_mask["__c"].map(dict(zip(cell_cols, cols, strict=True)))
+    long_mask[col] = long_mask["__c"].map(original_name)
     merged = df[[*keys, col]].merge(long_mask[[*keys, col, "__h"]], on=[*keys, col], how="left")
     hidden = pd.Series(merged["__h"].fillna(False).to_numpy(bool), index=df.index)
 
     out = df.copy()
     mask = pd.DataFrame({count_col: hidden}, index=df.index)
-    out[count_col] = pd.array(
-        np.where(hidden, None, pd.to_numeric(df[count_col]).round().astype("int64")), dtype="Int64"
+    out[count_col] = _shown(pd.to_numeric(df[count_col]).round().astype("int64"), hidden)
+    _hide_derived(
+        out, mask, derived, only=count_col, where="protect_long(derived=...)", table="a long table"
     )
-    for dcol, sources in (derived or {}).items():
-        sources = [sources] if isinstance(sources, str) else list(sources)
-        if sources != [count_col]:
-            raise HarmscopeError(
-                f"derived column {dcol!r} names sources {sources}, but a long table has one count",
-                where="protect_long(derived=...)",
-                fix=f"map each derived column to {count_col!r}",
-            )
-        out[dcol] = pd.to_numeric(out[dcol], errors="coerce").astype("Float64").mask(hidden)
-        mask[dcol] = hidden
-    margins = {}
-    for key, table in prot.totals.items():
-        table = table.rename(columns=dict(zip(cell_cols, cols, strict=True)))
-        margins[key] = table
     return Protected(
         frame=out,
         mask=mask,
-        totals=margins,
+        totals={key: t.rename(columns=original_name) for key, t in prot.totals.items()},
         primary=prot.primary,
         secondary=prot.secondary,
         threshold=threshold,
@@ -317,20 +298,9 @@ def protect_linked(
 
     cell_hidden = pd.Series(hidden[:n, 0], index=df.index)
     out = df.copy()
-    out[count_col] = pd.array(
-        np.where(cell_hidden, None, np.round(values).astype("int64")), dtype="Int64"
-    )
+    out[count_col] = _shown(np.round(values).astype("int64"), cell_hidden)
     mask = pd.DataFrame({count_col: cell_hidden}, index=df.index)
-    for col, sources in (derived or {}).items():
-        sources = [sources] if isinstance(sources, str) else list(sources)
-        if sources != [count_col]:
-            raise HarmscopeError(
-                f"derived column {col!r} names sources {sources}, but the table has one count",
-                where="protect_linked(derived=...)",
-                fix=f"map each derived column to {count_col!r}",
-            )
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64").mask(cell_hidden)
-        mask[col] = cell_hidden
+    _hide_derived(out, mask, derived, only=count_col, where="protect_linked(derived=...)")
     margins = {}
     for g in groupings:
         rows = []
@@ -361,11 +331,11 @@ def protect_linked(
 def _solve(aug: np.ndarray, hidden: np.ndarray, lines, threshold: int) -> None:
     """Secondary suppression in place until no line or linear combination gives a cell away."""
     for _ in range(aug.size + 1):
-        changed = _fix_lines(aug, hidden, lines, threshold)
-        if not changed:
-            changed = _fix_determined(aug, hidden, lines, threshold)
-        if not changed:
-            changed = _fix_bounded(aug, hidden, lines)
+        changed = (
+            _fix_lines(aug, hidden, lines, threshold)
+            or _fix_determined(aug, hidden, lines)
+            or _fix_bounded(aug, hidden, lines)
+        )
         if not changed:
             return
 
@@ -468,16 +438,11 @@ def _fix_lines(aug: np.ndarray, hidden: np.ndarray, lines, threshold: int) -> bo
     return changed
 
 
-def _fix_determined(aug: np.ndarray, hidden: np.ndarray, lines, threshold: int) -> bool:
+def _fix_determined(aug: np.ndarray, hidden: np.ndarray, lines) -> bool:
     """Hide one more cell beside the first hidden cell the line equations pin down."""
-    cells = list(zip(*np.nonzero(hidden), strict=True))
-    if not cells or len(cells) > _MAX_AUDIT_CELLS:
+    if not 0 < hidden.sum() <= _MAX_AUDIT_CELLS:
         return False
-    for cell in determined_cells(hidden, lines):
-        for line in lines:
-            if cell in line and _hide_one_more(aug, hidden, line):
-                return True
-    return False
+    return _hide_beside(aug, hidden, lines, determined_cells(hidden, lines))
 
 
 def _fix_bounded(aug: np.ndarray, hidden: np.ndarray, lines) -> bool:
@@ -487,10 +452,14 @@ def _fix_bounded(aug: np.ndarray, hidden: np.ndarray, lines) -> bool:
     negative, which can pin a cell (x + y = 1 with x >= 1 known... or x + y = 0). A linear
     programme per hidden cell finds its feasible range; a zero-width range is a disclosure.
     """
-    cells = list(zip(*np.nonzero(hidden), strict=True))
-    if not cells or len(cells) > _MAX_LP_CELLS:
+    if not 0 < hidden.sum() <= _MAX_LP_CELLS:
         return False
-    for cell in pinned_cells(aug, hidden, lines):
+    return _hide_beside(aug, hidden, lines, pinned_cells(aug, hidden, lines))
+
+
+def _hide_beside(aug: np.ndarray, hidden: np.ndarray, lines, exposed) -> bool:
+    """Hide one more cell in a line through the first ``exposed`` cell that has one to spare."""
+    for cell in exposed:
         for line in lines:
             if cell in line and _hide_one_more(aug, hidden, line):
                 return True
@@ -502,21 +471,7 @@ def pinned_cells(aug: np.ndarray, hidden: np.ndarray, lines) -> list[tuple[int, 
     cells = [tuple(int(x) for x in c) for c in zip(*np.nonzero(hidden), strict=True)]
     if not cells:
         return []
-    index = {c: k for k, c in enumerate(cells)}
-    a_eq, b_eq = [], []
-    for line in lines:
-        row = np.zeros(len(cells))
-        rhs = 0.0
-        total_cell = line[-1]
-        for c in line:
-            sign = -1.0 if c == total_cell else 1.0
-            if c in index:
-                row[index[c]] += sign
-            else:
-                rhs -= sign * aug[c]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
+    a_eq, b_eq = _line_equations(cells, lines, aug)
     if not a_eq:
         return []
     a, b = np.vstack(a_eq), np.array(b_eq)
@@ -536,16 +491,7 @@ def determined_cells(hidden: np.ndarray, lines) -> list[tuple[int, int]]:
     cells = [tuple(c) for c in zip(*np.nonzero(hidden), strict=True)]
     if not cells:
         return []
-    index = {c: k for k, c in enumerate(cells)}
-    rows = []
-    for line in lines:
-        coeffs = np.zeros(len(cells))
-        total_cell = line[-1]
-        for c in line:
-            if c in index:
-                coeffs[index[c]] = -1.0 if c == total_cell else 1.0
-        if coeffs.any():
-            rows.append(coeffs)
+    rows, _ = _line_equations(cells, lines)
     if not rows:
         return []
     basis = null_space(np.vstack(rows))
@@ -553,6 +499,28 @@ def determined_cells(hidden: np.ndarray, lines) -> list[tuple[int, int]]:
         return cells
     free = np.abs(basis).max(axis=1) > _TOL
     return [c for c, f in zip(cells, free, strict=True) if not f]
+
+
+def _line_equations(cells, lines, aug: np.ndarray | None = None) -> tuple[list, list]:
+    """Each line's relation (its cells add up to its total, the last cell) over the hidden
+    ``cells``: coefficient rows and right-hand sides, the visible cells of ``aug`` moved to the
+    right (all zero without ``aug``). Lines without a hidden cell are left out."""
+    index = {c: k for k, c in enumerate(cells)}
+    rows, rhs = [], []
+    for line in lines:
+        row = np.zeros(len(cells))
+        b = 0.0
+        total_cell = line[-1]
+        for c in line:
+            sign = -1.0 if c == total_cell else 1.0
+            if c in index:
+                row[index[c]] += sign
+            elif aug is not None:
+                b -= sign * aug[c]
+        if row.any():
+            rows.append(row)
+            rhs.append(b)
+    return rows, rhs
 
 
 def _hide_one_more(aug: np.ndarray, hidden: np.ndarray, line) -> bool:
@@ -568,6 +536,42 @@ def _hide_one_more(aug: np.ndarray, hidden: np.ndarray, line) -> bool:
     best = min(candidates, key=cost)
     hidden[best] = True
     return True
+
+
+def _as_list(names) -> list:
+    """One column name, several, or None, as a list."""
+    return [names] if isinstance(names, str) else list(names or [])
+
+
+def _shown(counts, hidden) -> pd.arrays.IntegerArray:
+    """Integer counts as a nullable column, hidden ones as NA."""
+    return pd.array(np.where(hidden, None, counts), dtype="Int64")
+
+
+def _hide_derived(
+    out: pd.DataFrame,
+    mask: pd.DataFrame,
+    derived,
+    *,
+    only: str | None = None,
+    where: str = "",
+    table: str = "the table",
+) -> None:
+    """Hide each derived column (in ``out`` and ``mask``) wherever a count it is built from is.
+
+    ``only``: the table has this one count column, which every derived column must name.
+    """
+    for col, sources in (derived or {}).items():
+        sources = _as_list(sources)
+        if only is not None and sources != [only]:
+            raise HarmscopeError(
+                f"derived column {col!r} names sources {sources}, but {table} has one count",
+                where=where,
+                fix=f"map each derived column to {only!r}",
+            )
+        col_mask = mask[sources].any(axis=1)
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64").mask(col_mask)
+        mask[col] = col_mask
 
 
 def _check(df, count_cols, by, threshold, derived) -> None:
@@ -587,10 +591,9 @@ def _check(df, count_cols, by, threshold, derived) -> None:
         raise HarmscopeError(
             "no count columns given", where="count_cols", fix="name the columns holding counts"
         )
-    by_cols = [by] if isinstance(by, str) else list(by or [])
-    named = [*count_cols, *by_cols, *(derived or {})]
+    named = [*count_cols, *_as_list(by), *(derived or {})]
     for s in (derived or {}).values():
-        named += [s] if isinstance(s, str) else list(s)
+        named += _as_list(s)
     missing = [c for c in named if c not in df.columns]
     if missing:
         raise HarmscopeError(

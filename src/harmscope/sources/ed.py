@@ -189,6 +189,15 @@ def _parse_float(value: str, column: str) -> float | None:
         raise _Reject(f"{column} is not a number") from None
 
 
+def _preamble(lines: list[str]) -> tuple[int, bool]:
+    """How many leading lines are header comments ("# SYNTHETIC ...": metadata, not rows), and
+    whether they mark the file synthetic."""
+    first = 0
+    while first < len(lines) and lines[first].lstrip().startswith("#"):
+        first += 1
+    return first, any("synthetic" in line.lower() for line in lines[:first])
+
+
 def _normalise_header(cells: list[str]) -> list[str]:
     return [c.strip().lower().replace(" ", "_").replace("/", "_") for c in cells]
 
@@ -249,12 +258,7 @@ def ingest_ed(
     started = datetime.now(UTC).replace(tzinfo=None)
     text = _read_text(path)
     lines = text.splitlines()
-    # Header comment lines ("# SYNTHETIC ...") are metadata, not rows.
-    first = 0
-    comments = []
-    while first < len(lines) and lines[first].lstrip().startswith("#"):
-        comments.append(lines[first])
-        first += 1
+    first, file_synthetic = _preamble(lines)
     if first >= len(lines):
         raise InputFileError(
             "the file has no header row",
@@ -272,7 +276,6 @@ def ingest_ed(
         )
     col = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
     id_index = col.get("nhs_number")
-    file_synthetic = any("synthetic" in c.lower() for c in comments)
     report = EdIngestReport(path=str(path), synthetic=file_synthetic)
     placer = placer or Placer(gazetteer=gazetteer, postcodes=postcodes)
 
@@ -462,61 +465,25 @@ _COLUMNS = [
 
 def _write(store, path: Path, frame: pd.DataFrame, rejects, report: EdIngestReport, started):
     with store.transaction() as con:
-        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
-        report.ingest_id = ingest_id
+        ingest_id = _next_ingest_id(con, report)
+        months = ""
         if len(frame):
             frame = frame.copy()
             frame["source_id"] = ingest_id
             # Event time kept for the time-of-day profile: assault time, else arrival time.
             frame["arrival_at"] = pd.to_datetime(frame["arrival_at"])
             frame["assault_at"] = pd.to_datetime(frame["assault_at"])
-            con.register("_ed_new", frame[_COLUMNS])
-            dup = con.execute(
-                "SELECT count(*) FROM _ed_new n WHERE EXISTS "
-                "(SELECT 1 FROM ed_assaults e WHERE e.record_key = n.record_key)"
-            ).fetchall()[0][0]
-            con.execute(
-                "INSERT INTO ed_assaults SELECT * FROM _ed_new n WHERE NOT EXISTS "
-                "(SELECT 1 FROM ed_assaults e WHERE e.record_key = n.record_key)"
-            )
-            con.unregister("_ed_new")
-            report.rows_duplicate += int(dup)
-            report.rows_loaded = len(frame) - int(dup)
-            kept = frame  # the report describes placement of every valid row in the file
-            report.placed_by.update(kept["placed_by"].fillna("not placed").tolist())
+            dup = _insert_new(con, "ed_assaults", frame[_COLUMNS], "t.record_key = n.record_key")
+            report.rows_duplicate += dup
+            report.rows_loaded = len(frame) - dup
+            # The report describes placement of every valid row in the file, duplicates too.
+            report.placed_by.update(frame["placed_by"].fillna("not placed").tolist())
             report.placed_by.pop("not placed", None)
-            report.unplaced.update(kept["unplaced_reason"].dropna().tolist())
-            report.redactions = int(kept["redactions"].sum())
-        report.rows_rejected = len(rejects)
-        if rejects:
-            con.executemany(
-                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-                [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
-            )
-        months = ""
-        if len(frame):
+            report.unplaced.update(frame["unplaced_reason"].dropna().tolist())
+            report.redactions = int(frame["redactions"].sum())
             months = ",".join(sorted({m.strftime("%Y-%m") for m in frame["month"]}))
-        con.execute(
-            "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
-            "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
-            "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
-            "(?, ?, ?, NULL, ?, ?, 'ed', NULL, ?, ?, ?, ?, ?, 0, NULL, 'python', ?, ?, ?)",
-            [
-                ingest_id,
-                str(path),
-                path.name,
-                _file_sha256(path),
-                path.stat().st_size,
-                months,
-                report.rows_read,
-                report.rows_loaded,
-                report.rows_duplicate,
-                report.rows_rejected,
-                started,
-                datetime.now(UTC).replace(tzinfo=None),
-                __version__,
-            ],
-        )
+        report.rows_rejected = len(rejects)
+        _record_ingest(con, path, ingest_id, "ed", months, rejects, report, started)
     if not report.conserved():  # a bug, not a user error: never load silently wrong counts
         raise RuntimeError(f"row conservation failed for {path.name}: {report.to_dict()}")
 
@@ -533,10 +500,7 @@ def ingest_police_victims(
     path = Path(path)
     started = datetime.now(UTC).replace(tzinfo=None)
     lines = _read_text(path).splitlines()
-    first = 0
-    while first < len(lines) and lines[first].lstrip().startswith("#"):
-        first += 1
-    synthetic_file = first > 0 and any("synthetic" in x.lower() for x in lines[:first])
+    first, synthetic_file = _preamble(lines)
     reader = csv.reader(io.StringIO("\n".join(lines[first:])))
     header = _normalise_header(next(reader, []))
     for need in ("nhs_number", "offence_date"):
@@ -579,50 +543,69 @@ def ingest_police_victims(
         seen.add(k)
         rows.append((line, pseud, when.date(), lad or None, synth))
     with store.transaction() as con:
-        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
-        report.ingest_id = ingest_id
+        ingest_id = _next_ingest_id(con, report)
         frame = pd.DataFrame(
             rows, columns=["line", "pseudonym", "offence_date", "lad_code", "synthetic"]
         )
         frame.insert(0, "source_id", ingest_id)
-        con.register("_pv_new", frame)
-        dup = con.execute(
-            "SELECT count(*) FROM _pv_new n WHERE EXISTS (SELECT 1 FROM police_victims p "
-            "WHERE p.pseudonym = n.pseudonym AND p.offence_date = n.offence_date)"
-        ).fetchall()[0][0]
-        con.execute(
-            "INSERT INTO police_victims SELECT * FROM _pv_new n WHERE NOT EXISTS (SELECT 1 FROM "
-            "police_victims p WHERE p.pseudonym = n.pseudonym AND p.offence_date = n.offence_date)"
+        dup = _insert_new(
+            con,
+            "police_victims",
+            frame,
+            "t.pseudonym = n.pseudonym AND t.offence_date = n.offence_date",
         )
-        con.unregister("_pv_new")
-        report.rows_duplicate += int(dup)
-        report.rows_loaded = len(frame) - int(dup)
+        report.rows_duplicate += dup
+        report.rows_loaded = len(frame) - dup
         report.rows_rejected = len(rejects)
         report.synthetic = synthetic_file or bool(frame["synthetic"].any()) if len(frame) else False
-        if rejects:
-            con.executemany(
-                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-                [(ingest_id, str(path), ln, reason, raw) for ln, reason, raw in rejects],
-            )
-        con.execute(
-            "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
-            "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
-            "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
-            "(?, ?, ?, NULL, ?, ?, 'police_victims', NULL, NULL, ?, ?, ?, ?, 0, NULL, 'python', "
-            "?, ?, ?)",
-            [
-                ingest_id,
-                str(path),
-                path.name,
-                _file_sha256(path),
-                path.stat().st_size,
-                report.rows_read,
-                report.rows_loaded,
-                report.rows_duplicate,
-                report.rows_rejected,
-                started,
-                datetime.now(UTC).replace(tzinfo=None),
-                __version__,
-            ],
-        )
+        _record_ingest(con, path, ingest_id, "police_victims", None, rejects, report, started)
     return report
+
+
+def _next_ingest_id(con, report: EdIngestReport) -> int:
+    report.ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+    return report.ingest_id
+
+
+def _insert_new(con, table: str, frame: pd.DataFrame, same: str) -> int:
+    """Insert the rows of ``frame`` that ``table`` does not hold yet (``same`` matches a stored
+    row ``t`` to a new row ``n``); returns how many it already held."""
+    held = f"EXISTS (SELECT 1 FROM {table} t WHERE {same})"
+    con.register("_new_rows", frame)
+    dup = con.execute(f"SELECT count(*) FROM _new_rows n WHERE {held}").fetchall()[0][0]
+    con.execute(f"INSERT INTO {table} SELECT * FROM _new_rows n WHERE NOT {held}")
+    con.unregister("_new_rows")
+    return int(dup)
+
+
+def _record_ingest(
+    con, path: Path, ingest_id: int, kind: str, months, rejects, report, started
+) -> None:
+    """The rejected rows and the file's row in ``ingests`` (the audit trail of every load)."""
+    if rejects:
+        con.executemany(
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+            [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
+        )
+    con.execute(
+        "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
+        "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
+        "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
+        "(?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, NULL, 'python', ?, ?, ?)",
+        [
+            ingest_id,
+            str(path),
+            path.name,
+            _file_sha256(path),
+            path.stat().st_size,
+            kind,
+            months,
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_duplicate,
+            report.rows_rejected,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+        ],
+    )

@@ -1,0 +1,58 @@
+"""Shared by the benchmark and validation scripts: where the data are, a store, a timer.
+
+Not run by run.py (it only runs bench_*.py and validate_*.py). Scripts import it as
+``_common``: Python puts the script's own folder first on the path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from harmscope.sources.ingest import ingest_paths
+from harmscope.store import Store
+
+# The shared data sit beside the checkout (../shared/data) unless HARMSCOPE_SHARED says otherwise.
+SHARED = (
+    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    / "data"
+)
+
+
+def kent_street_files() -> list[Path]:
+    """Every Kent street file (2024-01..04 and 2025-01..12 in the shared data)."""
+    return sorted((SHARED / "police/kent/street").glob("*.csv.gz"))
+
+
+def street_files() -> list[Path]:
+    """Every Kent street file, then the comparison forces' (Essex, Sussex)."""
+    return kent_street_files() + sorted((SHARED / "police/comparison/street").glob("*.csv.gz"))
+
+
+def street_store(name: str = "bench.duckdb") -> Store:
+    """A read-only store of :func:`street_files`; HARMSCOPE_BENCH_DB reuses an existing one."""
+    path = os.environ.get("HARMSCOPE_BENCH_DB")
+    if path and Path(path).exists():
+        return Store.open(path, read_only=True)
+    tmp = Path(tempfile.mkdtemp()) / name
+    with Store.open(tmp) as store:
+        ingest_paths(store, street_files(), quiet=True)
+    return Store.open(tmp, read_only=True)
+
+
+def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls (the least disturbed by other load), and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` calls."""
+    return timed(fn, repeat)[0]
