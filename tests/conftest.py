@@ -6,9 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from harmscope.sources.ingest import ingest_paths
 from harmscope.store import Store
+
+# CI runs the property tests on a fixed sequence of examples so that a submission's result is
+# reproducible; run locally, hypothesis explores new examples each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HARMSCOPE_SHARED", ROOT.parent / "shared")) / "data"
