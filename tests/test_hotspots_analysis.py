@@ -317,3 +317,13 @@ def test_cli_asks_for_an_area_when_the_store_holds_several_forces(all_store_path
     assert rc == 2
     err = capsys.readouterr().err
     assert "--area" in err and "Essex Police" in err and "Kent Police" in err
+
+
+def test_library_refuses_to_mix_forces_without_an_area(all_store):
+    from harmscope.analysis.hotspots import hotspots
+    from harmscope.errors import HarmscopeError
+
+    with pytest.raises(HarmscopeError, match="--area"):
+        hotspots(all_store, crime_types=["Robbery"])
+    res = hotspots(all_store, crime_types=["Robbery"], area="Essex Police")
+    assert res.summary["events"] > 0

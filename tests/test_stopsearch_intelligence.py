@@ -122,3 +122,14 @@ def test_real_kent_searches_against_violence(kent_store):
     assert len(district) == 13  # the 12 Kent districts and Medway
     assert district.searches.sum() + s["searches_outside_districts"] == 6217 - counted
     assert np.all(district.searches_per_offence_low <= district.searches_per_offence)
+
+
+@pytest.mark.parametrize("source", ["grid", "gistar"])
+def test_other_forces_offences_do_not_enter_the_comparison(kent_store, all_store, source):
+    """Kent's searches are set against Kent's offences, even in a store that also holds
+    Essex and Sussex: the figures equal those from a Kent-only store."""
+    args = dict(hotspot_source=source, top_percents=(5.0,))
+    alone = ss.intelligence_led(kent_store, "2018-01", "2018-12", **args)
+    mixed = ss.intelligence_led(all_store, "2018-01", "2018-12", **args)
+    assert mixed.summary == alone.summary
+    assert mixed.table.equals(alone.table)

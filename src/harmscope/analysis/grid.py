@@ -118,6 +118,22 @@ def weight_case(weights: pd.Series | None) -> tuple[str, list]:
     return "CASE crime_type " + " ".join(parts) + " ELSE NULL END", params
 
 
+def require_one_force(store, where: str = "TRUE", params: list | None = None) -> None:
+    """Without an area, the rows must come from one force: one grid across several forces
+    would mix their patterns (and their boundaries)."""
+    forces = store.query(
+        f"SELECT DISTINCT falls_within AS f FROM street_crimes s WHERE {where} ORDER BY 1",
+        params or [],
+    ).f.tolist()
+    if len(forces) > 1:
+        raise HarmscopeError(
+            f"the store holds {len(forces)} forces here ({', '.join(forces)}); one grid across "
+            "them would mix their hotspots",
+            where="--area",
+            fix=f"pass --area with a force, county or district, e.g. --area '{forces[0]}'",
+        )
+
+
 def located_points(
     store,
     *,
@@ -136,6 +152,8 @@ def located_points(
     add nothing to ``value`` (reported as ``unweighted`` by the caller).
     """
     where, params = _filters(crime_types, date_from, date_to, area)
+    if area is None:
+        require_one_force(store, where, params)
     wexpr, wparams = weight_case(weights)
     month_col = "month, " if by_month else ""
     sql = f"""

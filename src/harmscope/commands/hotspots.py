@@ -122,20 +122,6 @@ def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: fl
     return out
 
 
-def _require_one_force(store: Store) -> None:
-    """A grid across several forces mixes their patterns: ask which area is meant."""
-    forces = store.query(
-        "SELECT DISTINCT falls_within AS f FROM street_crimes ORDER BY 1"
-    ).f.tolist()
-    if len(forces) > 1:
-        raise HarmscopeError(
-            f"the store holds {len(forces)} forces ({', '.join(forces)}); one grid across them "
-            "would mix their hotspots",
-            where="--area",
-            fix=f"pass --area with a force, county or district, e.g. --area '{forces[0]}'",
-        )
-
-
 def run_hotspots(store: Store, **kwargs) -> Result:
     """``analysis.hotspots.hotspots`` (same keywords), with a note when the permutation p floor
     leaves no cell able to pass Holm."""
@@ -279,8 +265,6 @@ def register(app: typer.Typer) -> None:
         scope = dict(crime_types=crime_type or None, area=area, cell_size=cell_size, weight=weight)
         unit_rule = dict(units=units, neighbours=neighbours)
         with Store.open(db, read_only=True) as store:
-            if area is None:
-                _require_one_force(store)
             lo, hi = held_months(store)
             if evaluate:
                 from harmscope.analysis.accuracy import evaluate_hotspots

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.stopsearch.selection import Period
+from harmscope.analysis.stopsearch.selection import Period, force_filter
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -64,12 +64,24 @@ def cells_own_grid(
     return cells, outside, text
 
 
+def _street_force_name(store: Store, force: str | None) -> str | None:
+    """The street-crime force name ('Kent Police') for a search force given as name or slug."""
+    if not force:
+        return None
+    cond, params = force_filter("falls_within", force, keyword="WHERE")
+    names = store.query(
+        f"SELECT DISTINCT falls_within AS f FROM street_crimes {cond}", params
+    ).f.tolist()
+    return names[0] if len(names) == 1 else force
+
+
 def cells_from_hotspots(
     store: Store,
     c_period: Period,
     crime_types: tuple[str, ...],
     cell_m: float,
     searches: pd.DataFrame,
+    force: str | None = None,
 ) -> tuple[pd.DataFrame, int, str] | None:
     """The Gi* hotspot grid of harmscope.analysis.hotspots, with the searches placed on it.
 
@@ -85,6 +97,7 @@ def cells_from_hotspots(
         crime_types=list(crime_types),
         date_from=c_period.start,
         date_to=c_period.end,
+        area=_street_force_name(store, force),
         cell_size=cell_m,
     )
     units = res.table

@@ -42,6 +42,24 @@ INTELLIGENCE_METHOD = (
 )
 
 
+def searched_force(store: Store, period) -> str | None:
+    """The one force whose searches fall in ``period``: its offences are the comparison.
+
+    Comparing one force's searches with several forces' offences would be meaningless, so
+    several forces without ``force`` is an error."""
+    forces = store.query(
+        "SELECT DISTINCT force FROM stop_searches WHERE month BETWEEN ? AND ? ORDER BY 1",
+        [period.start, period.end],
+    ).force.tolist()
+    if len(forces) > 1:
+        raise HarmscopeError(
+            f"searches from {len(forces)} forces in {period.label} ({', '.join(forces)})",
+            where="--force",
+            fix=f"pass --force, e.g. --force '{forces[0]}'",
+        )
+    return forces[0] if forces else None
+
+
 def intelligence_led(
     store: Store,
     search_from: str | date | None = None,
@@ -75,6 +93,7 @@ def intelligence_led(
             f"cell size must be positive, got {cell_m}", where="cell_m", fix="use e.g. 500"
         )
     s_period = resolve_period(store, search_from, search_to, force=force)
+    force = force or searched_force(store, s_period)
     c_period = crime_period(store, s_period, crime_from, crime_to)
     searches = search_points(store, s_period, force)
     where, params = offence_filter(c_period, crime_types, force)
@@ -100,7 +119,7 @@ def intelligence_led(
     searches = to_bng(searches) if len(searches) else searches.assign(x=[], y=[])
     grid = None
     if hotspot_source in ("auto", "gistar"):
-        grid = cells_from_hotspots(store, c_period, crime_types, cell_m, searches)
+        grid = cells_from_hotspots(store, c_period, crime_types, cell_m, searches, force)
         if grid is None and hotspot_source == "gistar":
             raise HarmscopeError(
                 "the Gi* hotspot analysis (harmscope.analysis.hotspots) is not available",
