@@ -28,7 +28,7 @@ def cli_env(kent_store_path, tmp_path_factory):
     db = folder / "cli.duckdb"
     shutil.copy(kent_store_path, db)
     key = folder / "partnership.key"
-    key.write_text("cli-test-key-0123456789abcdef\n")
+    key.write_text("e5915b775506c7f47df0ec987ff2939fa5ba812029a2d64e288009700c28a20f\n")
     return folder, db, key
 
 

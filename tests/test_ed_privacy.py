@@ -21,7 +21,7 @@ from harmscope.privacy.pseudonymise import (
 from harmscope.privacy.redact import NAME_TAG, NHS_TAG, PHONE_TAG, redact_text
 from harmscope.simulate.ed import _nhs_numbers
 
-KEY = b"test-key-0123456789abcdef"
+KEY = b"b1e8ae26a2452753168b860fd1ff7d3d3236f1a9a6532f83b196780b4edfe258"  # a random key
 
 
 def test_check_digit_matches_the_published_example():

@@ -169,13 +169,12 @@ def test_cli_harm_json_and_weights_file(kent_store_path, tmp_path, capsys):
     )
     assert code == 0
     public = json.loads(capsys.readouterr().out)
-    table = public["table"]
-    base = public["summary"]["harm_rounding_base"]
-    assert base >= 2 * 993.55  # twice the largest packaged CSS category weight
-    assert all(r["harm"] % base == 0 for r in public["totals"] if r["harm"] is not None)
-    shown = [r["count"] for r in table if r["count"] is not None]
+    # public LSOA level: LSOA totals only (protected with their districts), no LSOA harm
+    assert public["table"] == []
+    shown = [r["count"] for r in public["totals"] if r["count"] is not None]
     assert shown and all(c == 0 or c >= 5 for c in shown)
-    assert all(r["harm"] is None for r in table if r["count"] is None)
+    assert all("harm" not in r for r in public["totals"])
+    assert any("LSOA" in n and "withheld" in n for n in public["notes"])
     code = main(["harm", "--db", str(kent_store_path), "--scheme", "nonsense"])
     assert code == 2
     assert "--scheme" in capsys.readouterr().err

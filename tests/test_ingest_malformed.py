@@ -93,7 +93,9 @@ def test_rows_are_conserved_in_broken_street_files(tmp_path_factory, data, gz):
     path.write_bytes(gzip.compress(data) if gz else data)
     with Store.open(d / "s.duckdb") as store:
         f = ingest_paths(store, [path]).files[0]
-        assert f.status == "loaded", f.error
+        # A file whose every row is rejected has status "rejected" (issue 20).
+        all_bad = f.rows_read > 0 and f.rows_rejected == f.rows_read
+        assert f.status == ("rejected" if all_bad else "loaded"), f.error
         held = store.query("SELECT count(*) AS n FROM street_crimes").n[0]
         rejected = store.query(
             "SELECT count(*) AS n, count(*) FILTER (line IS NULL OR reason = '') AS bad FROM rejects"
@@ -115,7 +117,8 @@ def test_rows_are_conserved_in_broken_stop_search_files(tmp_path_factory, data):
     with Store.open(d / "s.duckdb") as store:
         f = ingest_paths(store, [path]).files[0]
         held = store.query("SELECT count(*) AS n FROM stop_searches").n[0]
-    assert f.status == "loaded", f.error
+    all_bad = f.rows_read > 0 and f.rows_rejected == f.rows_read  # status "rejected" (issue 20)
+    assert f.status == ("rejected" if all_bad else "loaded"), f.error
     assert f.rows_read == _independent_row_count(data) and f.reconciles and held == f.rows_loaded
 
 

@@ -9,12 +9,14 @@ import importlib
 import pkgutil
 import sys
 
+import duckdb
 import typer
 from rich.console import Console
 
 import harmscope.commands as _commands
 from harmscope import __version__
 from harmscope.errors import HarmscopeError
+from harmscope.store.store import StoreError, store_failure
 
 app = typer.Typer(
     name="harmscope",
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode, typer.Exit(code) comes back as the return value.
         if isinstance(rv, int):
             return rv
+    except StoreError as exc:
+        return _store_error(exc, argv)
     except HarmscopeError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -78,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             return int(exc.exit_code)
+        if isinstance(exc, duckdb.Error):  # the store failed: say what to do, in one line
+            args = sys.argv[1:] if argv is None else argv
+            db = args[args.index("--db") + 1] if "--db" in args[:-1] else None
+            mapped = store_failure(exc, db) or StoreError(
+                f"the store reported an error ({_first_line(exc)})",
+                where=db or "store",
+                fix="run `harmscope status` to check the store; if it persists, report this "
+                "with the command you ran",
+            )
+            return _store_error(mapped, argv)
         err_console.print(
             f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "
             "Please report this with the command you ran.",
@@ -86,6 +100,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _store_error(exc: StoreError, argv: list[str] | None) -> int:
+    """A store failure (disk full, damaged file): one ``Error:`` line on stderr, and with
+    ``--json`` the same as ``{"error": ...}`` on stdout for scripts. Exit 2."""
+    err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+    args = sys.argv[1:] if argv is None else argv
+    if "--json" in args:
+        from harmscope.commands._common import print_json
+
+        error = {"message": str(exc), "problem": exc.problem, "where": exc.where, "fix": exc.fix}
+        print_json({"error": error})
+    return 2
 
 
 if __name__ == "__main__":

@@ -150,10 +150,12 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
         else:
             chosen = by_lad if len(by_lad) else by_county
             if not len(chosen):
+                close = _close_areas(key, forces, lad)
                 raise HarmscopeError(
                     f"unknown area {area!r}",
                     where="--area",
-                    fix="give a police force (Kent Police), a county (Kent), a district name or its "
+                    fix=(f"did you mean {' or '.join(close)}? Otherwise give" if close else "give")
+                    + " a police force (Kent Police), a county (Kent), a district name or its "
                     "GSS code (Maidstone, E07000110)",
                 )
             lad_codes = sorted(chosen.lad_code.astype(str))
@@ -180,6 +182,15 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
         params.extend(cats)
         label += " (" + ", ".join(cats) + ")"
     return Scope(" AND ".join(clauses), params, label, force, lad_codes)
+
+
+def _close_areas(key: str, forces: pd.DataFrame, lad: pd.DataFrame) -> list[str]:
+    """Up to three known area names (force, district, county, GSS code) closest to ``key``."""
+    import difflib
+
+    names = [*forces.force_name, *lad.lad_name, *lad.county.dropna(), *lad.lad_code]
+    by_lower = {str(n).lower(): str(n) for n in names}
+    return [by_lower[m] for m in difflib.get_close_matches(key, list(by_lower), n=3, cutoff=0.6)]
 
 
 def check_category_names(categories) -> list[str]:
@@ -286,13 +297,37 @@ def weighted_cube(
     cte, wparams = weights_cte(weights)
     select = ", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())
     group = ", ".join(str(i + 1) for i in range(len(keys)))
+    # Published weights (privacy.harm_view.published_weights): per district, month and
+    # category overrides for a public output, so no harm figure mixes suppressed categories'
+    # own weights. Absent for internal work.
+    overrides = weights.attrs.get("overrides")
+    weight, join, oparams = "w.weight", "", []
+    if overrides is not None and len(overrides):
+        rows = list(
+            zip(
+                overrides["lad_code"],
+                overrides["month"].astype(str),
+                overrides["category"].astype(str),
+                overrides["weight"].astype(float),
+                strict=True,
+            )
+        )
+        cte += ", o(lad_code, month, category, weight) AS (VALUES " + ", ".join(
+            "(CAST(? AS VARCHAR), CAST(? AS DATE), ?, ?)" for _ in rows
+        ) + ")"
+        oparams = [None if (v is None or v != v) else v for r in rows for v in r]
+        join = (
+            " LEFT JOIN o ON o.category = s.crime_type AND o.month = s.month"
+            " AND o.lad_code IS NOT DISTINCT FROM s.lad_code"
+        )
+        weight = "coalesce(o.weight, w.weight)"
     sql = (
         f"WITH {cte} SELECT {select}{', ' if keys else ''}count(*) AS count, "
-        "sum(w.weight) AS harm, sum(w.weight * w.weight) AS harm_w2, max(w.weight) AS w_max "
-        f"FROM street_crimes s JOIN w ON s.crime_type = w.category WHERE {scope.where}"
+        f"sum({weight}) AS harm, sum({weight} * {weight}) AS harm_w2, max({weight}) AS w_max "
+        f"FROM street_crimes s JOIN w ON s.crime_type = w.category{join} WHERE {scope.where}"
         + (f" GROUP BY {group} ORDER BY {group}" if keys else "")
     )
-    df = store.query(sql, wparams + scope.params)
+    df = store.query(sql, wparams + oparams + scope.params)
     df["count"] = df["count"].astype("int64")
     for col in ("harm", "harm_w2", "w_max"):
         df[col] = df[col].astype(float).fillna(0.0)

@@ -241,8 +241,10 @@ def hotspots(
         )
     summary = _summary(table, extra, weight, permutations, correction, seed)
     method = _method_text(extra, weight, permutations, correction, seed, units)
-    res = Result(table=table, summary=summary, method=method, notes=notes)
-    res.weights = W  # the neighbour matrix, for disclosure control of published z-scores
+    # the neighbour matrix, for disclosure control of published z-scores; the categories, to
+    # tell a one-category weighted value (weight x count) from a mix of weights
+    extras = {"weights": W, "crime_types": list(crime_types or [])}
+    res = Result(table=table, summary=summary, method=method, notes=notes, extras=extras)
     res.charts["map"] = map_chart(table, extra, title="Gi* hotspots")
     res.tables["classes"] = class_table(table)
     return res
@@ -544,8 +546,10 @@ def emerging_hotspots(
         "fixed; with 12 months, 90% means 11 of 12. Uncertainty: each bin's FDR-adjusted p and each "
         "trend's p are in the table."
     )
-    res = Result(table=table, summary=summary, method=method, notes=notes)
-    res.weights = W  # the neighbour matrix, for disclosure control of published z-scores
+    # the neighbour matrix, for disclosure control of published z-scores; the categories, to
+    # tell a one-category weighted value (weight x count) from a mix of weights
+    extras = {"weights": W, "crime_types": list(crime_types or [])}
+    res = Result(table=table, summary=summary, method=method, notes=notes, extras=extras)
     show = table[table["pattern"] != "no pattern"]
     res.charts["map"] = _pattern_map(show, extra)
     res.tables["patterns"] = counts.rename_axis("pattern").reset_index(name="units")

@@ -50,6 +50,8 @@ class Result:
     method : what was done, its assumptions and its uncertainty, in plain words.
     tables : further named tables (for example per-district or per-month breakdowns).
     notes : announcements and caveats (automatic defaults chosen, data gaps).
+    extras : declared non-tabular outputs a presenter needs (e.g. ``weights``, a hotspot
+        analysis's neighbour matrix, for disclosure control of z-scores). Not serialised.
     """
 
     table: pd.DataFrame
@@ -58,6 +60,7 @@ class Result:
     method: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, *, with_table: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

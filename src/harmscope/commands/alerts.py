@@ -13,11 +13,11 @@ from harmscope.analysis.harm import parse_month
 from harmscope.analysis.result import Result, frame_records
 from harmscope.analysis.trends import (
     ALARM_COLUMNS,
-    ALARM_DERIVED,
     AlertSettings,
     alerts,
     latest_alarms,
 )
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.store import Store
 
@@ -49,8 +49,8 @@ def run(
     audience: str = "internal",
     threshold: int = 5,
 ) -> tuple[Result, pd.DataFrame]:
-    """The alerts result and its published table of alarms (disclosure control applied)."""
-    from harmscope.privacy.audience import get_audience, protect_table
+    """The alerts result and its published table of alarms (through the publishing path)."""
+    from harmscope.privacy.publishers import publish_alerts
 
     res = alerts(
         store,
@@ -61,14 +61,9 @@ def run(
         month=month,
         settings=AlertSettings(alpha=alpha),
     )
-    published = protect_table(
-        latest_alarms(res, SHOWN),
-        get_audience(audience, threshold),
-        count_cols=["observed"],
-        derived=ALARM_DERIVED,
-        totals=False,
-    )
-    return res, published
+    pub = publish_alerts(res, latest_alarms(res, SHOWN), audience, threshold)
+    res.extras["publication"] = pub
+    return res, pub.tables["alarms"]
 
 
 def _fmt(v) -> str:
@@ -111,6 +106,12 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Early warning: Farrington-style exceedances and CUSUM per area x category x month, ranked by harm."""
+        validate.store_path(db)
+        validate.area(area)
+        validate.choice(weight, ("css", "chi", "none"), "--weight")
+        validate.finite(alpha, "--alpha", gt=0, lt=1, fix="pass e.g. --alpha 0.05")
+        validate.int_at_least(top, 0, "--top")
+        validate.output_file(out, "--out")
         with Store.open(db, read_only=True) as store:
             res, published = run(
                 store,
@@ -123,16 +124,12 @@ def register(app: typer.Typer) -> None:
                 audience=audience,
                 threshold=threshold,
             )
+        pub = res.extras["publication"]
         if out is not None:
-            from harmscope.commands.hotspots import protect
-
-            full = protect(
-                res.table, audience, threshold, count_cols=("observed",), derived=ALARM_DERIVED
-            )
-            full.to_csv(out, index=False)
+            pub.tables["judged"].to_csv(out, index=False)
         if json_out:
-            payload = res.to_dict(with_table=False)
-            payload["alarms"] = frame_records(published)
+            doc = pub.document()
+            payload = {k: v for k, v in doc.items() if k != "judged"}
             payload["written"] = str(out) if out else None
             print_json(payload)
             return

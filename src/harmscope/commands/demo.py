@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 import harmscope.commands as _commands
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import JsonOption, QuietOption, print_json
 from harmscope.sources.ingest import ingest_paths
 from harmscope.store import Store
@@ -47,6 +48,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Load the bundled Kent sample into a demo store, then run each analysis on it."""
+        validate.output_folder(out, "--out", create=True)
+        validate.store_path(db)
         console = Console(stderr=json_out)
         out.mkdir(parents=True, exist_ok=True)
         db_path = Path(db) if db else out / "harmscope-demo.duckdb"

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.analysis.linkage import true_picture
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.privacy import audit
@@ -89,6 +90,7 @@ def picture_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """ED assaults beside police violence: ratios, hidden hotspots, time profile, dark figure."""
+    validate.store_path(db)
     with Store.open(db) as store:
         result = true_picture(store, level=level, audience=audience, threshold=threshold)
         audit.record(
@@ -150,6 +152,29 @@ def _na(v) -> bool:
         return False
 
 
+def _screen_records(frame):
+    """Screen a record-level export again on the way out (a store loaded before the identifier
+    screen may hold raw text): free text redacted, an identifier in site_code replaced by its
+    tag, a postcode district kept only when it is one."""
+    import re
+
+    from harmscope.privacy.identifiers import code_kinds, redact
+
+    frame = frame.copy()
+    for col in ("weapon_text", "location_desc"):
+        frame[col] = [redact(v)[0] if isinstance(v, str) else v for v in frame[col]]
+    frame["site_code"] = [
+        redact(v, kinds=code_kinds("site_code"))[0] if isinstance(v, str) else v
+        for v in frame["site_code"]
+    ]
+    outward = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
+    frame["postcode_district"] = [
+        v if isinstance(v, str) and outward.fullmatch(v) else None
+        for v in frame["postcode_district"]
+    ]
+    return frame
+
+
 def export_ed(
     store,
     out: Path,
@@ -165,7 +190,6 @@ def export_ed(
     aggregate tables (public with small-count suppression).
     """
     aud = get_audience(audience, threshold)
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if records:
         if not aud.event_level:
@@ -174,10 +198,11 @@ def export_ed(
                 where="--records",
                 fix="export aggregates (drop --records), or use --audience internal inside the partnership",
             )
+        out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
         path = out / "ed_records_internal.csv"
         sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
         with store.transaction():
-            frame = store.query(sql)
+            frame = _screen_records(store.query(sql))
             audit.record(
                 store,
                 action="export",
@@ -191,6 +216,7 @@ def export_ed(
             frame.to_csv(path, index=False)
         return [path]
     result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
+    out.mkdir(parents=True, exist_ok=True)
     files = {f"ed_true_picture_{level}_{aud.name}.csv": result.table}
     files |= {f"ed_{name}_{aud.name}.csv": t for name, t in result.tables.items()}
     summary_path = out / f"ed_true_picture_{aud.name}.json"
@@ -244,6 +270,8 @@ def export_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Export ED outputs for an audience; every file gets an audit-log row."""
+    validate.store_path(db)
+    validate.output_folder(out, "--out", create=True)
     with Store.open(db) as store:
         paths = export_ed(
             store, out, audience=audience, threshold=threshold, records=records, level=level
@@ -257,11 +285,13 @@ def export_cmd(
 
 @ed_app.command("audit")
 def audit_cmd(
-    limit: int = typer.Option(50, "--limit"),
+    limit: int = typer.Option(50, "--limit", help="How many of the latest entries to show."),
     db: str = DbOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Show the latest ED audit-log entries (who, when, audience, what, query)."""
+    validate.store_path(db)
+    validate.int_at_least(limit, 1, "--limit", fix="pass e.g. --limit 50")
     with Store.open(db, read_only=True) as store:
         frame = audit.entries(store, limit)
     if json_out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.analysis.result import Result, frame_records
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
@@ -263,6 +263,20 @@ def register(app: typer.Typer) -> None:
         """Evaluate a scheme (DiD, synthetic control, ITS), its power before funding, or placebo false-positive rates."""
         from harmscope.analysis.evaluation._threads import single_thread
 
+        validate.store_path(db)
+        validate.not_blank(force, "--force", fix="name a force, e.g. --force 'Kent Police'")
+        validate.months(start, end, "--start", "--end")
+        validate.int_at_least(k, 1, "--k", fix="pass e.g. --k 3")
+        validate.finite(cost, "--cost", ge=0, fix="pass the cost in pounds, e.g. --cost 50000")
+        validate.int_at_least(pre_months, 1, "--pre-months")
+        validate.int_at_least(post_months, 1, "--post-months")
+        validate.int_at_least(placebo, 0, "--placebo", fix="pass 0 (none) or e.g. --placebo 50")
+        validate.int_at_least(placebo_areas, 1, "--placebo-areas")
+        validate.finite(plant, "--plant", ge=0, lt=1, fix="pass a share, e.g. --plant 0.2")
+        validate.seed(seed)
+        validate.output_folder(out, "--out")
+        validate.input_file(register_file, "--register")
+        validate.choice(audience, ("internal", "partner", "public"), "--audience")
         methods = _methods(method)
         areas = _areas_from_options(lsoa, district, point, countywide, force)
         with Store.open(db, read_only=True) as store, single_thread():
@@ -340,11 +354,17 @@ def _attach_placebos(res: Result, pres: Result) -> None:
 
 
 def _emit(res: Result, kind: str, json_out: bool, out: Path | None, audience: str) -> None:
+    from harmscope.privacy.publishers import publish_evaluation
+
+    pub = publish_evaluation(res, kind, audience)
     if out is not None:
-        write_outputs(res, out, kind, audience)
+        write_outputs(res, out, kind, audience, pub=pub)
     if json_out:
-        payload = {"kind": kind, **res.to_dict(with_table=False)}
-        payload["results"] = res.summary.get("results", [])
+        doc = pub.document()
+        payload = {"kind": kind, "summary": doc["summary"], "method": doc["method"]}
+        payload["notes"] = doc["notes"]
+        payload["results"] = doc["summary"].get("results", [])
+        payload["audience"] = doc["audience"]
         print_json(payload)
         return
     console = Console()
@@ -418,41 +438,19 @@ def _pct(v) -> str:
     return f"{v:.1%}"
 
 
-def write_outputs(res: Result, out: Path, kind: str, audience: str = "internal") -> list[Path]:
-    """The result as JSON plus its tables as CSV (observed counts protected for the audience)."""
-    from harmscope.privacy.audience import get_audience, protect_table
+def write_outputs(
+    res: Result, out: Path, kind: str, audience: str = "internal", *, pub=None
+) -> list[Path]:
+    """The result as JSON plus its tables as CSV, as published for the audience."""
+    from harmscope.privacy.publishers import publish_evaluation, write_tables
 
     out = Path(out)
     if not out.exists():
         raise HarmscopeError(
             f"folder {out} does not exist", where="--out", fix="create it or pass another folder"
         )
-    aud = get_audience(audience)
-    paths = [out / f"{kind}.json"]
-    paths[0].write_text(
-        json.dumps(
-            res.to_dict(with_table=False) | {"results": res.summary.get("results", [])},
-            indent=2,
-            default=str,
-        ),
-        encoding="utf-8",
-    )
-    tables = {"main": res.table, **res.tables}
-    for name, df in tables.items():
-        if not isinstance(df, pd.DataFrame):
-            continue
-        if "observed" in df.columns:
-            df = protect_table(
-                df,
-                aud,
-                count_cols=["observed"],
-                derived={"counterfactual": "observed"},
-                totals=False,
-            )
-        p = out / f"{kind}_{name}.csv"
-        df.to_csv(p, index=False)
-        paths.append(p)
-    return paths
+    pub = pub if pub is not None else publish_evaluation(res, kind, audience)
+    return write_tables(pub, out, kind)
 
 
 def demo(store: Store, out_dir: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -11,22 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS, harm_by_area
+from harmscope.analysis.harm import harm_by_area
 from harmscope.analysis.result import _jsonable, frame_records
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.privacy.audience import get_audience, protect_table
 from harmscope.reference.offences import load_weights
 from harmscope.store import Store
-
-_HARM_COLS = ("harm", "harm_ci_low", "harm_ci_high")
-_RATE_COLS = (*COUNT_RATE_COLS, *_HARM_COLS, *HARM_RATE_COLS)
-# each harm figure and the rate derived from it
-_HARM_RATE_COLS = dict(zip(_HARM_COLS, HARM_RATE_COLS, strict=True))
-
-
-def _derived(frame: pd.DataFrame) -> dict[str, str]:
-    """The rate and harm columns of ``frame``, each hidden with its row's count."""
-    return {c: "count" for c in _RATE_COLS if c in frame.columns}
 
 
 def run(
@@ -43,10 +32,13 @@ def run(
     audience: str = "internal",
     threshold: int = 5,
 ) -> dict[str, Any]:
-    """Everything the command prints, as one JSON-ready dict (disclosure control applied)."""
-    aud = get_audience(audience, threshold)
-    res = harm_by_area(
+    """Everything the command prints, as one JSON-ready dict, through the publishing path."""
+    from harmscope.privacy.publishers import publish_harm
+
+    pub = publish_harm(
         store,
+        audience,
+        threshold,
         level=level,
         area=area,
         date_from=date_from,
@@ -56,79 +48,7 @@ def run(
         by_month=by_month,
         categories=categories or None,
     )
-    table = res.table.drop(columns=["harm_w2", "w_max"])
-    table = protect_table(
-        table,
-        aud,
-        count_cols=["count"],
-        row="area_code",
-        col="category",
-        by="month" if by_month else None,
-        derived=_derived(table),
-    )
-    totals = res.tables["totals"].drop(columns=["harm_w2", "w_max"])
-    totals = protect_table(
-        totals,
-        aud,
-        count_cols=["count"],
-        derived=_derived(totals),
-        by="month" if by_month else None,
-        totals=False,
-    )
-    summary = dict(res.summary)
-    notes = list(res.notes)
-    if aud.suppress:
-        # An exact harm total is a second equation (Σ weight × hidden count) beside the count
-        # total, so two hidden cells of different weights could be solved for. Rounding every
-        # harm figure to a base of at least twice the largest weight leaves a window wide
-        # enough for more than one combination of hidden counts in the cases we can see; it
-        # is a mitigation, not an audited guarantee (the disclosure audit covers counts).
-        base = _nice_base(2 * float(res.tables["weights"].weight.max()))
-        # cell harms are count x a published weight, so only the totals need rounding; the
-        # rates are recomputed from the rounded totals so they do not undo it
-        per = 1000.0 / pd.to_numeric(totals["population"], errors="coerce")
-        for col, rate_col in _HARM_RATE_COLS.items():
-            totals[col] = totals[col].map(lambda v, b=base: _round_base(v, b))
-            totals[rate_col] = pd.to_numeric(totals[col], errors="coerce") * per
-        summary["harm"] = _round_base(summary["harm"], base)
-        summary["harm_ci"] = [_round_base(v, base) for v in summary["harm_ci"]]
-        summary["harm_rounding_base"] = base
-        summary["audience"] = aud.name
-        notes.append(
-            f"Public audience: counts below {aud.threshold} are suppressed with secondary "
-            "suppression, figures built from them are hidden, and "
-            "harm figures are rounded to a base of at least twice the largest weight "
-            f"({base:g}) so that they do not give hidden counts away."
-        )
-    return _jsonable(
-        {
-            "summary": summary,
-            "audience": aud.name,
-            "method": res.method,
-            "notes": notes,
-            "table": frame_records(table),
-            "totals": frame_records(totals),
-            "by_category": frame_records(res.tables["by_category"]),
-            "weights": frame_records(res.tables["weights"]),
-        }
-    )
-
-
-def _nice_base(at_least: float) -> float:
-    """Smallest of 1, 2, 5 x 10^k that is >= ``at_least``."""
-    k = 10 ** math.floor(math.log10(max(at_least, 1e-9)))
-    return next(m * k for m in (1, 2, 5, 10) if m * k >= at_least)
-
-
-def _round_base(value: Any, base: float) -> Any:
-    """Round to the nearest multiple of ``base`` (None/NaN unchanged)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return value
-    if v != v:
-        return value
-    return float(round(v / base) * base)
+    return pub.document()
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -147,9 +67,11 @@ def _print(payload: dict[str, Any], by_month: bool) -> None:
         f"({s['months']} months), level {s['level']}",
         highlight=False,
     )
+    ci = s.get("harm_ci") or [None, None]
+    estimated = " (estimated: includes suppressed counts)" if s.get("harm_estimated") else ""
     console.print(
-        f"{s['count']:,} crimes and ASB incidents; harm {s['harm']:,.0f} "
-        f"(95% CI {s['harm_ci'][0]:,.0f} to {s['harm_ci'][1]:,.0f})",
+        f"{_fmt(s['count'])} crimes and ASB incidents; harm {_fmt(s['harm'], 0)}{estimated} "
+        f"(95% CI {_fmt(ci[0], 0)} to {_fmt(ci[1], 0)})",
         highlight=False,
     )
     t = Table(title="Areas ranked by harm (rates per 1,000 residents over the period; 95% CI)")
@@ -182,10 +104,10 @@ def _print(payload: dict[str, Any], by_month: bool) -> None:
     for r in payload["by_category"]:
         ct.add_row(
             r["category"],
-            f"{r['count']:,}",
-            f"{r['count_share']:.1%}",
-            f"{r['harm']:,.0f}",
-            "" if r["harm_share"] is None else f"{r['harm_share']:.1%}",
+            _fmt(r["count"]),
+            "suppressed" if r["count_share"] is None else f"{r['count_share']:.1%}",
+            _fmt(r["harm"], 0),
+            "suppressed" if r["harm_share"] is None else f"{r['harm_share']:.1%}",
         )
     console.print(ct)
     for note in payload["notes"]:
@@ -308,6 +230,10 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Harm-weighted counts and rates per 1,000 residents by area, month and category."""
+        validate.store_path(db)
+        validate.area(area)
+        validate.output_file(csv_out, "--csv")
+        validate.input_file(codes, "--codes")
         if show_weights:
             _print_weights(scheme, weights, json_out)
             return

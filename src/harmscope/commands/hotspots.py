@@ -13,6 +13,7 @@ from rich.table import Table
 
 from harmscope.analysis.harm import parse_month
 from harmscope.analysis.result import Result, frame_records
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
@@ -35,42 +36,6 @@ def held_months(store: Store) -> tuple[date, date]:
             fix="run `harmscope ingest PATH...` first",
         )
     return pd.Timestamp(r.lo[0]).date(), pd.Timestamp(r.hi[0]).date()
-
-
-def protect(
-    table: pd.DataFrame,
-    audience: str,
-    threshold: int,
-    count_cols=("count",),
-    derived=None,
-    weights=None,
-) -> pd.DataFrame:
-    """Disclosure control for a published per-unit table (no-op for internal/partner).
-
-    A Gi* z is a linear function of the counts in a cell's neighbourhood, so with the
-    neighbours' counts published it would give a hidden count back: for the public, z and p
-    are hidden for every cell whose neighbourhood (itself included) holds a hidden count. The
-    class (a band of z) stays.
-    """
-    from scipy import sparse
-
-    from harmscope.privacy.audience import get_audience, protect_table
-
-    aud = get_audience(audience, threshold)
-    out = protect_table(
-        table, aud, count_cols=list(count_cols), derived=derived or {"value": "count"}, totals=True
-    )
-    zcols = [
-        c for c in out.columns if c.startswith("gi_") or c in ("trend_z", "trend_p", "final_gi_z")
-    ]
-    if aud.suppress and weights is not None and zcols:
-        hidden = out[list(count_cols)[0]].isna().to_numpy().astype(float)
-        near = (sparse.csr_matrix(weights) + sparse.identity(len(hidden))) @ hidden > 0
-        # a hidden count also reaches every cell that has it as a neighbour (kNN is asymmetric)
-        near |= (sparse.csr_matrix(weights).T @ hidden) > 0
-        for c in zcols:
-            out[c] = out[c].astype("Float64").mask(near)
-    return out
 
 
 def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: float | None) -> Path:
@@ -255,6 +220,13 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Where harm concentrates: Gi* hotspots (or KDE, emerging patterns, accuracy) on a BNG grid or LSOAs."""
+        validate.store_path(db)
+        validate.area(area)
+        validate.finite(cell_size, "--cell-size", gt=0, fix="pass metres, e.g. --cell-size 250")
+        validate.finite(bandwidth, "--bandwidth", gt=0, fix="pass metres, e.g. --bandwidth 400")
+        validate.int_at_least(permutations, 0, "--permutations", fix="pass 0 (analytic) or 999")
+        validate.seed(seed)
+        validate.output_file(out, "--out", suffixes=FORMATS)
         console = Console(stderr=json_out)
         d_from, d_to = parse_month(date_from, "--from"), parse_month(date_to, "--to")
         if d_from and d_to and d_from > d_to:
@@ -309,17 +281,10 @@ def register(app: typer.Typer) -> None:
                     correction=correction,
                 )
                 title = "Gi* hotspots"
-        cells, size = res.table, res.summary.get("cell_size_m")
-        derived = {c: "count" for c in ("value", "kde") if c in cells}
-        if kde_flag and audience == "public":
-            raise HarmscopeError(
-                "a KDE surface is drawn from event locations and is not published for the public",
-                where="--audience public",
-                fix="publish Gi* cells (small counts suppressed) instead, or use --audience partner",
-            )
-        cells = protect(
-            cells, audience, threshold, derived=derived, weights=getattr(res, "weights", None)
-        )
+        from harmscope.privacy.publishers import publish_hotspots
+
+        pub = publish_hotspots(res, audience, threshold)
+        cells, size = pub.tables["cells"], res.summary.get("cell_size_m")
         if units == "lsoa" and out is not None and out.suffix.lower() != ".csv":
             from harmscope.analysis.hotspot_inputs import lsoa_units
 
@@ -327,10 +292,8 @@ def register(app: typer.Typer) -> None:
             res.tables["geometry_bng"] = pd.DataFrame({"geometry": polys})
         written = write_units(res, cells, out, size) if out is not None else None
         if json_out:
-            payload = res.to_dict(with_table=False)
-            payload["tables"] = {
-                k: frame_records(v) for k, v in res.tables.items() if k not in ("geometry_bng",)
-            }
+            doc = pub.document()
+            payload = {k: v for k, v in doc.items() if k != "cells"}
             payload["written"] = str(written) if written else None
             print_json(payload)
             return
@@ -366,6 +329,10 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Near repeats (Knox test) in dated, located records, with a Monte Carlo p."""
+        validate.store_path(db)
+        validate.int_at_least(iterations, 1, "--iterations", fix="pass e.g. --iterations 999")
+        validate.seed(seed)
+        validate.input_file(csv, "--csv")
         from harmscope.analysis.knox import knox_points, knox_store, read_extract
 
         d_b = _floats(distance_bands, "--distance-bands")
@@ -409,11 +376,16 @@ def register(app: typer.Typer) -> None:
 
 def _floats(text: str, where: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise HarmscopeError(
             f"{text!r} is not a list of numbers", where=where, fix="e.g. 200,400,800"
         ) from None
+    if not values:
+        raise HarmscopeError("no bands given", where=where, fix="e.g. 200,400,800")
+    for x in values:
+        validate.finite(x, where, gt=0, fix="give positive numbers, e.g. 200,400,800")
+    return values
 
 
 def demo(store: Store, out_dir: Path) -> list[str]:
@@ -425,7 +397,9 @@ def demo(store: Store, out_dir: Path) -> list[str]:
     if n == 0:
         return ["no violence rows in the sample: skipped"]
     res = run_hotspots(store, crime_types=["Violence and sexual offences"])  # all defaults
-    cells = protect(res.table, "public", 5, weights=res.weights)
+    from harmscope.privacy.publishers import publish_hotspots
+
+    cells = publish_hotspots(res, "public", 5).tables["cells"]
     gj = write_units(res, cells, out_dir / "hotspots_violence.geojson", res.summary["cell_size_m"])
     csv = write_units(res, cells, out_dir / "hotspots_violence.csv", res.summary["cell_size_m"])
     s = res.summary

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.sources.ingest import ingest_paths
+from harmscope.sources.ingest import canonical_force, ingest_paths
 from harmscope.store import Store
 
 
@@ -20,17 +20,42 @@ def register(app: typer.Typer) -> None:
             ..., help="CSV, .csv.gz, folders (YYYY-MM/ layout) or .zip archives."
         ),
         force: str = typer.Option(
-            None, "--force", help="Force name for stop-and-search files whose name lacks it."
+            None,
+            "--force",
+            help="Force for stop-and-search files whose name lacks it: a police.uk force name "
+            "('Kent Police') or slug ('kent').",
+        ),
+        allow_shrink: bool = typer.Option(
+            False,
+            "--allow-shrink",
+            help="Let a file replace a month with fewer rows than the month has ever held "
+            "(police.uk withdrew records). Without it such a file is refused. Recorded.",
+        ),
+        force_reload: bool = typer.Option(
+            False,
+            "--force-reload",
+            help="Load files again even if their bytes were ingested before (restores a month "
+            "a later file replaced; this happens by itself when the store no longer holds them).",
         ),
         db: str = DbOption,
         json_out: bool = JsonOption,
         quiet: bool = QuietOption,
     ) -> None:
         """Load police open data (street, outcomes, stop and search). Nothing is lost:
-        rows read = loaded + duplicate + rejected, per file."""
+        rows read = loaded + duplicate + rejected, per file. Exits 1 if a file failed or
+        had every row rejected."""
         err = Console(stderr=True)
+        if force is not None:  # checked before the store is opened (or created)
+            force = canonical_force(force)
         with Store.open(db) as store:
-            report = ingest_paths(store, paths, force=force, quiet=quiet or json_out)
+            report = ingest_paths(
+                store,
+                paths,
+                force=force,
+                quiet=quiet or json_out,
+                allow_shrink=allow_shrink,
+                force_reload=force_reload,
+            )
         if json_out:
             print_json(report.to_dict())
         else:
@@ -39,9 +64,13 @@ def register(app: typer.Typer) -> None:
                     for w in f.warnings:
                         err.print(f"[yellow]Warning:[/] {f.file}: {w}", highlight=False)
             _print_summary(report)
-        for f in report.failed:
-            err.print(f"[bold red]Error:[/] {f.error}", highlight=False, soft_wrap=True)
-        if report.failed:
+        for f in [*report.failed, *report.rejected]:
+            if report.fatal is None or f.error != str(report.fatal):
+                err.print(f"[bold red]Error:[/] {f.error}", highlight=False, soft_wrap=True)
+        if report.fatal is not None:  # the store failed (disk full, damaged): stop, exit 2
+            err.print(f"[bold red]Error:[/] {report.fatal}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+        if report.failed or report.rejected:
             raise typer.Exit(1)
 
 

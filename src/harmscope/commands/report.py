@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
@@ -51,6 +52,12 @@ def register(app: typer.Typer) -> None:
             "--sections",
             help="Comma-separated section modules to include (default: all), e.g. coverage,profile_trend.",
         ),
+        allow_partial: bool = typer.Option(
+            False,
+            "--allow-partial",
+            help="Internal audience only: exit 0 even when a section could not be built "
+            "(its box says why).",
+        ),
         db: str = DbOption,
         json_out: bool = JsonOption,
         quiet: bool = QuietOption,
@@ -58,6 +65,10 @@ def register(app: typer.Typer) -> None:
         """Write the problem-profile report for AREA from --from to --to."""
         from harmscope.report.render import write_report
 
+        validate.store_path(db)
+        validate.area(area)
+        validate.output_file(out, "--out", example="report.html")
+        validate.input_file(weights, "--weights")
         chosen = (fmt or ("pdf" if out.suffix.lower() == ".pdf" else "html")).lower()
         options = {"scheme": scheme}
         if weights is not None:
@@ -100,6 +111,15 @@ def register(app: typer.Typer) -> None:
                 options=options,
                 only=sections,
             )
+        # A section that failed because the store is damaged (or the disk full) makes the whole
+        # report untrustworthy: remove it and fail, rather than exit 0 over an empty report.
+        from harmscope.store.store import store_failure_text
+
+        failures = [store_failure_text(b.error or "", db) for b in rep.errors]
+        failure = next((e for e in failures if e is not None), None)
+        if failure is not None:
+            path.unlink(missing_ok=True)
+            raise failure
         summary = {
             "path": str(path),
             "format": chosen,
@@ -120,6 +140,16 @@ def register(app: typer.Typer) -> None:
                     f"{len(summary['sections'])} sections, {path.stat().st_size / 1e6:.1f} MB\n"
                 )
             print(path)
+        if rep.errors and not allow_partial:
+            # a broken part is an error, not a box: the internal draft is kept for the analyst
+            raise HarmscopeError(
+                f"{len(rep.errors)} section(s) could not be built: "
+                + ", ".join(b.name for b in rep.errors)
+                + f" (the draft with their error boxes is at {path})",
+                where="harmscope report",
+                fix="fix the cause shown in each box, leave the section out with --sections, or "
+                "pass --allow-partial to accept an internal draft with a section missing",
+            )
 
 
 def demo(store, out_dir: Path) -> list[str]:
@@ -139,7 +169,11 @@ def demo(store, out_dir: Path) -> list[str]:
         months.b[0],
         Path(out_dir) / "problem-profile.html",
     )
-    line = f"report: {path} ({len([b for b in rep.sections if b.section])} sections)"
     if rep.errors:
-        line += f"; failed sections: {', '.join(b.name for b in rep.errors)}"
-    return [line]
+        raise HarmscopeError(
+            "the demo report has sections that could not be built: "
+            + "; ".join(f"{b.name} ({b.error})" for b in rep.errors),
+            where=str(path),
+            fix="this is a bug in harmscope: please report it with the error above",
+        )
+    return [f"report: {path} ({len([b for b in rep.sections if b.section])} sections)"]

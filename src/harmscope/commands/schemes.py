@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.sources.register import (
@@ -64,6 +65,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Intervention register: load a YAML/CSV register (or --example) into the store, --check one, or list the stored schemes."""
+        validate.store_path(db)
+        validate.input_file(path, "PATH")
         if path is not None and example:
             raise HarmscopeError(
                 "give a FILE or --example, not both", where="schemes", fix="drop one of them"

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, print_json
 from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
 from harmscope.store import Store
@@ -36,9 +37,15 @@ def simulate_ed_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Simulate ED assault attendances calibrated on the police violence counts in the store."""
+    validate.store_path(db)
+    validate.seed(seed)
+    validate.not_blank(force, "--force", fix="name a force, e.g. --force 'Kent Police'")
+    validate.output_file(out, "--out", example="ed_synthetic.csv")
+    validate.output_file(police_out, "--police-out", example="police_victims.csv")
+    validate.output_file(truth_out, "--truth-out", example="truth.json")
     with Store.open(db, read_only=True) as store:
         volumes = police_volumes(store, force)
-    hidden_t = tuple(h.strip() for h in hidden.split(",")) if hidden else None
+    hidden_t = validate.codes(hidden, volumes.lad_code.unique(), "--hidden", what="district code")
     sim = simulate_ed(volumes, seed=seed, hidden=hidden_t, messy=not clean)
     write_ed_csv(sim, out)
     if police_out:

@@ -1,9 +1,8 @@
-"""`harmscope sql "SELECT ..."`: read-only queries against the store."""
+"""`harmscope sql "SELECT ..."`: one read-only query, run in the sandbox (store/sandbox.py)."""
 
 from __future__ import annotations
 
 import csv
-import re
 import sys
 
 import typer
@@ -12,57 +11,57 @@ from rich.table import Table
 
 from harmscope.commands._common import DbOption, JsonOption, print_json
 from harmscope.errors import HarmscopeError
-from harmscope.store import Store
-
-# Tables holding health (ED) records: reading them is an export that must be audited.
-_ED_TABLES = re.compile(r"\b(ed_assaults|police_victims)\b", re.IGNORECASE)
+from harmscope.store import sandbox
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def sql(
         query: str = typer.Argument(
-            ..., help="One read-only SQL query (SELECT/WITH/DESCRIBE/SUMMARIZE)."
+            ..., help="One read-only SELECT (WITH, UNION, VALUES, DESCRIBE, SUMMARIZE are fine)."
         ),
         fmt: str = typer.Option("table", "--format", help="table | csv | json"),
         audience: str = typer.Option(
-            "internal", "--audience", help="Who the output is for; ED tables are internal only."
+            "internal",
+            "--audience",
+            help="Who the output is for; ED and person-level tables are internal only.",
         ),
         db: str = DbOption,
         json_out: bool = JsonOption,
     ) -> None:
-        """Run a read-only query; the store cannot be changed from here.
+        """Run one SELECT over the store's tables; nothing else runs.
 
-        Queries that read ED (hospital) tables are allowed for the internal audience only,
-        and each one is written to the audit log."""
+        The query is parsed by DuckDB and refused unless it is a single SELECT that reads
+        allow-listed tables only, with no table functions and no file, setting or sequence
+        functions. It runs on a read-only connection with external access off. ED and
+        person-level tables are for the internal audience only, and each query that reads
+        them is written to the audit log."""
         if json_out:
             fmt = "json"
         if fmt not in ("table", "csv", "json"):
             raise HarmscopeError(
                 f"unknown format '{fmt}'", where="--format", fix="use table, csv or json"
             )
-        touches_ed = bool(_ED_TABLES.search(query))
-        if touches_ed and audience != "internal":
-            raise HarmscopeError(
-                f"ED tables cannot be queried row by row for the '{audience}' audience",
-                where="sql",
-                fix="use `harmscope ed export --audience ...`, which applies disclosure control",
-            )
-        with Store.open(db, read_only=not touches_ed) as store:
-            cols, rows = store.read_only_query(query)
-            if touches_ed:
-                from harmscope.privacy import audit
+        result = sandbox.run_query(db, query, audience=audience)
+        cols, rows = result.columns, result.rows
+        # The one door out: an ad hoc result has no protection spec (nothing says which of its
+        # columns are counts), so it leaves for the internal audience only.
+        import pandas as pd
 
-                with store.transaction():
-                    audit.record(
-                        store,
-                        action="sql",
-                        what="ad hoc SQL over ED tables",
-                        query=query,
-                        audience=audience,
-                        rows=len(rows),
-                        output="stdout",
-                    )
+        from harmscope.privacy.publish import Publication
+
+        pub = Publication.for_audience(audience, "sql")
+        if pub.table("result", pd.DataFrame(rows, columns=cols)) is None:
+            pub.finish()
+            raise HarmscopeError(
+                f"ad hoc SQL output is not published to the {pub.audience.name} audience: "
+                "nothing says which of its columns are counts, so small numbers could not be "
+                "suppressed",
+                where="--audience",
+                fix="use a command with --audience (harm, stopsearch, hotspots, report...), "
+                "which applies disclosure control, or run the query for the internal audience",
+            )
+        pub.finish()
         if fmt == "json":
             print_json([dict(zip(cols, r, strict=True)) for r in rows])
         elif fmt == "csv":

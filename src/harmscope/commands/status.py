@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, print_json
 from harmscope.store import Store
 from harmscope.store.status import store_status
@@ -25,6 +26,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(db: str = DbOption, json_out: bool = JsonOption) -> None:
         """What the store holds and what is missing."""
+        validate.store_path(db)
         with Store.open(db, read_only=True) as store:
             st = store_status(store)
         if json_out:

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import re
+import string
 from pathlib import Path
 
 from harmscope.errors import HarmscopeError
 
 KEY_ENV = "HARMSCOPE_KEY"
 MIN_KEY_BYTES = 16
+MIN_KEY_BITS = 128
+MAKE_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
+_HEX = set(string.hexdigits)
+_BASE64 = set(string.ascii_letters + string.digits + "+/=_-")
+_PRINTABLE = set(string.printable) - set(string.whitespace)
 _NON_DIGIT = re.compile(r"[\s-]")
 
 # NHS England reserves 999 000 0000 to 999 999 9999 for testing: valid check digits, never
@@ -47,17 +54,78 @@ def load_key(key_file: str | os.PathLike | None = None) -> bytes:
                 "no pseudonymisation key: ED data is never loaded without one",
                 where=f"{KEY_ENV} / --key-file",
                 fix=f"set {KEY_ENV} or pass --key-file with the partnership's secret key "
-                "(at least 16 characters, kept out of the store and out of version control)",
+                f"(random, at least 32 hex characters: make one with `{MAKE_KEY}`; kept out "
+                "of the store and out of version control)",
             )
         key = env.strip().encode("utf-8")
         where = KEY_ENV
-    if len(key) < MIN_KEY_BYTES:
-        raise HarmscopeError(
-            f"the key is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed",
-            where=where,
-            fix="use a longer random key, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`",
-        )
+    check_key_strength(key, where)
     return key
+
+
+def key_entropy_bits(key: bytes) -> float:
+    """An upper estimate of a key's entropy: length x bits per character of the smallest
+    character class it uses (hex 4, base64/alphanumeric 6, printable ASCII 6.55, other bytes 8).
+
+    It is what the key *could* hold if every character were random; :func:`key_weakness`
+    separately rejects keys whose characters visibly are not.
+    """
+    chars = {chr(b) for b in key}
+    if chars <= _HEX:
+        per = 4.0
+    elif chars <= _BASE64:
+        per = 6.0
+    elif chars <= _PRINTABLE:
+        per = math.log2(len(_PRINTABLE))
+    else:
+        per = 8.0
+    return len(key) * per
+
+
+def key_weakness(key: bytes) -> str | None:
+    """Why the key is not random enough, or None. The rule (documented in ed/README.md):
+
+    - it must be at least 16 bytes and carry an estimated 128 bits (:func:`key_entropy_bits`):
+      32 hex characters, 22 base64 characters, 20 printable characters or 16 random bytes;
+    - fewer than 8 different characters, one character making up more than half of the key,
+      a key that is a shorter block repeated, or a key mostly of steps of one
+      ('abcdef...', '0123...') are rejected whatever the length. A random key of 32 hex
+      characters or more fails these with a probability below one in a million.
+    """
+    n = len(key)
+    if n < MIN_KEY_BYTES:
+        return f"the key is {n} bytes; at least {MIN_KEY_BYTES} are needed"
+    bits = key_entropy_bits(key)
+    if bits < MIN_KEY_BITS:
+        return (
+            f"the key holds at most about {bits:.0f} bits of entropy ({n} characters of its "
+            f"kind); at least {MIN_KEY_BITS} are needed (32 hex characters or 16 random bytes)"
+        )
+    distinct = len(set(key))
+    if distinct < 8:
+        return f"the key uses only {distinct} different characters: it is not random"
+    top = max(key.count(b) for b in set(key))
+    if top * 2 > n:
+        return f"one character makes up {top} of the key's {n}: it is not random"
+    for unit in range(1, n // 2 + 1):
+        if n % unit == 0 and key == key[:unit] * (n // unit):
+            return f"the key is a block of {unit} characters repeated: it is not random"
+    steps = sum(abs(a - b) == 1 for a, b in zip(key, key[1:], strict=False))
+    if steps * 2 > n - 1:
+        return "the key is mostly a run of consecutive characters (like 'abcd' or '1234'): it is not random"
+    return None
+
+
+def check_key_strength(key: bytes, where: str = "key") -> None:
+    """Raise HarmscopeError (saying how to make a good key) when the key is weak."""
+    why = key_weakness(key)
+    if why is not None:
+        raise HarmscopeError(
+            why,
+            where=where,
+            fix=f"make a random key with `{MAKE_KEY}` (64 hex characters, 256 bits), keep it "
+            f"in a key file or {KEY_ENV}, outside the store and out of version control",
+        )
 
 
 def normalise_nhs_number(value: str) -> str:
@@ -100,12 +168,7 @@ class Pseudonymiser:
     """HMAC-SHA256 of normalised identifiers under one key (the key stays in memory only)."""
 
     def __init__(self, key: bytes):
-        if len(key) < MIN_KEY_BYTES:
-            raise HarmscopeError(
-                f"the key is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed",
-                where="key",
-                fix="use a longer random key",
-            )
+        check_key_strength(key, "key")
         self._key = key
 
     def __repr__(self) -> str:  # never show the key in logs or tracebacks

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -54,6 +55,8 @@ class Report:
     ctx: ReportContext
     sections: list[BuiltSection] = field(default_factory=list)
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # what the publishing path let through (privacy.publishers.publish_report)
+    publication: Any = None
 
     @property
     def shown(self) -> list[BuiltSection]:
@@ -103,6 +106,9 @@ def build_report(ctx: ReportContext, *, only: list[str] | None = None) -> Report
         if sec is not None and aud.suppress and not _is_public_safe(sec):
             built.withheld = True
         report.sections.append(built)
+    from harmscope.privacy.publishers import publish_report
+
+    report.publication = publish_report(report)
     return report
 
 
@@ -244,7 +250,10 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
         }
         if sec is not None and not built.withheld:
             used_tables = set()
+            pub = report.publication
             for cid, spec in sec.charts.items():
+                if pub is not None and f"{block['key']}.{cid}" not in pub.figures:
+                    continue  # withheld by the publishing path (listed in its 'withheld')
                 dom_id = f"chart-{block['key']}-{cid}"
                 specs[dom_id] = spec
                 table = sec.tables.get(cid)
@@ -262,6 +271,8 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                     }
                 )
             for tid, table in sec.tables.items():
+                if pub is not None and f"{block['key']}.{tid}" not in pub.tables:
+                    continue
                 if tid not in used_tables:
                     block["tables"].append(_table_block(table, tid, public, for_print))
         blocks.append(block)
@@ -385,6 +396,16 @@ def write_report(
         store, area, date_from, date_to, audience=audience, threshold=threshold, options=options
     )
     report = build_report(ctx, only=only)
+    if report.errors and ctx.aud.name != "internal":
+        # Nothing half-made is published: a partner or public document with a section missing
+        # could mislead, so none is written.
+        raise HarmscopeError(
+            "the report was not written: "
+            + "; ".join(f"section {b.name} could not be built ({b.error})" for b in report.errors),
+            where=f"--audience {ctx.aud.name}",
+            fix="fix the cause named (or leave the section out with --sections); partner and "
+            "public reports are only written whole",
+        )
     if fmt == "html":
         out.write_text(render_html(report), encoding="utf-8")
         return out, report

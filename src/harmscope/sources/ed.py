@@ -6,8 +6,11 @@ guarantees:
 - it refuses to run without a pseudonymisation key (``HARMSCOPE_KEY`` or a key file);
 - the ``nhs_number`` column is replaced by a keyed HMAC-SHA256 pseudonym in memory; the raw
   value never reaches the store, the rejects table or an error message;
-- free text (weapon text, location description) is screened for names, phone numbers and
-  NHS numbers and redacted before it is stored; postcodes are cut to the outward code;
+- free text (weapon text, location description) is screened by ``privacy.identifiers`` (NHS
+  numbers in any format, dates of birth, postcodes, phones, e-mails, addresses, names) and
+  redacted before it is stored; postcodes are cut to the outward code;
+- an identifier in any other column (site_code, codes, dates, coordinates) quarantines the row,
+  with a reason that does not contain it; rejects keep screened raw text (2,000 chars at most);
 - rows read = loaded + duplicate + rejected, every reject with file, line and reason;
 - one file is one transaction: a failure leaves the store as it was.
 """
@@ -27,13 +30,20 @@ import pandas as pd
 
 from harmscope import __version__
 from harmscope.errors import InputFileError
+from harmscope.privacy.identifiers import (
+    MAX_REJECT_CHARS,
+    code_kinds,
+    quarantine_reason,
+    redact,
+    screen_reject_text,
+)
 from harmscope.privacy.pseudonymise import (
     Pseudonymiser,
     is_valid_nhs_number,
     load_key,
     normalise_nhs_number,
 )
-from harmscope.privacy.redact import NHS_TAG, redact_text, sub_any_identifier
+from harmscope.privacy.redact import NHS_TAG, redact_text
 from harmscope.sources.ed_place import Placer
 
 REQUIRED = ("site_code", "arrival_datetime", "assault_method", "location_type")
@@ -231,15 +241,92 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _redacted_raw(cells: list[str], id_index: int | None) -> str:
-    """The row as CSV text with the identifier cell replaced and free text screened."""
+def _refuse_copy_under_another_key(store, path: Path, good: list[dict]) -> None:
+    """Refuse a file whose bytes (SHA-256) were loaded before under another key.
+
+    Record keys are keyed, so under another key every record looks new and would count twice.
+    Under the same key every valid row of the file is already held (a harmless re-ingest: all
+    duplicates), so a file seen before whose rows are not all held came under another key.
+    """
+    sha = _file_sha256(path)
+    prev = store.con.execute(
+        "SELECT min(ingest_id) FROM ingests WHERE kind = 'ed' AND sha256 = ?", [sha]
+    ).fetchone()[0]
+    if prev is None or not good:
+        return
+    keys = [r["record_key"] for r in good]
+    held = store.con.execute(
+        "SELECT count(DISTINCT record_key) FROM ed_assaults WHERE record_key IN "
+        "(SELECT unnest(?::VARCHAR[]))",
+        [keys],
+    ).fetchone()[0]
+    if held < len(set(keys)):
+        raise InputFileError(
+            f"this file (SHA-256 {sha[:12]}...) was already loaded as ingest {prev} under another "
+            f"pseudonymisation key: loading it again would count its {len(keys):,} records twice; "
+            "refused, nothing changed",
+            where=str(path),
+            fix="use the partnership's one key for every ED file; to change keys, build a new "
+            "store and load every ED file again with the new key",
+        )
+
+
+# Stored columns holding codes, dates or numbers: an identifier found in one means the row is
+# wrong, so the row is quarantined (free text is redacted instead; nhs_number is pseudonymised).
+CODE_COLUMNS = (
+    "site_code",
+    "arrival_datetime",
+    "assault_datetime",
+    "assault_method",
+    "location_type",
+    "postcode",
+    "longitude",
+    "latitude",
+    "lsoa_code",
+    "age_band",
+    "sex",
+)
+_CLEAN_CODES = {*WEAPON_CODES, *LOCATION_TYPES, *AGE_BANDS, *(k.upper() for k in SEXES)}
+
+
+def _screen_codes(cells: list[str], col: dict[str, int]) -> None:
+    """Quarantine the row (raise _Reject, with a reason that does not echo the value) when a
+    code column holds an identifier: an NHS number typed into site_code is stored nowhere."""
+    for name in CODE_COLUMNS:
+        i = col.get(name)
+        value = cells[i].strip() if i is not None else ""
+        if not value or value.upper() in _CLEAN_CODES:
+            continue
+        if name in ("longitude", "latitude"):
+            try:
+                if abs(float(value)) <= 180:
+                    continue
+            except ValueError:
+                pass  # not a number: screened below, then rejected by validation
+        elif name.endswith("_datetime"):
+            try:
+                datetime.fromisoformat(value)
+                continue
+            except ValueError:
+                pass
+        reason = quarantine_reason(name, value)
+        if reason:
+            raise _Reject(reason)
+
+
+def _redacted_raw(cells: list[str], id_index: int | None, header: list[str] | None = None) -> str:
+    """The row as CSV text with the identifier cell replaced and every other cell screened
+    (a date column keeps its dates), cut to MAX_REJECT_CHARS characters."""
     cells = list(cells)
-    if id_index is not None and id_index < len(cells):
-        cells[id_index] = NHS_TAG
+    aligned = header is not None and len(header) == len(cells)
+    for i, cell in enumerate(cells):
+        if i == id_index:
+            cells[i] = NHS_TAG
+        elif aligned:
+            cells[i] = redact(cell, kinds=code_kinds(header[i]))[0] or ""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(cells)
-    text, _ = redact_text(buf.getvalue())
-    return sub_any_identifier(text or "")
+    return screen_reject_text(buf.getvalue(), cap=MAX_REJECT_CHARS)
 
 
 def ingest_ed(
@@ -291,12 +378,13 @@ def ingest_ed(
         try:
             if len(cells) != len(header):
                 raise _Reject(f"expected {len(header)} fields, found {len(cells)}")
+            _screen_codes(cells, col)
             row = _validate(cells, col, now)
         except _Reject as exc:
             # A reason may echo a cell; a misplaced identifier must not ride along.
-            reason = sub_any_identifier(redact_text(str(exc))[0] or "")
+            reason = screen_reject_text(str(exc))
             report.reject_reasons[reason] += 1
-            rejects.append((line, reason, _redacted_raw(cells, id_index)))
+            rejects.append((line, reason, _redacted_raw(cells, id_index, header)))
             continue
         raw_id = row.pop("_raw_id")
         digits = normalise_nhs_number(raw_id)
@@ -325,6 +413,7 @@ def ingest_ed(
         report.synthetic = report.synthetic or row["synthetic"]
         good.append(row)
 
+    _refuse_copy_under_another_key(store, path, good)
     frame = pd.DataFrame(good)
     if len(frame):
         frame = placer.place(frame)
@@ -528,8 +617,9 @@ def ingest_police_victims(
             if when is None:
                 raise _Reject("offence_date is empty")
         except _Reject as exc:
-            report.reject_reasons[str(exc)] += 1
-            rejects.append((line, str(exc), _redacted_raw(cells, idx["nhs_number"])))
+            reason = screen_reject_text(str(exc))
+            report.reject_reasons[reason] += 1
+            rejects.append((line, reason, _redacted_raw(cells, idx["nhs_number"], header)))
             continue
         lad = cells[idx["lad_code"]].strip() if "lad_code" in idx else ""
         synth = synthetic_file or (

@@ -398,4 +398,6 @@ def _outward(postcode) -> str | None:
     if not postcode:
         return None
     pc = str(postcode).replace(" ", "").upper()
-    return pc[:-3] if len(pc) >= 5 else None
+    out = pc[:-3] if len(pc) >= 5 else None
+    # Only something shaped like an outward code is kept: never a cut-down identifier.
+    return out if out and re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?", out) else None

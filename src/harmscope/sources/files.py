@@ -6,7 +6,6 @@ line count) and which can hand DuckDB a path to read at disk speed.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import tempfile
 import zipfile
@@ -19,6 +18,14 @@ from harmscope.errors import HarmscopeError, InputFileError
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".gz")
 
+# Compressed inputs are expanded in memory, so a small archive must not be able to claim a huge
+# one (a "zip bomb": 194 KB that inflates to 1.9 GB). Police CSVs compress 4-15 times (measured on
+# the Kent, Essex and Sussex files); anything past MAX_RATIO is not a police file.
+MAX_RATIO = 100  # uncompressed / compressed, checked once a member passes RATIO_FLOOR bytes
+RATIO_FLOOR = 1 << 20  # tiny files (a header and a few rows) can compress very well
+MAX_FILE_BYTES = 1 << 30  # one CSV (the largest police.uk monthly file is about 40 MB)
+MAX_ARCHIVE_BYTES = 4 << 30  # all CSV members of one zip archive together
+
 
 @dataclass
 class InputFile:
@@ -29,6 +36,7 @@ class InputFile:
     _raw: bytes | None = field(default=None, repr=False)
     _text: bytes | None = field(default=None, repr=False)
     _tmp: Path | None = field(default=None, repr=False)
+    error: InputFileError | None = field(default=None, repr=False)  # found unusable while listing
 
     @property
     def display(self) -> str:
@@ -65,7 +73,7 @@ class InputFile:
             raw = self.raw_bytes()
             if self.is_gzip:
                 try:
-                    self._text = gzip.decompress(raw)
+                    self._text = _gunzip_bounded(raw, self.display)
                 except (OSError, EOFError, zlib.error) as exc:
                     raise InputFileError(
                         f"is a damaged or truncated gzip file ({exc})",
@@ -104,9 +112,55 @@ class InputFile:
             self._tmp = None
 
 
+def _too_big(size: int, packed: int, where: str) -> InputFileError | None:
+    """An error when ``size`` bytes unpacked from ``packed`` is past the limits, else None."""
+    if size > RATIO_FLOOR and size > MAX_RATIO * max(packed, 1):
+        return InputFileError(
+            f"would unpack {packed:,} bytes to {size:,} (a ratio of {size / max(packed, 1):,.0f}; "
+            f"police CSVs compress at most about 15 times and the limit is {MAX_RATIO}): "
+            "refusing a possible zip bomb",
+            where=where,
+            fix="check where this archive came from; download the police.uk file again",
+        )
+    if size > MAX_FILE_BYTES:
+        return InputFileError(
+            f"would unpack to {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one CSV",
+            where=where,
+            fix="police.uk monthly files are tens of MB; check this is the right file",
+        )
+    return None
+
+
+def _gunzip_bounded(raw: bytes, where: str) -> bytes:
+    """gzip.decompress with the ratio and size limits applied while inflating."""
+    limit = min(MAX_FILE_BYTES, max(RATIO_FLOOR, MAX_RATIO * len(raw)))
+    out: list[bytes] = []
+    total = 0
+    data = raw
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member (a file may hold several)
+        buf = data
+        while buf:
+            chunk = d.decompress(buf, 1 << 20)
+            total += len(chunk)
+            if total > limit:
+                raise _too_big(max(total, RATIO_FLOOR + 1), len(raw), where)  # type: ignore[misc]
+            out.append(chunk)
+            buf = d.unconsumed_tail
+        if not d.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        data = d.unused_data.lstrip(b"\x00")
+    return b"".join(out)
+
+
 def _is_csv_name(name: str) -> bool:
     low = name.lower()
     return low.endswith(_CSV_SUFFIXES) and not Path(low).name.startswith(".")
+
+
+def _unusable(p: Path, error: InputFileError) -> InputFile:
+    """An input that is reported as failed (with ``error``) without stopping a folder walk."""
+    return InputFile(p, error=error)
 
 
 def expand_paths(paths: list[str | Path]) -> Iterator[InputFile]:
@@ -139,16 +193,67 @@ def _expand_file(p: Path) -> Iterator[InputFile]:
     if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
         try:
             with zipfile.ZipFile(p) as zf:
-                members = sorted(
-                    n for n in zf.namelist() if not n.endswith("/") and _is_csv_name(n)
+                infos = sorted(
+                    (i for i in zf.infolist() if not i.is_dir() and _is_csv_name(i.filename)),
+                    key=lambda i: i.filename,
+                )
+                nested = sorted(
+                    i.filename for i in zf.infolist() if i.filename.lower().endswith(".zip")
                 )
         except (zipfile.BadZipFile, OSError) as exc:
-            raise InputFileError(
-                f"is not a readable zip archive ({exc})",
+            yield _unusable(
+                p,
+                InputFileError(
+                    f"is not a readable zip archive ({exc})",
+                    where=str(p),
+                    fix="download the archive again",
+                ),
+            )
+            return
+        if nested:
+            # Not opened: each level would multiply the unpacking limits below.
+            yield _unusable(
+                p,
+                InputFileError(
+                    f"holds {len(nested)} zip archive(s) inside it ({', '.join(nested[:3])}"
+                    + (" ..." if len(nested) > 3 else "")
+                    + "), which harmscope does not open"
+                    + ("" if infos else "; nothing in it was ingested"),
+                    where=str(p),
+                    fix="unzip the outer archive and pass the inner .zip files (or their folders)",
+                ),
+            )
+            return
+        if not infos:
+            yield _unusable(
+                p,
+                InputFileError(
+                    "holds no CSV files: nothing to ingest",
+                    where=str(p),
+                    fix="pass the police.uk download (a zip of YYYY-MM/ folders of CSVs)",
+                ),
+            )
+            return
+        total = sum(i.file_size for i in infos)
+        bad = next(
+            (
+                e
+                for i in infos
+                if (e := _too_big(i.file_size, i.compress_size, f"{p}!{i.filename}")) is not None
+            ),
+            None,
+        )
+        if bad is None and total > MAX_ARCHIVE_BYTES:
+            bad = InputFileError(
+                f"its CSVs would unpack to {total:,} bytes, over the {MAX_ARCHIVE_BYTES:,}-byte "
+                "limit for one archive",
                 where=str(p),
-                fix="download the archive again",
-            ) from None
-        for m in members:
-            yield InputFile(p, m)
+                fix="unzip it and ingest its folders a few at a time",
+            )
+        if bad is not None:
+            yield _unusable(p, bad)
+            return
+        for i in infos:
+            yield InputFile(p, i.filename)
     else:
         yield InputFile(p)

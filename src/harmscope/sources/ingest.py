@@ -4,10 +4,18 @@ For every file: rows read = rows loaded + rows duplicate + rows rejected.
 
 - A row that cannot be parsed or validated goes to ``rejects`` with file, line, reason and
   raw text (the rest of the file still loads).
-- A file whose bytes were ingested before (same SHA-256) adds nothing: its rows are duplicates.
+- A file whose bytes were ingested before (same SHA-256) adds nothing while the store still
+  holds what it loaded: its rows are duplicates. If a later file has replaced those months, the
+  file is loaded again (it restores them), as it is with ``force_reload``.
 - A different file for the same force, kind and month *replaces* what the store holds for
   that partition (police.uk re-publishes months with newer outcomes). Rows that were already
   there, identical, count as duplicates; the replaced rows are recorded in ``ingests``.
+- A month is never replaced by fewer rows than the most it has ever held (its peak, kept in
+  ``partition_history``) unless ``allow_shrink`` is given; the allowed shrink is recorded.
+- A stop-and-search file's month is the month of its rows' dates; a file name that says
+  another month is an error naming both.
+- A file whose every row is rejected has status ``rejected`` (its rows are quarantined, nothing
+  it would replace is touched).
 - Each file is one transaction: an error or a kill leaves the store as it was before it.
 
 The fast path hands the file to DuckDB's CSV reader in strict mode and checks its row count
@@ -46,6 +54,7 @@ from harmscope.sources.police import (
     parse_file_name,
 )
 from harmscope.store import Store
+from harmscope.store.store import StoreError, store_failure
 
 REPLACE_WARN_FRACTION = 0.5
 _BLANK_LINE = re.compile(
@@ -64,7 +73,7 @@ class FileReport:
     rows_duplicate: int = 0
     rows_rejected: int = 0
     rows_replaced: int = 0
-    status: str = "failed"  # loaded | unchanged | failed
+    status: str = "failed"  # loaded | unchanged | rejected (every row) | failed
     parser: str | None = None
     ingest_id: int | None = None
     error: str | None = None
@@ -79,6 +88,8 @@ class FileReport:
 @dataclass
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
+    # The store itself failed (disk full, damaged file): the run stopped at that file.
+    fatal: StoreError | None = None
 
     def _sum(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -104,8 +115,13 @@ class IngestReport:
         return [f for f in self.files if f.status == "failed"]
 
     @property
+    def rejected(self) -> list[FileReport]:
+        """Files read but with every row rejected (nothing loaded)."""
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.rejected and self.fatal is None
 
     def to_dict(self) -> dict:
         return {
@@ -114,6 +130,8 @@ class IngestReport:
             "rows_duplicate": self.rows_duplicate,
             "rows_rejected": self.rows_rejected,
             "files_failed": len(self.failed),
+            "files_rejected": len(self.rejected),
+            "error": str(self.fatal) if self.fatal else None,
             "files": [asdict(f) for f in self.files],
         }
 
@@ -125,13 +143,18 @@ def ingest_paths(
     force: str | None = None,
     quiet: bool = True,
     on_file: Callable[[FileReport], None] | None = None,
+    allow_shrink: bool = False,
+    force_reload: bool = False,
 ) -> IngestReport:
     """Ingest every police CSV found under ``paths`` (files, .gz, folders, .zip archives).
 
-    ``force`` names the force for stop-and-search files whose name does not carry it.
+    ``force`` names the force for stop-and-search files whose name does not carry it (one of
+    the 43 territorial forces or British Transport Police; raises HarmscopeError otherwise).
     A file that cannot be read is reported (``status='failed'``, ``error``) and the others
-    still load.
+    still load. ``allow_shrink`` lets a file replace a month with fewer rows than the month
+    has ever held; ``force_reload`` loads files again even when their bytes were ingested.
     """
+    force = canonical_force(force) if force is not None else None
     report = IngestReport()
     inputs: list[InputFile] = []
     for p in paths:
@@ -171,7 +194,14 @@ def ingest_paths(
         for f in inputs:
             if progress is not None:
                 progress.update(task, description=f.name)
-            fr = ingest_file(store, f, force=force)
+            try:
+                fr = ingest_file(
+                    store, f, force=force, allow_shrink=allow_shrink, force_reload=force_reload
+                )
+            except StoreError as exc:  # disk full, damaged store: no point going on
+                report.files.append(FileReport(file=f.display, error=str(exc)))
+                report.fatal = exc
+                break
             report.files.append(fr)
             if on_file:
                 on_file(fr)
@@ -180,27 +210,70 @@ def ingest_paths(
     finally:
         if progress is not None:
             progress.stop()
-        store.con.execute(f"SET checkpoint_threshold = '{threshold}'")
-        if store.path is not None:
-            store.con.execute("CHECKPOINT")
+        try:
+            store.con.execute(f"SET checkpoint_threshold = '{threshold}'")
+            if store.path is not None:
+                store.con.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            # Committed files are safe in the WAL; report why the fold failed unless the
+            # run already stopped on a store failure.
+            if report.fatal is None:
+                report.fatal = store_failure(exc, store.path) or StoreError.damaged(exc, store.path)
     return report
 
 
-def ingest_file(store: Store, f: InputFile, *, force: str | None = None) -> FileReport:
+def canonical_force(name: str) -> str:
+    """The police.uk 'Falls within' name for ``name`` (a force name or slug, any case).
+
+    Raises HarmscopeError for anything that is not one of the forces police.uk publishes
+    (the 43 territorial forces of England and Wales and British Transport Police).
+    """
+    from harmscope.reference import tables
+
+    forces = tables.load_forces()
+    key = name.strip().lower()
+    for slug, full in zip(forces.force_slug, forces.force_name, strict=True):
+        if key in (str(slug).lower(), str(full).lower()):
+            return str(full)
+    raise HarmscopeError(
+        f"'{name}' is not a police force police.uk publishes",
+        where="--force",
+        fix="give a force name such as 'Kent Police' or its police.uk slug such as 'kent' "
+        f"(one of: {', '.join(sorted(str(n) for n in forces.force_name.unique()))})",
+    )
+
+
+def ingest_file(
+    store: Store,
+    f: InputFile,
+    *,
+    force: str | None = None,
+    allow_shrink: bool = False,
+    force_reload: bool = False,
+) -> FileReport:
     """Ingest one file in one transaction. Never raises for bad input: see ``error``."""
     fr = FileReport(file=f.display)
     t0 = time.perf_counter()
     try:
-        _ingest(store, f, fr, force)
+        if f.error is not None:
+            raise f.error
+        _ingest(store, f, fr, force, allow_shrink=allow_shrink, force_reload=force_reload)
     except InputFileError as exc:
         fr.status, fr.error = "failed", str(exc)
         _reset_counts(fr)
     except HarmscopeError as exc:
         fr.status, fr.error = "failed", str(exc)
         _reset_counts(fr)
+    except duckdb.Error as exc:
+        # The transaction rolled back; a full disk or a damaged store stops the run.
+        mapped = store_failure(exc, store.path)
+        if mapped is None:
+            raise
+        raise mapped from None
     finally:
         f.release()
-        _drop_temps(store)
+        with contextlib.suppress(duckdb.Error):
+            _drop_temps(store)
         fr.seconds = round(time.perf_counter() - t0, 4)
     return fr
 
@@ -209,7 +282,16 @@ def _reset_counts(fr: FileReport) -> None:
     fr.rows_read = fr.rows_loaded = fr.rows_duplicate = fr.rows_rejected = fr.rows_replaced = 0
 
 
-_TEMPS = ("_hs_raw0", "_hs_raw", "_hs_norm", "_hs_new", "_hs_parts", "_hs_placed", "_hs_named")
+_TEMPS = (
+    "_hs_raw0",
+    "_hs_raw",
+    "_hs_norm",
+    "_hs_new",
+    "_hs_parts",
+    "_hs_placed",
+    "_hs_named",
+    "_hs_hist",
+)
 
 
 def _drop_temps(store: Store) -> None:
@@ -262,7 +344,15 @@ def _read_header(f: InputFile, text: bytes) -> list[str]:
         ) from None
 
 
-def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | None) -> None:
+def _ingest(
+    store: Store,
+    f: InputFile,
+    fr: FileReport,
+    force_override: str | None,
+    *,
+    allow_shrink: bool = False,
+    force_reload: bool = False,
+) -> None:
     text = f.text_bytes()
     header = _read_header(f, text)
     kind = detect_kind(header)
@@ -292,17 +382,35 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
     sha = f.sha256()
     prev = store.con.execute(
         "SELECT ingest_id, rows_read, rows_rejected, force, months FROM ingests "
-        "WHERE sha256 = ? AND kind = ? ORDER BY ingest_id LIMIT 1",
+        "WHERE sha256 = ? AND kind = ? ORDER BY ingest_id DESC LIMIT 1",
         [sha, kind],
     ).fetchone()
-    if prev is not None:
-        fr.status, fr.parser, fr.ingest_id = "unchanged", "skipped", prev[0]
-        fr.rows_read, fr.rows_rejected = int(prev[1]), int(prev[2])
-        fr.rows_duplicate = fr.rows_read - fr.rows_rejected
-        fr.force = prev[3]
-        fr.months = prev[4].split(",") if prev[4] else []
-        fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
-        return
+    if prev is not None and force_reload:
+        fr.warnings.append(
+            f"already ingested as ingest {prev[0]}; loading it again (--force-reload)"
+        )
+    elif prev is not None:
+        # Skipping is only right while the store still holds every row that ingest loaded;
+        # if a later file has replaced its months, this file restores them.
+        held = store.con.execute(
+            "SELECT coalesce(sum(rows), 0) FROM partitions WHERE kind = ? AND ingest_id = ?",
+            [kind, prev[0]],
+        ).fetchone()[0]
+        if int(held) == int(prev[1]) - int(prev[2]):
+            fr.parser, fr.ingest_id = "skipped", prev[0]
+            fr.rows_read, fr.rows_rejected = int(prev[1]), int(prev[2])
+            fr.rows_duplicate = fr.rows_read - fr.rows_rejected
+            fr.status = "rejected" if fr.rows_read and not fr.rows_duplicate else "unchanged"
+            if fr.status == "rejected":
+                fr.error = _all_rejected(f, fr)
+            fr.force = prev[3]
+            fr.months = prev[4].split(",") if prev[4] else []
+            fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
+            return
+        fr.warnings.append(
+            f"already ingested as ingest {prev[0]}, but later files replaced "
+            f"{int(prev[1]) - int(prev[2]) - int(held):,} of its rows: loading it again to restore them"
+        )
 
     # Count rows independently of any CSV parser: one per non-blank line after the header.
     body = text.rstrip(b"\r\n\t ")
@@ -317,7 +425,9 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
 
     structural: list[tuple[int, str, str]] = []  # (line, reason, raw)
     ncols = len(header)
-    norm_sql = lambda raw: normalise_sql(kind, header, raw, file_month, force)  # noqa: E731
+    # A stop-and-search month comes from the rows' dates (below), never from the name alone.
+    name_month = file_month if kind != STOP_SEARCH else None
+    norm_sql = lambda raw: normalise_sql(kind, header, raw, name_month, force)  # noqa: E731
     # Clean files (the usual case) are parsed and normalised in one DuckDB pass. Line numbers
     # are only needed for rejected rows, so a file with any reject is read again with them.
     fr.parser = "duckdb"
@@ -335,6 +445,8 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
         (int(ln), str(reason), _raw_line(lines, int(ln))) for ln, reason in sql_rejects
     ]
     fr.rows_rejected = len(rejects)
+    if kind == STOP_SEARCH:
+        _settle_stop_search_month(store, f, fr, file_month)
 
     fcol = FORCE_COLUMN[kind]
     table = TABLE_FOR_KIND[kind]
@@ -368,6 +480,34 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
         [kind],
     ).fetchone()
     old_rows, replaces = int(old[0]), old[1]
+    # Peaks: a month must not hold fewer rows than it ever has, unless the caller says so.
+    store.con.execute(
+        """CREATE TEMP TABLE _hs_hist AS
+           SELECT n.force, n.month, n.n, p.rows AS previous_rows, h.peak AS peak_rows
+           FROM _hs_parts n
+           LEFT JOIN partitions p ON p.kind = ? AND p.force = n.force AND p.month = n.month
+           LEFT JOIN (SELECT force, month, max(rows) AS peak FROM partition_history
+                      WHERE kind = ? GROUP BY ALL) h ON h.force = n.force AND h.month = n.month""",
+        [kind, kind],
+    )
+    shrinks = store.con.execute(
+        "SELECT strftime(month, '%Y-%m'), force, n, previous_rows, peak_rows FROM _hs_hist "
+        "WHERE n < peak_rows ORDER BY 1, 2"
+    ).fetchall()
+    if shrinks:
+        what = "; ".join(
+            f"{m} {force_name}: {n:,} rows, the store holds {prev_n or 0:,}, "
+            f"the most it has held is {peak:,}"
+            for m, force_name, n, prev_n, peak in shrinks
+        )
+        if not allow_shrink:
+            raise InputFileError(
+                f"would shrink {len(shrinks)} month(s) ({what}); refused, nothing changed",
+                where=f.display,
+                fix="ingest the complete month (re-ingest the full file to restore it); if the "
+                "smaller month is right (police.uk withdrew records), pass --allow-shrink",
+            )
+        fr.warnings.append(f"shrank {len(shrinks)} month(s) with --allow-shrink ({what})")
     dup = 0
     if old_rows:
         dup = store.con.execute(
@@ -382,7 +522,7 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
     fr.rows_duplicate = int(dup)
     fr.rows_loaded = good - fr.rows_duplicate
     fr.rows_replaced = old_rows - fr.rows_duplicate
-    if old_rows and good < REPLACE_WARN_FRACTION * old_rows:
+    if old_rows and good < REPLACE_WARN_FRACTION * old_rows and not shrinks:
         fr.warnings.append(
             f"replaced {old_rows} stored rows for {', '.join(fr.months)} with only {good}: "
             "is this a partial file? re-ingest the full month to restore it"
@@ -411,10 +551,21 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
         con.execute(
             "INSERT INTO partitions SELECT ?, force, month, ?, n FROM _hs_parts", [kind, ingest_id]
         )
+        con.execute(
+            "INSERT INTO partition_history SELECT ?, ?, force, month, n, previous_rows, "
+            "coalesce(peak_rows, n), coalesce(n < peak_rows, FALSE), ? FROM _hs_hist",
+            [ingest_id, kind, started],
+        )
         if rejects:
+            # Reasons and raw lines are screened for identifiers and capped (issue 20).
+            from harmscope.privacy.identifiers import screen_raw_line as _screen
+
             con.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-                [[ingest_id, f.display, ln, reason, raw] for ln, reason, raw in rejects],
+                [
+                    [ingest_id, f.display, ln, _screen(reason), _screen(raw)]
+                    for ln, reason, raw in rejects
+                ],
             )
         con.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -441,7 +592,60 @@ def _ingest(store: Store, f: InputFile, fr: FileReport, force_override: str | No
             ],
         )
     fr.ingest_id = int(ingest_id)
-    fr.status = "loaded"
+    # Every row rejected: quarantined and recorded, but nothing was loaded.
+    fr.status = "rejected" if fr.rows_read and fr.rows_rejected == fr.rows_read else "loaded"
+    if fr.status == "rejected":
+        fr.error = _all_rejected(f, fr)
+
+
+def _all_rejected(f: InputFile, fr: FileReport) -> str:
+    return str(
+        InputFileError(
+            f"every row ({fr.rows_read:,}) was rejected: nothing loaded",
+            where=f.display,
+            fix='see why with `harmscope sql "SELECT reason, count(*) FROM rejects WHERE '
+            f'ingest_id = {fr.ingest_id} GROUP BY 1"` and fix or replace the file',
+        )
+    )
+
+
+def _settle_stop_search_month(
+    store: Store, f: InputFile, fr: FileReport, name_month: str | None
+) -> None:
+    """Set the month of every row in ``_hs_norm`` to the month its dates say.
+
+    police.uk files hold one month; a few searches at 23:xx UTC on the last day of the month
+    before belong to it (00:xx UK summer time). So the file's month is the month most rows are
+    dated in, and a name saying another month is an error naming both.
+    """
+    counts = store.con.execute(
+        "SELECT strftime(date_trunc('month', datetime), '%Y-%m') AS m, count(*) AS n "
+        "FROM _hs_norm WHERE __reject IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    if not counts:
+        return
+    month, n = counts[0]
+    total = sum(c for _, c in counts)
+    if name_month is not None and name_month != month:
+        raise InputFileError(
+            f"the file name says {name_month} but its rows are dated {month} "
+            f"({n:,} of {total:,} rows); refused, nothing changed",
+            where=f.display,
+            fix=f"rename the file to {month}-... (the month of its rows), or check that it is "
+            f"the {name_month} file you meant to load",
+        )
+    # Rows more than a day outside the month are not time-zone strays: say so.
+    stray = store.con.execute(
+        "SELECT count(*) FROM _hs_norm WHERE __reject IS NULL AND (datetime < ?::TIMESTAMP - "
+        "INTERVAL 1 DAY OR datetime >= ?::TIMESTAMP + INTERVAL 1 MONTH + INTERVAL 1 DAY)",
+        [f"{month}-01", f"{month}-01"],
+    ).fetchone()[0]
+    if stray:
+        fr.warnings.append(
+            f"{stray:,} row(s) are dated outside {month} (the month of the other rows); "
+            f"they are stored under {month}"
+        )
+    store.con.execute("UPDATE _hs_norm SET month = ?::DATE WHERE __reject IS NULL", [f"{month}-01"])
 
 
 def _table_columns(store: Store, table: str, exclude: set[str]) -> list[str]:

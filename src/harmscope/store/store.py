@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +15,6 @@ import pandas as pd
 from harmscope.config import resolve_db_path
 from harmscope.errors import HarmscopeError
 from harmscope.store.migrations import LATEST_VERSION, MIGRATIONS
-
-_WRITE_SQL = re.compile(
-    r"^\s*(insert|update|delete|create|drop|alter|attach|detach|copy|install|load|pragma|set|"
-    r"call|checkpoint|vacuum|begin|commit|rollback|export|import)\b",
-    re.IGNORECASE,
-)
 
 
 class Store:
@@ -65,19 +58,32 @@ class Store:
             )
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
+            text = str(exc).lower()
+            if "not a valid duckdb" not in text and "lock" not in text:
+                if (mapped := store_failure(exc, path, any_io=False)) is not None:
+                    raise mapped from None
+            if not isinstance(exc, duckdb.IOException) or "not a valid duckdb" in text:
+                raise HarmscopeError(
+                    f"not a harmscope/DuckDB store ({_first_line(exc)})",
+                    where=str(path),
+                    fix="pass the path of a store made by harmscope, or a new file name",
+                ) from None
             raise HarmscopeError(
                 f"cannot open the store ({_first_line(exc)})",
                 where=str(path),
                 fix="close other programs using it, or pass another --db",
             ) from None
-        except duckdb.Error as exc:
-            raise HarmscopeError(
-                f"not a harmscope/DuckDB store ({_first_line(exc)})",
-                where=str(path),
-                fix="pass the path of a store made by harmscope, or a new file name",
-            ) from None
         store = cls(con, path, read_only)
+        try:
+            store._check_schema(read_only)
+        except duckdb.Error as exc:
+            store.close()
+            raise (store_failure(exc, path) or StoreError.damaged(exc, path)) from None
+        return store
+
+    def _check_schema(self, read_only: bool) -> None:
+        store, path = self, self.path
         if read_only:
             version = store.schema_version()
             if version == 0 or store.pending_migrations():
@@ -89,7 +95,6 @@ class Store:
                 )
         else:
             store.migrate()
-        return store
 
     def close(self) -> None:
         with contextlib.suppress(duckdb.Error):
@@ -160,29 +165,16 @@ class Store:
     def execute(self, sql: str, params: list | dict | None = None) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params or [])
 
-    def read_only_query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run a user's SELECT without letting it change the store (used by `harmscope sql`)."""
-        if _WRITE_SQL.match(sql) or ";" in sql.strip().rstrip(";"):
-            raise HarmscopeError(
-                "only a single read-only query (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE) is allowed",
-                where="sql",
-                fix="remove statements that change the store; use `harmscope ingest` to load data",
-            )
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            cur = self.con.execute(sql)
-            cols = [d[0] for d in cur.description] if cur.description else []
-            rows = cur.fetchall() if cur.description else []
-        except duckdb.Error as exc:
-            raise HarmscopeError(
-                _first_line(exc),
-                where="sql",
-                fix="check the table and column names with `harmscope status`",
-            ) from None
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                self.con.execute("ROLLBACK")
-        return cols, rows
+    def read_only_query(
+        self, sql: str, *, audience: str = "internal"
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one user SELECT through the sandbox checks (``store/sandbox.py``): allow-listed
+        tables only, no table functions, rolled back. `harmscope sql` itself goes through
+        ``sandbox.run_query``, which adds a locked-down connection and the audit row."""
+        from harmscope.store import sandbox
+
+        result = sandbox.query_store(self, sql, audience=audience)
+        return result.columns, result.rows
 
     def table_exists(self, name: str) -> bool:
         return bool(
@@ -192,9 +184,73 @@ class Store:
         )
 
 
+class StoreError(HarmscopeError):
+    """The store itself failed (disk full, damaged file): not the user's input.
+
+    The CLI prints it as one ``Error:`` line and, with ``--json``, as ``{"error": ...}``.
+    """
+
+    @classmethod
+    def disk_full(cls, exc: BaseException, path: str | os.PathLike | None) -> StoreError:
+        return cls(
+            f"the disk is full: the store could not be written ({_first_line(exc)}); "
+            "the file being loaded was rolled back",
+            where=str(path) if path else "store",
+            fix="free disk space (or point --db / HARMSCOPE_DB at a disk with room) and run "
+            "the command again; files already loaded are kept",
+        )
+
+    @classmethod
+    def damaged(cls, exc: BaseException, path: str | os.PathLike | None) -> StoreError:
+        return cls(
+            f"the store file is damaged and cannot be read ({_first_line(exc)})",
+            where=str(path) if path else "store",
+            fix="restore the store from a backup, or build a new one with `harmscope ingest` "
+            "from the original files (keep the damaged file for inspection)",
+        )
+
+
+_DISK_FULL = ("no space left on device", "disk quota exceeded", "file too large")
+_DAMAGE = (
+    "corrupt",
+    "checksum",
+    "could not read enough bytes",
+    "invalidated",
+    "serialization error",
+    "invalid block",
+)
+
+
+def store_failure(
+    exc: BaseException, path: str | os.PathLike | None = None, *, any_io: bool = True
+) -> StoreError | None:
+    """A StoreError for a DuckDB failure the user must act on (disk full, damaged file), else None.
+
+    With ``any_io``, any I/O error reading an open store (other than a lock or permissions)
+    counts as damage: DuckDB reports a truncated file as "Could not read enough bytes".
+    """
+    return _classify(exc, str(exc), isinstance(exc, duckdb.IOException) and any_io, path)
+
+
+def store_failure_text(message: str, path: str | os.PathLike | None = None) -> StoreError | None:
+    """store_failure for an error already turned into text ("IOException: ...", as report
+    sections record them)."""
+    return _classify(message, message, message.startswith("IOException"), path)
+
+
+def _classify(exc, message: str, io: bool, path) -> StoreError | None:
+    text = message.lower()
+    if any(k in text for k in _DISK_FULL):
+        return StoreError.disk_full(exc, path)
+    if any(k in text for k in _DAMAGE) or (io and "lock" not in text and "permission" not in text):
+        return StoreError.damaged(exc, path)
+    return None
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _first_line(exc: BaseException | str) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

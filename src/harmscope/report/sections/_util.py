@@ -22,11 +22,55 @@ def scope(ctx: ReportContext):
     return ctx.cached("scope", lambda: resolve_scope(ctx.area, ctx.month_from, ctx.month_to))
 
 
-def harm_args(ctx: ReportContext) -> dict:
+def base_harm_args(ctx: ReportContext) -> dict:
+    """The scheme and weights the user chose."""
     return {
         "scheme": ctx.options.get("scheme", "css"),
         "weights": ctx.options.get("weights"),
     }
+
+
+def harm_args(ctx: ReportContext) -> dict:
+    """The weights every harm analysis of the report uses: for the public audience, the
+    published weights (privacy.harm_view.published_weights), so that no harm figure can tell
+    suppressed categories apart."""
+    args = base_harm_args(ctx)
+    if not ctx.public:
+        return args
+
+    def make():
+        from harmscope.privacy.harm_view import published_weights
+
+        return published_weights(
+            ctx.store,
+            ctx.aud,
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            months_from=shift_month(ctx.date_from, -12).strftime("%Y-%m"),
+            **args,
+        )
+
+    return {"scheme": args["scheme"], "weights": ctx.cached("published_weights", make)}
+
+
+def harm_category_view(ctx: ReportContext):
+    """The area's counts by category as the audience may see them (one protected universe
+    per force, privacy.harm_view), cached."""
+    from harmscope.privacy.harm_view import harm_view
+
+    return ctx.cached(
+        "harm_category_view",
+        lambda: harm_view(
+            ctx.store,
+            ctx.aud,
+            level="county",
+            area=ctx.area,
+            date_from=ctx.month_from,
+            date_to=ctx.month_to,
+            **base_harm_args(ctx),
+        ),
+    )
 
 
 def has_lsoa_area(ctx: ReportContext) -> bool:
@@ -260,11 +304,31 @@ def protected_categories(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame
         cube["harm_share"] = cube["harm"] / total_harm if total_harm else float("nan")
         cube = cube.sort_values("harm", ascending=False).reset_index(drop=True)
         cube = cube[["category", "weight", "count", "count_share", "harm", "harm_share"]]
-        pub = ctx.protect(
-            cube,
+        if not ctx.public:
+            pub = ctx.protect(
+                cube,
+                count_cols=["count"],
+                derived={"count_share": "count", "harm": "count", "harm_share": "count"},
+            )
+            return cube, pub
+        # Public: counts from the force's protected universe (the same pattern as every
+        # district's and the force's outputs); a category's harm is its weight x its published
+        # count, its share of the report's (published-weights) harm total.
+        view = harm_category_view(ctx).by_category[["category", "count"]]
+        pub = cube[["category", "weight"]].merge(view, on="category", how="left")
+        counts = pub["count"].astype("Float64")
+        total = res.summary.get("count") or 0
+        pub["count_share"] = counts / total if total else pd.NA
+        pub["harm"] = counts * pub["weight"].astype("Float64")
+        pub["harm_share"] = pub["harm"] / total_harm if total_harm else pd.NA
+        pub = pub[["category", "weight", "count", "count_share", "harm", "harm_share"]]
+        pub = pub.sort_values("harm", ascending=False, na_position="last").reset_index(drop=True)
+        pub = ctx.protect_masked(
+            pub,
+            pub["count"].isna().tolist(),
             count_cols=["count"],
             derived={"count_share": "count", "harm": "count", "harm_share": "count"},
         )
-        return cube, pub
+        return cube.sort_values("harm", ascending=False).reset_index(drop=True), pub
 
     return ctx.cached("categories", make)

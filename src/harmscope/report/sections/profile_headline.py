@@ -46,9 +46,18 @@ def headline_table(ctx: ReportContext) -> tuple[pd.DataFrame, float, int]:
     cube = total.table.groupby("category", as_index=False).agg(**HARM_SUMS)
     districts = harm_districts(ctx).tables["totals"]
     population = float(districts.drop_duplicates("area_code")["population"].sum())
+    # A category's own figures use its own weight (for the public audience the published
+    # weights merge suppressed categories within a district, which only the all-crime total
+    # may use: a per-category sum over districts would mix their merged weights).
+    w = districts_weights(ctx)
+    own = cube.copy()
+    wc = own["category"].map(w).astype(float)
+    own["harm"] = own["count"] * wc
+    own["harm_w2"] = own["count"] * wc * wc
+    own["w_max"] = wc.where(own["count"] > 0, 0.0)
     rows = [("All street-level crime", cube)]
-    rows += [(c, cube[cube.category == c]) for c in VIOLENT]
-    rows.append(("Violence, robbery and weapons together", cube[cube.category.isin(VIOLENT)]))
+    rows += [(c, own[own.category == c]) for c in VIOLENT]
+    rows.append(("Violence, robbery and weapons together", own[own.category.isin(VIOLENT)]))
     out = []
     harm_all = float(cube.harm.sum())
     for label, part in rows:
@@ -77,6 +86,12 @@ def headline_table(ctx: ReportContext) -> tuple[pd.DataFrame, float, int]:
         )
     months = int(total.summary.get("months") or 0)
     return pd.DataFrame(out), population, months
+
+
+def districts_weights(ctx: ReportContext) -> dict:
+    """Each category's own weight (the scheme or the user's table)."""
+    wt = harm_districts(ctx).tables["weights"]
+    return dict(zip(wt["category"], wt["weight"].astype(float), strict=True))
 
 
 def _hidden_rows(ctx: ReportContext, table: pd.DataFrame) -> list[bool]:
@@ -154,12 +169,14 @@ def build(ctx: ReportContext) -> Section | None:
     except Exception as exc:  # the trend section shows its own error; keep the headline
         sentences.append(f"(No year-on-year change: {exc}.)")
 
-    top = harm_districts(ctx).tables["by_category"]
+    _, top = protected_categories(ctx)
+    top = top.dropna(subset=["harm_share", "count_share"])
     if len(top):
         first = top.iloc[0]
         sentences.append(
             f"The most harmful category is {first.category}: it accounts for "
-            f"{first.harm_share:.0%} of harm but {first.count_share:.0%} of recorded crimes."
+            f"{float(first.harm_share):.0%} of harm but {float(first.count_share):.0%} of "
+            "recorded crimes."
         )
     sentences.append(
         f"Rates use a resident population of {population:,.0f} (ONS mid-2019 estimates) and cover "

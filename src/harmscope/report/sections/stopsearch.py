@@ -31,6 +31,8 @@ _TABLE_COLS = [
     "arrest_rate_low",
     "arrest_rate_high",
     "action_rate",
+    "action_rate_low",
+    "action_rate_high",
     "no_further_action_rate",
     "find_rate",
     "find_rate_low",

@@ -1,0 +1,262 @@
+"""What each analysis publishes, through the one publishing path (:mod:`privacy.publish`).
+
+One function per analysis: it takes the analysis result (or runs it) and an audience, puts
+every table and figure into a :class:`~harmscope.privacy.publish.Publication` with its
+protection, and returns the finished publication. Commands print ``pub.document()`` or write
+``pub.tables``; the report's sections use the same rules. A privacy rule lives here or in the
+modules it calls, never in a command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harmscope.analysis.result import Result
+from harmscope.privacy.audience import CHECKED_ATTR, Audience
+from harmscope.privacy.publish import Publication
+
+
+def _mark(df: pd.DataFrame, aud: Audience, source: str) -> pd.DataFrame:
+    out = df.copy()
+    out.attrs[CHECKED_ATTR] = {"audience": aud.name, "source": source}
+    return out
+
+
+# -- harm -----------------------------------------------------------------------------------
+def publish_harm(store, audience: str | Audience, threshold: int = 5, **kwargs: Any) -> Publication:
+    """``harm_by_area`` for an audience (keywords as :func:`privacy.harm_view.harm_view`)."""
+    from harmscope.privacy.harm_view import harm_view
+
+    pub = Publication.for_audience(audience, "harm", threshold)
+    view = harm_view(store, pub.audience, **kwargs)
+    # the view's tables come from one protected universe per force (privacy.harm_view)
+    for key, df in (
+        ("table", view.table),
+        ("totals", view.totals),
+        ("by_category", view.by_category),
+    ):
+        pub.table(key, _mark(df, pub.audience, "privacy.harm_view"), protected=True)
+    pub.table("weights", view.weights, reference=True)
+    for key, value in view.summary.items():
+        pub.figure(key, value, source="totals")
+    pub.text("method", view.method)
+    pub.text("notes", view.notes)
+    return pub.finish()
+
+
+# -- hotspots -------------------------------------------------------------------------------
+def protect_cells(
+    table: pd.DataFrame,
+    aud: Audience,
+    *,
+    count_cols=("count",),
+    derived=None,
+    weights=None,
+) -> pd.DataFrame:
+    """Disclosure control for a per-unit table of counts (grid cells, LSOAs, area-months).
+
+    A Gi* z is a linear function of the counts in a cell's neighbourhood, so with the
+    neighbours' counts published it would give a hidden count back: for the public, z and p
+    are hidden for every cell whose neighbourhood (itself included) holds a hidden count. The
+    class (a band of z) stays.
+    """
+    from scipy import sparse
+
+    from harmscope.privacy.audience import protect_table
+
+    out = protect_table(
+        table, aud, count_cols=list(count_cols), derived=derived or {"value": "count"}, totals=True
+    )
+    zcols = [
+        c for c in out.columns if c.startswith("gi_") or c in ("trend_z", "trend_p", "final_gi_z")
+    ]
+    if aud.suppress and weights is not None and zcols:
+        hidden = out[list(count_cols)[0]].isna().to_numpy().astype(float)
+        near = (sparse.csr_matrix(weights) + sparse.identity(len(hidden))) @ hidden > 0
+        # a hidden count also reaches every cell that has it as a neighbour (kNN is asymmetric)
+        near |= (sparse.csr_matrix(weights).T @ hidden) > 0
+        for c in zcols:
+            out[c] = out[c].astype("Float64").mask(near)
+    return out
+
+
+_MIXED_WEIGHT_NOTE = (
+    "Public audience: harm-weighted values over several categories are withheld (a weighted "
+    "sum beside suppressed counts can give them away); run with --weight none, or one "
+    "--crime-type, for a public harm map."
+)
+
+
+def publish_hotspots(res: Result, audience: str | Audience, threshold: int = 5) -> Publication:
+    """Hotspot cells (Gi*, emerging, KDE) for an audience; ``pub.tables['cells']`` is what an
+    export writes."""
+    pub = Publication.for_audience(audience, "hotspots", threshold)
+    aud = pub.audience
+    cells = res.table
+    if "kde" in cells.columns and aud.suppress:
+        from harmscope.errors import HarmscopeError
+
+        raise HarmscopeError(
+            "a KDE surface is drawn from event locations and is not published for the public",
+            where="--audience public",
+            fix="publish Gi* cells (small counts suppressed) instead, or use --audience partner",
+        )
+    summary = dict(res.summary)
+    mixed = (
+        aud.suppress
+        and summary.get("weight", "none") != "none"
+        and len(res.extras.get("crime_types") or []) != 1
+    )
+    derived = {c: "count" for c in ("value", "kde") if c in cells}
+    protected = protect_cells(cells, aud, derived=derived, weights=res.extras.get("weights"))
+    if mixed and "value" in protected.columns:
+        protected = protected.drop(columns=["value"])
+    pub.table("cells", protected, protected=True)
+    classes = res.tables.get("classes")
+    hidden_class = False
+    if isinstance(classes, pd.DataFrame):
+        cls = pub.table(
+            "classes",
+            classes.drop(columns=[c for c in ("value",) if mixed and c in classes.columns]),
+            counts=["count"],
+            derived={c: "count" for c in ("value", "share_of_events") if c in classes.columns},
+        )
+        hidden_class = cls is not None and bool(cls["count"].isna().any())
+    for key, value in summary.items():
+        if key in ("hot_share_of_events", "hot_share_of_value") and hidden_class:
+            value = None
+        if mixed and key in ("weighted_total", "hot_share_of_value"):
+            continue
+        pub.figure(key, value, source="cells")
+    pub.text("method", res.method)
+    pub.text("notes", [*res.notes, *([_MIXED_WEIGHT_NOTE] if mixed else [])])
+    return pub.finish()
+
+
+# -- alerts ---------------------------------------------------------------------------------
+def publish_alerts(
+    res: Result, alarms: pd.DataFrame, audience: str | Audience, threshold: int = 5
+) -> Publication:
+    """The alarms table (and every judged area-month, for an export) for an audience."""
+    from harmscope.analysis.trends import ALARM_DERIVED
+
+    pub = Publication.for_audience(audience, "alerts", threshold)
+    pub.table("alarms", alarms, counts=["observed"], derived=ALARM_DERIVED, totals=False)
+    full = protect_cells(res.table, pub.audience, count_cols=("observed",), derived=ALARM_DERIVED)
+    pub.table("judged", full, protected=True)
+    for key, value in res.summary.items():
+        pub.figure(key, value, source="alarms")
+    pub.text("method", res.method)
+    pub.text("notes", list(res.notes))
+    return pub.finish()
+
+
+# -- evaluation -----------------------------------------------------------------------------
+# tables of an evaluation that hold no counts of events (area features, model fits)
+_EVALUATION_REFERENCE = {"did_balance", "synth_weights", "placebo_runs", "power"}
+
+
+def publish_evaluation(
+    res: Result, kind: str, audience: str | Audience, threshold: int = 5
+) -> Publication:
+    """An evaluation, power or placebo result for an audience: observed counts protected,
+    tables of counts without a protection spec withheld."""
+    pub = Publication.for_audience(audience, kind, threshold)
+    tables = {"main": res.table, **res.tables}
+    for name, df in tables.items():
+        if not isinstance(df, pd.DataFrame):
+            continue
+        if "observed" in df.columns:
+            pub.table(
+                name,
+                df,
+                counts=["observed"],
+                derived={c: "observed" for c in ("counterfactual",) if c in df.columns},
+                totals=False,
+            )
+        elif name in _EVALUATION_REFERENCE or not _has_counts(df):
+            pub.table(name, df, reference=True)
+        else:
+            pub.table(name, df)  # no spec: withheld from partner and public
+    for key, value in res.summary.items():
+        pub.figure(key, value, source="main")
+    pub.text("kind", kind)
+    pub.text("method", res.method)
+    pub.text("notes", list(res.notes))
+    return pub.finish()
+
+
+def _has_counts(df: pd.DataFrame) -> bool:
+    """Whether a table has a column that looks like a count of events."""
+    names = {"count", "counts", "n", "observed", "crimes", "events", "searches", "records"}
+    return any(str(c).lower() in names or str(c).lower().startswith("n_") for c in df.columns)
+
+
+def write_tables(pub: Publication, out: Path, prefix: str) -> list[Path]:
+    """Write a finished publication as ``prefix.json`` and one CSV per table."""
+    import json
+
+    out = Path(out)
+    paths = [out / f"{prefix}.json"]
+    paths[0].write_text(json.dumps(pub.document(), indent=2, default=str), encoding="utf-8")
+    for name, df in pub.tables.items():
+        p = out / f"{prefix}_{name}.csv"
+        df.to_csv(p, index=False)
+        paths.append(p)
+    return paths
+
+
+# -- the report -----------------------------------------------------------------------------
+def chart_drawn_from(spec: dict, table: pd.DataFrame) -> bool:
+    """Whether every number embedded in a chart appears in its (protected) table.
+
+    A chart is published only beside its table; a number in the chart that the table does not
+    show (a hidden count, or anything computed from unprotected rows) closes it.
+    """
+    from harmscope.report.render import chart_frame
+
+    frame = chart_frame(spec)
+    if frame is None:
+        return True
+    shown: set[float] = set()
+    for col in table.columns:
+        v = pd.to_numeric(table[col], errors="coerce").dropna()
+        shown |= set(np.round(v.to_numpy(dtype=float), 9))
+    for col in frame.columns:
+        v = pd.to_numeric(frame[col], errors="coerce").dropna()
+        if len(v) and not set(np.round(v.to_numpy(dtype=float), 9)) <= shown:
+            return False
+    return True
+
+
+def publish_report(report) -> Publication:
+    """The report's tables and charts through the publishing path.
+
+    Every table must carry a protection mark; every chart, for partner and public, must have a
+    published table of the same id and draw only numbers that table shows. What fails is
+    withheld and listed (``pub.dropped``), never shown.
+    """
+    ctx = report.ctx
+    pub = Publication(ctx.aud, "report")
+    for built in report.sections:
+        sec = built.section
+        if sec is None or built.withheld:
+            continue
+        for tid, table in sec.tables.items():
+            pub.table(f"{sec.key}.{tid}", table, protected=True)
+        for cid, spec in sec.charts.items():
+            key = f"{sec.key}.{cid}"
+            if not pub.closed:
+                pub.figure(key, spec, source="reference")
+                continue
+            if key not in pub.tables:
+                pub.dropped.append(f"{key}: a chart without its published table")
+            elif not chart_drawn_from(spec, pub.tables[key]):
+                pub.dropped.append(f"{key}: chart data not drawn from its protected table")
+            else:
+                pub.figure(key, spec, source=key)
+    return pub.finish()
