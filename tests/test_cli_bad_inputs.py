@@ -220,6 +220,32 @@ CASES: list[tuple[str, list[str]]] = [
     ("sql", ["   ", "--db", "{db}"]),
     ("sql", ["SELECT 1", "--format", "xml", "--db", "{db}"]),
     ("sql", ["SELECT 1", "--audience", "everyone", "--db", "{db}"]),
+    # --- drivers and covariates (issue 21)
+    ("drivers", ["--covariate", ""]),
+    ("drivers", ["--covariate", "officers_fte"]),
+    ("drivers", ["--covariate", "x", "--lag", "-1"]),
+    ("drivers", ["--covariate", "x", "--lag", "9"]),
+    ("drivers", ["--covariate", "x", "--lags", "-2"]),
+    ("drivers", ["--covariate", "x", "--alpha", "nan"]),
+    ("drivers", ["--covariate", "x", "--alpha", "0.7"]),
+    ("drivers", ["--covariate", "x", "--audience", "everyone"]),
+    ("drivers", ["--covariate", "x", "--threshold", "0", "--audience", "public"]),
+    ("drivers", ["--covariate", "x", "--outcome-file", "{tmp}/missing.csv"]),
+    ("drivers", ["--covariate", "x", "--outcome-file", "{tmp}/adir"]),
+    ("drivers", ["--covariate", "x", "--placebo", " "]),
+    ("covariates", ["add", "{tmp}/afile.txt", "--name", "x", "--unit", "u", "--source", "s", "--db", "{rw}"]),
+    ("covariates", ["add", "{tmp}/missing.csv", "--name", "x", "--unit", "u", "--source", "s", "--db", "{rw}"]),
+    ("covariates", ["add", "{tmp}/adir", "--name", "x", "--unit", "u", "--source", "s", "--db", "{rw}"]),
+    ("covariates", ["add", "{tmp}/afile.txt", "--name", "Bad Name", "--unit", "u", "--source", "s", "--db", "{rw}"]),
+    ("covariates", ["add", "{tmp}/afile.txt", "--name", "x", "--unit", " ", "--source", "s", "--db", "{rw}"]),
+    # --- people / crimes (issue 14)
+    ("people", ["--audience", "everyone"]),
+    ("people", ["--flag-top", "nan"]),
+    ("people", ["--rfg-weights", "a,b,c"]),
+    ("people", ["--export", "{tmp}/afile.txt"]),
+    ("people", ["--truth", "{tmp}/missing.csv"]),
+    ("crimes", ["ingest", "{tmp}/missing.csv"]),
+    ("crimes", ["ingest", "{tmp}/adir"]),
 ]
 
 # --json variants: the error still goes to stderr as `Error: ...`, and stdout stays empty
@@ -231,6 +257,7 @@ JSON_CASES: list[tuple[str, list[str]]] = [
     ("knox", ["--iterations", "-5", "--json"]),
     ("simulate", ["ed", "--seed", "1", "--out", "{tmp}/ed.csv", "--hidden", "E99999999", "--json"]),
     ("ed", ["audit", "--limit", "-5", "--json"]),
+    ("drivers", ["--covariate", "officers_fte", "--json"]),
 ]
 
 NO_DB = {"demo"}  # demo's --db is a store it creates

@@ -24,5 +24,6 @@ def test_readme_python_quick_start_runs():
 
 def test_readme_cli_commands_exist():
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}  # command groups: ed, covariates
     used = set(re.findall(r"^harmscope (\w+)", README, flags=re.M))
     assert used and used <= names, used - names

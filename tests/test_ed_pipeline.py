@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from harmscope.analysis.linkage import exact_ratio_ci, hidden_hotspot_test, true_picture
-from harmscope.commands.ed import export_ed
 from harmscope.errors import HarmscopeError, InputFileError
+from harmscope.export.ed import export_ed
 from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
 from harmscope.sources import ed as ed_source
 from harmscope.sources.ed import ingest_ed, ingest_police_victims

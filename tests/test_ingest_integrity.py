@@ -342,7 +342,7 @@ def test_damaged_store_is_a_clear_error_and_report_fails(damaged, name, capsys, 
          "--out", str(html), "--db", db, "--quiet"]
     )  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 2 and "damaged" in err and "Fix:" in err
+    assert code == 2 and "damaged" in err and "Fix:" in err, err
     assert not html.exists()
 
 

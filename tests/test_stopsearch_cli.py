@@ -142,7 +142,9 @@ def test_report_section_falls_back_to_latest_months(kent_store):
         store=kent_store, area="Kent", date_from=date(2025, 1, 1), date_to=date(2025, 12, 1)
     )
     sec = section.build(ctx)
-    assert any("latest 12 months held, 2018-01 to 2018-12" in n for n in sec.notes)
+    assert any("uses the latest records held instead: Jan 2018 to Dec 2018" in n for n in sec.notes)
+    # all twelve months are held: nothing is called missing or partial
+    assert not any(" months from " in n or "partial month" in n for n in sec.notes)
 
 
 def test_demo_hook_writes_json(kent_store, tmp_path):
@@ -151,3 +153,51 @@ def test_demo_hook_writes_json(kent_store, tmp_path):
     payload = json.loads((tmp_path / "stopsearch.json").read_text())
     assert payload["audience"] == "public" and payload["summary"]["searches"] == 6217
     assert "arrest rate" in lines[0]
+
+
+PERIODS = [(f"2018-{m:02d}", f"2018-{m:02d}") for m in range(1, 13)] + [("2018-01", "2018-12")]
+
+
+@pytest.mark.parametrize("audience", ["public", "internal"])
+@pytest.mark.parametrize(("first", "last"), PERIODS, ids=[f"{a}..{b}" for a, b in PERIODS])
+def test_every_month_and_the_year_run_for_each_audience(
+    kent_store_path, capsys, tmp_path, first, last, audience
+):
+    """Issue 10: one month with --audience public crashed (a suppressed count reached int())."""
+    out = tmp_path / "stopsearch.json"
+    code, text, err = _run(
+        capsys,
+        "--db",
+        str(kent_store_path),
+        "--from",
+        first,
+        "--to",
+        last,
+        "--audience",
+        audience,
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert code == 0, err
+    assert "Arrest rate" in text and "Error" not in err
+    payload = json.loads(out.read_text())
+    assert payload["audience"] == audience
+    if audience == "public":
+        for name, records in payload["tables"].items():
+            assert not _small_counts(records, COUNT_KEYS), name
+        hit = payload["hit_rate_ethnicity"]
+        assert not _small_counts(hit["table"], ("searches", "finds", "non_finds"))
+
+
+def test_public_report_section_for_one_month(kent_store):
+    ctx = ReportContext(
+        store=kent_store,
+        area="Kent Police",
+        date_from=date(2018, 1, 1),
+        date_to=date(2018, 1, 1),
+        audience="public",
+    )
+    sec = section.build(ctx)
+    assert sec is not None and sec.title == "Stop and search" and sec.disclosure_checked
+    assert all(is_checked(t) for t in sec.tables.values())

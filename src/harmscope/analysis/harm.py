@@ -132,12 +132,33 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
         # "Kent" is the county (12 districts, no Medway); "Kent Police", or a slug that names
         # no district or county ("essex" is a county, so it stays one), is the force area.
         alt = lad.alt_names.fillna("").str.lower().str.split("|")
-        by_lad = lad[
-            (lad.lad_code.str.lower() == key)
-            | (lad.lad_name.str.lower() == key)
-            | (lad.csp.fillna("").str.lower() == key)
-            | alt.map(lambda names: key in names)
-        ]
+
+        def districts(k: str) -> pd.DataFrame:
+            return lad[
+                (lad.lad_code.str.lower() == k)
+                | (lad.lad_name.str.lower() == k)
+                | (lad.csp.fillna("").str.lower() == k)
+                | alt.map(lambda names: k in names)
+            ]
+
+        parts = [p.strip() for p in key.split(",") if p.strip()]
+        if len(parts) > 1:
+            # Several districts as one area (a CSP made of two councils: "Dartford,Gravesham"):
+            # each part must be a district on its own; an unknown one is named with its near
+            # misses.
+            found = [districts(p) for p in parts]
+            bad = [p for p, f in zip(parts, found, strict=True) if not len(f)]
+            if bad:
+                close = _close_areas(bad[0], forces, lad)
+                raise HarmscopeError(
+                    f"unknown district {bad[0]!r} in {area!r}",
+                    where="--area",
+                    fix=(f"did you mean {' or '.join(close)}? Otherwise give" if close else "give")
+                    + " district names or GSS codes separated by commas (Dartford,Gravesham)",
+                )
+            by_lad = pd.concat(found).drop_duplicates("lad_code")
+        else:
+            by_lad = districts(key)
         by_county = lad[lad.county.fillna("").str.lower() == key]
         hit = forces[forces.force_name.str.lower() == key]
         if not len(hit) and not len(by_lad) and not len(by_county):
@@ -162,7 +183,9 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
             clauses.append(f"s.lad_code IN ({', '.join('?' * len(lad_codes))})")
             params.extend(lad_codes)
             label = (
-                str(chosen.lad_name.iloc[0]) if len(by_lad) else f"{chosen.county.iloc[0]} (county)"
+                " and ".join(sorted(chosen.lad_name.astype(str).unique()))
+                if len(by_lad)
+                else f"{chosen.county.iloc[0]} (county)"
             )
             forces_of = chosen.force.dropna().unique()
             force = str(forces_of[0]) if len(forces_of) == 1 else None

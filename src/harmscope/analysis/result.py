@@ -79,8 +79,10 @@ class Result:
         return text
 
     def to_csv(self, path: str | Path) -> Path:
+        from harmscope.export.rounding import write_csv
+
         path = Path(path)
-        self.table.to_csv(path, index=False)
+        write_csv(self.table, path)  # floats at meaningful precision, not 16 decimals
         return path
 
     def to_text(self) -> str:

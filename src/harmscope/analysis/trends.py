@@ -406,21 +406,29 @@ def latest_alarms(res: Result, columns: list[str] = ALARM_COLUMNS) -> pd.DataFra
 def series_chart(table: pd.DataFrame, area: str, crime_type: str) -> dict:
     """Observed, expected and upper limit for one series (Vega-Lite layers)."""
     g = table[(table["area"] == area) & (table["crime_type"] == crime_type)]
+    g = _with_gaps(g[["month", "observed", "expected", "upper", "alarm"]])
+    # gaps as gaps: a month with no file is a null row, and the marks break there rather than
+    # drawing a straight line across it
+    gap = "break-paths-show-domains"
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": f"{crime_type} in {area}",
-        "data": {"values": _records(g[["month", "observed", "expected", "upper", "alarm"]])},
+        "data": {"values": _records(g)},
         "layer": [
             {
-                "mark": {"type": "area", "opacity": 0.2},
+                "mark": {"type": "area", "opacity": 0.2, "invalid": gap},
                 "encoding": {
-                    "x": {"field": "month", "type": "temporal"},
-                    "y": {"field": "expected", "type": "quantitative"},
+                    "x": {"field": "month", "type": "temporal", "title": "month"},
+                    "y": {
+                        "field": "expected",
+                        "type": "quantitative",
+                        "title": "crimes per month (shaded: expected to upper limit)",
+                    },
                     "y2": {"field": "upper"},
                 },
             },
             {
-                "mark": "line",
+                "mark": {"type": "line", "invalid": gap},
                 "encoding": {
                     "x": {"field": "month", "type": "temporal"},
                     "y": {"field": "observed", "type": "quantitative"},
@@ -436,6 +444,23 @@ def series_chart(table: pd.DataFrame, area: str, crime_type: str) -> dict:
             },
         ],
     }
+
+
+def _with_gaps(g: pd.DataFrame) -> pd.DataFrame:
+    """Every month from the first to the last, with null rows for months not held."""
+    if g.empty:
+        return g
+    months = pd.to_datetime(g["month"].astype(str).str[:7] + "-01")
+    full = pd.date_range(months.min(), months.max(), freq="MS")
+    if len(full) == len(g):
+        return g
+    text = isinstance(g["month"].iloc[0], str)
+    keyed = g.assign(month=months).set_index("month").reindex(full)
+    out = keyed.rename_axis("month").reset_index()
+    if text:
+        width = len(str(g["month"].iloc[0]))
+        out["month"] = out["month"].dt.strftime("%Y-%m-%d").str[:width]
+    return out
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

@@ -126,7 +126,9 @@ def register(app: typer.Typer) -> None:
             )
         pub = res.extras["publication"]
         if out is not None:
-            pub.tables["judged"].to_csv(out, index=False)
+            from harmscope.export.rounding import write_csv
+
+            write_csv(pub.tables["judged"], out)
         if json_out:
             doc = pub.document()
             payload = {k: v for k, v in doc.items() if k != "judged"}

@@ -13,8 +13,8 @@ from harmscope.analysis.linkage import true_picture
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
+from harmscope.export.ed import export_ed
 from harmscope.privacy import audit
-from harmscope.privacy.audience import get_audience
 from harmscope.sources.ed import ingest_ed, ingest_police_victims
 from harmscope.store import Store
 
@@ -30,11 +30,6 @@ ThresholdOption = typer.Option(
     5, "--threshold", help="Public suppression threshold (counts below it)."
 )
 # Record-level columns an internal export may carry (never the duplicate key).
-RECORD_COLUMNS = (
-    "pseudonym, site_code, arrival_at, assault_at, assault_date, month, weapon_code, weapon_text, "
-    "location_type, location_desc, postcode_district, lsoa11_code, lad_code, lad_name, placed_by, "
-    "unplaced_reason, age_band, sex, synthetic"
-)
 DEMO_KEY = b"harmscope-demo-key-for-synthetic-data-only"
 
 
@@ -91,8 +86,11 @@ def picture_cmd(
 ) -> None:
     """ED assaults beside police violence: ratios, hidden hotspots, time profile, dark figure."""
     validate.store_path(db)
+    from harmscope.privacy.publishers import publish_ed_picture
+
     with Store.open(db) as store:
         result = true_picture(store, level=level, audience=audience, threshold=threshold)
+        pub = publish_ed_picture(result, audience, threshold)
         audit.record(
             store,
             action="picture",
@@ -103,10 +101,10 @@ def picture_cmd(
             suppressed=result.summary.get("suppressed_cells"),
         )
     if json_out:
-        print_json(
-            result.to_dict()
-            | {"tables": {k: v.to_dict(orient="records") for k, v in result.tables.items()}}
-        )
+        doc = pub.document()
+        tables = {k: doc[k] for k in pub.tables if k != "table"}
+        payload = {k: doc[k] for k in ("summary", "audience", "method", "notes", "table")}
+        print_json(payload | {"tables": tables, "withheld": doc.get("withheld", [])})
         return
     console = Console()
     for note in result.notes[:2]:
@@ -117,7 +115,8 @@ def picture_cmd(
     )
     for col in ("area", "ED", "police", "ratio (95% CI)", "q", "hidden hotspot"):
         table.add_column(col)
-    for r in result.table.itertuples():
+    shown = pub.tables.get("table")
+    for r in [] if shown is None else shown.itertuples():
         ratio = (
             "suppressed"
             if _na(r.ratio)
@@ -150,111 +149,6 @@ def _na(v) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
-
-
-def _screen_records(frame):
-    """Screen a record-level export again on the way out (a store loaded before the identifier
-    screen may hold raw text): free text redacted, an identifier in site_code replaced by its
-    tag, a postcode district kept only when it is one."""
-    import re
-
-    from harmscope.privacy.identifiers import code_kinds, redact
-
-    frame = frame.copy()
-    for col in ("weapon_text", "location_desc"):
-        frame[col] = [redact(v)[0] if isinstance(v, str) else v for v in frame[col]]
-    frame["site_code"] = [
-        redact(v, kinds=code_kinds("site_code"))[0] if isinstance(v, str) else v
-        for v in frame["site_code"]
-    ]
-    outward = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
-    frame["postcode_district"] = [
-        v if isinstance(v, str) and outward.fullmatch(v) else None
-        for v in frame["postcode_district"]
-    ]
-    return frame
-
-
-def export_ed(
-    store,
-    out: Path,
-    *,
-    audience: str,
-    threshold: int = 5,
-    records: bool = False,
-    level: str = "lad",
-) -> list[Path]:
-    """Write ED outputs for ``audience`` under ``out`` and audit each file.
-
-    Record-level export is for the internal audience only; partner and public get the
-    aggregate tables (public with small-count suppression).
-    """
-    aud = get_audience(audience, threshold)
-    written: list[Path] = []
-    if records:
-        if not aud.event_level:
-            raise HarmscopeError(
-                f"record-level ED data may not be exported for the {aud.name} audience",
-                where="--records",
-                fix="export aggregates (drop --records), or use --audience internal inside the partnership",
-            )
-        out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
-        path = out / "ed_records_internal.csv"
-        sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
-        with store.transaction():
-            frame = _screen_records(store.query(sql))
-            audit.record(
-                store,
-                action="export",
-                what="ED records (pseudonymised, redacted)",
-                query=sql,
-                audience=aud.name,
-                rows=len(frame),
-                suppressed=0,
-                output=str(path),
-            )
-            frame.to_csv(path, index=False)
-        return [path]
-    result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {f"ed_true_picture_{level}_{aud.name}.csv": result.table}
-    files |= {f"ed_{name}_{aud.name}.csv": t for name, t in result.tables.items()}
-    summary_path = out / f"ed_true_picture_{aud.name}.json"
-    try:
-        with store.transaction():
-            for name, table in files.items():
-                path = out / name
-                audit.record(
-                    store,
-                    action="export",
-                    what=f"ED aggregate table {name}",
-                    query=f"true_picture(level={level!r}, audience={aud.name!r}, threshold={threshold})",
-                    audience=aud.name,
-                    rows=len(table),
-                    suppressed=int(
-                        table.attrs.get("harmscope_disclosure", {}).get("suppressed", 0)
-                    ),
-                    output=str(path),
-                )
-                table.to_csv(path, index=False)
-                written.append(path)
-            audit.record(
-                store,
-                action="export",
-                what="ED true-picture summary and method",
-                query=f"true_picture(level={level!r}, audience={aud.name!r})",
-                audience=aud.name,
-                rows=1,
-                suppressed=None,
-                output=str(summary_path),
-            )
-            result.to_json(summary_path, with_table=False)
-            written.append(summary_path)
-    except BaseException:
-        for path in written:  # the audit rows were rolled back: take the files back too
-            path.unlink(missing_ok=True)
-        raise
-    return written
 
 
 @ed_app.command("export")

@@ -255,7 +255,9 @@ def register(app: typer.Typer) -> None:
                 threshold=threshold,
             )
         if csv_out is not None:
-            pd.DataFrame(payload["table"]).to_csv(csv_out, index=False)
+            from harmscope.export.rounding import write_csv
+
+            write_csv(pd.DataFrame(payload["table"]), csv_out)
         if json_out:
             print_json(payload)
         else:

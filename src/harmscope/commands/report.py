@@ -19,13 +19,19 @@ def register(app: typer.Typer) -> None:
         area: str = typer.Option(
             ...,
             "--area",
-            help="A force (Kent Police), county (Kent) or district (Maidstone, E07000110).",
+            help="A force (Kent Police), county (Kent), district (Maidstone, E07000110) or "
+            "several districts as one area (\"Dartford,Gravesham\").",
         ),
         date_from: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
         date_to: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
-        out: Path = typer.Option(..., "--out", help="Output file (.html or .pdf)."),
+        out: Path = typer.Option(
+            ...,
+            "--out",
+            help="Output file; its extension picks the format: .html (read and share), .pdf "
+            "(A4, to print) or .xlsx (every published table as an Excel sheet).",
+        ),
         fmt: str = typer.Option(
-            None, "--format", help="html or pdf (default: from --out's suffix, else html)."
+            None, "--format", help="html, pdf or xlsx (default: from --out's extension)."
         ),
         audience: str = typer.Option(
             "internal",
@@ -63,13 +69,13 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Write the problem-profile report for AREA from --from to --to."""
-        from harmscope.report.render import write_report
+        from harmscope.report.render import output_format, write_report
 
         validate.store_path(db)
         validate.area(area)
         validate.output_file(out, "--out", example="report.html")
         validate.input_file(weights, "--weights")
-        chosen = (fmt or ("pdf" if out.suffix.lower() == ".pdf" else "html")).lower()
+        chosen = output_format(out, fmt)  # before any work: an unknown extension is refused
         options = {"scheme": scheme}
         if weights is not None:
             if not weights.exists():

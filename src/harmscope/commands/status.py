@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         console.print(f"Store {st['path']} (schema v{st['schema_version']})")
         t = Table(title="Coverage")
-        for c in ("kind", "force", "from", "to", "months", "rows", "missing months"):
+        for c in ("kind", "force", "from", "to", "months", "rows", "missing months", "partial"):
             t.add_column(c, no_wrap=c in ("kind", "from", "to"))
         for c in st["coverage"]:
             miss = c["missing_months"]
@@ -52,8 +52,17 @@ def register(app: typer.Typer) -> None:
                 str(c["months"]),
                 f"{c['rows']:,}",
                 miss_txt,
+                ", ".join(p["month"] for p in c.get("partial_months", [])) or "none",
             )
         console.print(t)
+        for c in st["coverage"]:
+            for p in c.get("partial_months", []):
+                console.print(
+                    f"Partial month: {c['kind']} {c['force']} {p['month']} holds {p['rows']:,} "
+                    f"rows against about {p['typical']:,} in the months around it; its figures "
+                    "are not comparable (an excerpt or an incomplete download).",
+                    highlight=False,
+                )
         if st["street_placement"]:
             p = Table(title="Street crimes: placement in 2011 geography")
             keys = list(st["street_placement"][0].keys())

@@ -35,6 +35,12 @@ from harmscope.privacy.audience import CHECKED_ATTR, Audience, get_audience, pro
 
 # The publications finished in this process, newest last (bounded): the registry a test reads.
 LOG: deque = deque(maxlen=64)
+_SERIAL = [0]
+
+
+def serial() -> int:
+    """How many publications this process has finished (each gets the next number)."""
+    return _SERIAL[0]
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Publication:
     texts: dict[str, Any] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     finished: bool = False
+    number: int = 0
 
     @classmethod
     def for_audience(cls, audience: str | Audience, name: str, threshold: int = 5) -> Publication:
@@ -144,6 +151,8 @@ class Publication:
     def finish(self) -> Publication:
         """Mark the publication complete and log it."""
         self.finished = True
+        _SERIAL[0] += 1
+        self.number = _SERIAL[0]
         LOG.append(self)
         return self
 

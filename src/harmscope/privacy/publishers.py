@@ -200,37 +200,147 @@ def write_tables(pub: Publication, out: Path, prefix: str) -> list[Path]:
     """Write a finished publication as ``prefix.json`` and one CSV per table."""
     import json
 
+    from harmscope.export.rounding import write_csv
+
     out = Path(out)
     paths = [out / f"{prefix}.json"]
     paths[0].write_text(json.dumps(pub.document(), indent=2, default=str), encoding="utf-8")
     for name, df in pub.tables.items():
         p = out / f"{prefix}_{name}.csv"
-        df.to_csv(p, index=False)
+        write_csv(df, p)  # floats rounded to meaningful precision (export.rounding)
         paths.append(p)
     return paths
 
 
+# -- drivers: a covariate and harm across areas and periods ----------------------------------
+_DRIVERS_FIGURES = (
+    "elasticity",
+    "elasticity_ci",
+    "elasticity_p",
+    "pct_change_for_10pct",
+    "pct_change_for_10pct_ci",
+    "elasticity_fd",
+    "elasticity_fd_ci",
+    "cumulative_elasticity",
+    "cumulative_elasticity_ci",
+    "placebo_outcome_estimate",
+    "placebo_outcome_p",
+    "placebo_lead_estimate",
+    "placebo_lead_p",
+    "mde",
+    "mde_pct_for_10pct",
+    "power",
+    "alpha",
+    "n_obs",
+    "n_areas",
+    "n_periods",
+    "lag",
+    "per_capita",
+    "credible",
+    "covariate",
+    "unit",
+    "covariate_source",
+    "outcome",
+    "outcome_source",
+    "placebo_outcome",
+    "synthetic",
+)
+
+
+def publish_drivers(res: Result, audience: str | Audience = "internal", threshold: int = 5):
+    """The audience's view of a drivers result: estimates (no counts), the panel (counts
+    protected), the headline figures, the verdict and method, and the charts where their numbers
+    are all in the published panel (for internal, always)."""
+    pub = Publication.for_audience(audience, "drivers", threshold)
+    pub.table("estimates", res.table, reference=True)
+    panel = res.tables["panel"]
+    if "outcome_harm" not in panel:
+        pub.table(
+            "panel",
+            panel,
+            counts=["outcome_count", "placebo_count"],
+            derived={"outcome_rate": "outcome_count", "placebo_rate": "placebo_count"},
+        )
+    elif pub.audience.name == "internal":
+        pub.table("panel", panel)
+    else:
+        # harm is a weighted sum: it could reveal small hidden counts, so outside the
+        # partnership's analysts the panel is withheld and only the estimates go out
+        pub.dropped.append("panel: harm by area and period is shown to the internal audience only")
+    for key in _DRIVERS_FIGURES:
+        if key in res.summary:
+            pub.figure(key, res.summary[key], source="estimates")
+    pub.text("verdict", res.summary["verdict"])
+    pub.text("method", res.method)
+    pub.text("notes", list(res.notes))
+    for key, spec in res.charts.items():
+        # The charts draw transformed values (logs with area and period effects taken out),
+        # which no protected table shows, so they go to the internal audience only.
+        if pub.closed:
+            pub.dropped.append(f"chart_{key}: drawn from unprotected values, internal only")
+        else:
+            pub.figure(f"chart_{key}", spec, source="panel")
+    return pub.finish()
+
+
+# -- ED: the true picture ------------------------------------------------------------------
+def publish_ed_picture(
+    result: Result, audience: str | Audience, threshold: int = 5, *, name: str = "ed-picture"
+) -> Publication:
+    """The ED true picture (protected jointly inside ``analysis.linkage.true_picture``) for an
+    audience: every table must carry that protection's mark, or it is withheld."""
+    pub = Publication.for_audience(audience, name, threshold)
+    pub.table("table", result.table, protected=True)
+    for key, table in result.tables.items():
+        pub.table(key, table, protected=True)
+    for key, value in result.summary.items():
+        pub.figure(key, value, source="table")
+    pub.text("method", result.method)
+    pub.text("notes", list(result.notes))
+    return pub.finish()
+
+
 # -- the report -----------------------------------------------------------------------------
 def chart_drawn_from(spec: dict, table: pd.DataFrame) -> bool:
-    """Whether every number embedded in a chart appears in its (protected) table.
+    """Whether every number embedded in a chart appears in its (protected) table (possibly
+    rounded for display).
 
     A chart is published only beside its table; a number in the chart that the table does not
     show (a hidden count, or anything computed from unprotected rows) closes it.
     """
-    from harmscope.report.render import chart_frame
-
-    frame = chart_frame(spec)
-    if frame is None:
+    frames = list(_embedded_data(spec))
+    if not frames:
         return True
+    # a chart may round for display: a number is shown if the table shows it at some precision
     shown: set[float] = set()
     for col in table.columns:
-        v = pd.to_numeric(table[col], errors="coerce").dropna()
-        shown |= set(np.round(v.to_numpy(dtype=float), 9))
-    for col in frame.columns:
-        v = pd.to_numeric(frame[col], errors="coerce").dropna()
-        if len(v) and not set(np.round(v.to_numpy(dtype=float), 9)) <= shown:
-            return False
+        v = pd.to_numeric(table[col], errors="coerce").dropna().to_numpy(dtype=float)
+        for decimals in (9, 6, 4, 3, 2, 1, 0):
+            shown |= set(np.round(v, decimals))
+    for frame in frames:
+        for col in frame.columns:
+            v = pd.to_numeric(frame[col], errors="coerce").dropna()
+            if len(v) and not set(np.round(v.to_numpy(dtype=float), 9)) <= shown:
+                return False
     return True
+
+
+def _embedded_data(spec):
+    """Every inline dataset anywhere in a Vega-Lite spec (top level, ``datasets``, layers,
+    concatenations, facets), as frames."""
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "values" and isinstance(value, list) and value and isinstance(value[0], dict):
+                yield pd.DataFrame(value)
+            elif key == "datasets" and isinstance(value, dict):
+                for rows in value.values():
+                    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                        yield pd.DataFrame(rows)
+            else:
+                yield from _embedded_data(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from _embedded_data(item)
 
 
 def publish_report(report) -> Publication:

@@ -30,12 +30,27 @@ import harmscope.report.sections as _sections
 from harmscope.analysis.result import _jsonable
 from harmscope.errors import HarmscopeError
 from harmscope.privacy.audience import CHECKED_ATTR, get_audience, is_checked
+from harmscope.report.front import harm_unit
+from harmscope.report.labels import (
+    format_number,
+    humanize_spec,
+    is_p_column,
+    is_percent_column,
+    label,
+    month_text,
+    months_in_text,
+    round_for_export,
+)
 from harmscope.report.section import ReportContext, Section
 
 VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 SUPPRESSED = "[c]"  # ONS convention for a confidential (suppressed) value
-# Tables up to this many rows are printed open in the PDF; longer ones stay in the HTML only.
-PRINT_OPEN_ROWS = 30
+# In print every table is cut to its top rows (the full tables are in the Excel workbook and
+# the HTML), which keeps a force-year profile near a dozen A4 pages.
+PRINT_TOP_ROWS = 5
+PRINT_MAX_TABLES = 1  # tables printed per section; the others are named
+# The formats `report --out` writes, by the output's extension.
+FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx"}
 
 
 @dataclass
@@ -153,12 +168,22 @@ def fmt_number(value, decimals: int | None = None) -> str:
             return f"{v:,.0f}"
         if abs(v) >= 100:
             return f"{v:,.0f}"
-        if abs(v) >= 1:
-            return f"{v:,.2f}"
-        return f"{v:.3g}"
+        # below 1: a few decimals, never scientific notation ("2.78e-17" reads as noise)
+        return format_number(v)
     if isinstance(value, (pd.Timestamp, date)):
-        return value.strftime("%Y-%m") if getattr(value, "day", 1) == 1 else value.isoformat()
+        return month_text(value) or value.strftime("%d %b %Y")
     return str(value)
+
+
+def cell_text(col: str, value, *, percent: bool = False) -> str:
+    """One table cell for a reader: shares and rates as %, p-values as "< 0.001", months as
+    "Jan 2025"; everything else as fmt_number."""
+    if isinstance(value, (float, np.floating)) and not np.isnan(value):
+        if percent or is_p_column(col):
+            return format_number(float(value), percent=percent, p_value=not percent)
+    if isinstance(value, str):
+        return month_text(value) or value
+    return fmt_number(value)
 
 
 def _suppressed_cols(df: pd.DataFrame, public: bool) -> set[str]:
@@ -168,12 +193,18 @@ def _suppressed_cols(df: pd.DataFrame, public: bool) -> set[str]:
     return set(info.get("count_cols", [])) | set(info.get("derived_cols", []))
 
 
-def table_html(df: pd.DataFrame, *, public: bool, max_rows: int = 2000) -> Markup:
-    """A plain, escaped HTML table; suppressed cells show as [c]."""
+def table_html(
+    df: pd.DataFrame, *, public: bool, max_rows: int = 2000, note_more: str | None = None
+) -> Markup:
+    """A plain, escaped HTML table; suppressed cells show as [c]. Headers are readers' labels
+    (labels.label), shares and rates are shown as %; the values themselves are not changed."""
     hidden_cols = _suppressed_cols(df, public)
     numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)}
+    percent = {c for c in numeric if is_percent_column(str(c), df[c])}
     head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{escape(str(c).replace("_", " "))}</th>'
+        f'<th class="{"num" if c in numeric else ""}">{escape(label(str(c)))}'
+        + (" (%)" if c in percent and "%" not in label(str(c)) else "")
+        + "</th>"
         for c in df.columns
     )
     rows = []
@@ -181,14 +212,18 @@ def table_html(df: pd.DataFrame, *, public: bool, max_rows: int = 2000) -> Marku
         cells = []
         for col, val in zip(df.columns, rec, strict=True):
             missing = val is None or val is pd.NA or (isinstance(val, float) and np.isnan(val))
-            text = SUPPRESSED if (missing and col in hidden_cols) else fmt_number(val)
+            text = (
+                SUPPRESSED
+                if (missing and col in hidden_cols)
+                else cell_text(str(col), val, percent=col in percent)
+            )
             cls = "num" if col in numeric else ""
             if missing and col in hidden_cols:
                 cls += " sup"
             cells.append(f'<td class="{cls.strip()}">{escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = (
-        f'<p class="more">First {max_rows:,} of {len(df):,} rows shown; the CSV has all of them.</p>'
+        f'<p class="more">{escape(note_more or f"First {max_rows:,} of {len(df):,} rows shown; the CSV has all of them.")}</p>'
         if len(df) > max_rows
         else ""
     )
@@ -199,7 +234,8 @@ def table_html(df: pd.DataFrame, *, public: bool, max_rows: int = 2000) -> Marku
 
 def csv_data_uri(df: pd.DataFrame, *, public: bool) -> str:
     hidden_cols = _suppressed_cols(df, public)
-    out = df.copy()
+    # machine-readable values, but rounded: 16-decimal floats are noise to an analyst too
+    out = round_for_export(df)
     for col in hidden_cols & set(out.columns):
         out[col] = out[col].astype(object).where(out[col].notna(), SUPPRESSED)
     text = out.to_csv(index=False)
@@ -242,11 +278,14 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
             "error": built.error,
             "unavailable": built.unavailable,
             "withheld": built.withheld,
-            "html": Markup(sec.html) if sec and not built.withheld else Markup(""),
-            "notes": list(sec.notes) if sec and not built.withheld else [],
+            # months read "Jan 2025" in the text too (only digits become month names, so the
+            # section's escaped HTML stays safe)
+            "html": Markup(months_in_text(sec.html)) if sec and not built.withheld else Markup(""),
+            "notes": [months_in_text(n) for n in sec.notes] if sec and not built.withheld else [],
             "method": sec.method if sec and not built.withheld else "",
             "figures": [],
             "tables": [],
+            "more_tables": [],  # print: tables beyond PRINT_MAX_TABLES, named only
         }
         if sec is not None and not built.withheld:
             used_tables = set()
@@ -255,7 +294,8 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                 if pub is not None and f"{block['key']}.{cid}" not in pub.figures:
                     continue  # withheld by the publishing path (listed in its 'withheld')
                 dom_id = f"chart-{block['key']}-{cid}"
-                specs[dom_id] = spec
+                # readers' titles, legends and tooltips; the data drawn is the published spec's
+                specs[dom_id] = humanize_spec(spec, harm_unit=harm_unit(ctx.options))
                 table = sec.tables.get(cid)
                 if table is not None:
                     used_tables.add(cid)
@@ -264,9 +304,11 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                 block["figures"].append(
                     {
                         "id": dom_id,
-                        "caption": sec.captions.get(cid, ""),
+                        "caption": months_in_text(sec.captions.get(cid, "")),
+                        # in print the chart stands for its table (the full table is in the
+                        # Excel workbook and the HTML), which keeps the PDF short
                         "table": _table_block(table, cid, public, for_print)
-                        if table is not None
+                        if table is not None and not for_print
                         else None,
                     }
                 )
@@ -274,14 +316,30 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                 if pub is not None and f"{block['key']}.{tid}" not in pub.tables:
                     continue
                 if tid not in used_tables:
+                    if for_print and len(block["tables"]) >= PRINT_MAX_TABLES:
+                        block["more_tables"].append(label(tid))
+                        continue
                     block["tables"].append(_table_block(table, tid, public, for_print))
         blocks.append(block)
 
+    from harmscope.report.front import GLOSSARY, build_front, collect_caveats
+
+    front = build_front(report)
+    # each caveat once: repeated notes (and the coverage notes) go to the front page's box
+    front.caveats = collect_caveats(blocks)
+    # Methods are an appendix: each section links to its paragraph there.
+    appendix = [
+        {"key": b["key"], "title": b["title"], "method": b["method"]} for b in blocks if b["method"]
+    ]
     template = _env().get_template("report.html.j2")
     return template.render(
         title=f"Violence and harm problem profile: {ctx.cache.get('area_label', ctx.area)}",
         area=ctx.cache.get("area_label", ctx.area),
-        period=f"{ctx.month_from} to {ctx.month_to}",
+        period=f"{month_text(ctx.month_from)} to {month_text(ctx.month_to)}",
+        front=front,
+        glossary=GLOSSARY,
+        appendix=appendix,
+        harm_unit=harm_unit(ctx.options),
         audience=aud,
         threshold=ctx.threshold,
         generated=report.generated.strftime("%Y-%m-%d %H:%M UTC"),
@@ -299,13 +357,24 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
 
 
 def _table_block(df: pd.DataFrame, tid: str, public: bool, for_print: bool) -> dict:
+    # Print shows each table's top rows, open; the full table is in the Excel workbook.
+    rows = PRINT_TOP_ROWS if for_print else 2000
     return {
         "id": tid,
+        "label": label(tid),
         "rows": len(df),
-        "html": table_html(df, public=public),
+        "html": table_html(
+            df,
+            public=public,
+            max_rows=rows,
+            note_more=f"Top {rows} of {len(df):,} rows; the full table is in the Excel "
+            "workbook (report --out FILE.xlsx) and the HTML report."
+            if for_print
+            else None,
+        ),
         "csv": csv_data_uri(df, public=public),
         "filename": f"{tid}.csv",
-        "open": for_print and len(df) <= PRINT_OPEN_ROWS,
+        "open": for_print,
     }
 
 
@@ -377,17 +446,16 @@ def write_report(
     date_to: str,
     out: str | Path,
     *,
-    fmt: str = "html",
+    fmt: str | None = None,
     audience: str = "internal",
     threshold: int = 5,
     options: dict | None = None,
     only: list[str] | None = None,
 ) -> tuple[Path, Report]:
-    """Build and write the report; ``fmt`` is html or pdf. Returns the path and the Report."""
-    fmt = fmt.lower()
-    if fmt not in ("html", "pdf"):
-        raise HarmscopeError(f"unknown format {fmt!r}", where="--format", fix="use html or pdf")
+    """Build and write the report. The format is ``fmt`` (html, pdf or xlsx) or, by default,
+    ``out``'s extension (.html, .pdf, .xlsx). Returns the path and the Report."""
     out = Path(out)
+    fmt = output_format(out, fmt)
     if not out.parent.exists():
         raise HarmscopeError(
             f"the folder {out.parent} does not exist", where=f"--out {out}", fix="create it first"
@@ -409,6 +477,11 @@ def write_report(
     if fmt == "html":
         out.write_text(render_html(report), encoding="utf-8")
         return out, report
+    if fmt == "xlsx":
+        from harmscope.report.excel import write_workbook
+
+        write_workbook(report, out)
+        return out, report
     from harmscope.report.pdf import html_to_pdf
 
     html_path = out.with_suffix(".print.html")
@@ -418,3 +491,33 @@ def write_report(
     finally:
         html_path.unlink(missing_ok=True)
     return out, report
+
+
+def output_format(out: Path, fmt: str | None = None) -> str:
+    """The format to write: ``fmt`` when given (it must agree with a known extension), else
+    from the extension. An unknown one is refused rather than written as HTML under a name
+    that says otherwise."""
+    kinds = sorted(set(FORMATS.values()))
+    suffix = out.suffix.lower()
+    from_name = FORMATS.get(suffix)
+    if fmt is None:
+        if from_name is None:
+            raise HarmscopeError(
+                f"cannot write a report as {suffix or 'a file without an extension'}",
+                where=f"--out {out}",
+                fix="end the name in .html (to read and share), .pdf (to print) or .xlsx (every "
+                "published table as an Excel sheet); each table's CSV is a link in the HTML",
+            )
+        return from_name
+    fmt = fmt.lower()
+    if fmt not in kinds:
+        raise HarmscopeError(
+            f"unknown format {fmt!r}", where="--format", fix=f"use one of: {', '.join(kinds)}"
+        )
+    if from_name is not None and from_name != fmt:
+        raise HarmscopeError(
+            f"--format {fmt} does not match the extension of {out.name}",
+            where="--format",
+            fix=f"drop --format (the extension decides) or name the file *.{fmt}",
+        )
+    return fmt

@@ -46,6 +46,8 @@ OPEN_TABLES = frozenset(
         "partition_history",
         "interventions",
         "schema_migrations",
+        "covariates",
+        "covariate_values",
     }
 )
 # Health, person-level and network records: internal audience only, and every read is audited.

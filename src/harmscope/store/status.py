@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from statistics import median
 from typing import Any
 
 from harmscope.store.store import Store
@@ -14,6 +15,28 @@ def _month_range(first: date, last: date) -> list[str]:
     while (y, m) <= (last.year, last.month):
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+# A month is partial when it holds under this share of the typical month around it (the
+# median of its nearest held months of the same force and kind, up to 3 each side): an
+# excerpt or a cut-short download, whose figures must not be read as a real fall.
+PARTIAL_SHARE = 0.5
+PARTIAL_NEIGHBOURS = 3
+
+
+def partial_months(months: list[str], rows: list[int]) -> list[dict[str, Any]]:
+    """Months with far fewer rows than their neighbours: [{month, rows, typical}]."""
+    out = []
+    for i, (month, n) in enumerate(zip(months, rows, strict=True)):
+        around = list(rows[max(0, i - PARTIAL_NEIGHBOURS) : i]) + list(
+            rows[i + 1 : i + 1 + PARTIAL_NEIGHBOURS]
+        )
+        if len(around) < 2:
+            continue  # one neighbour is too little to call a month short
+        typical = float(median(around))
+        if n < PARTIAL_SHARE * typical:
+            out.append({"month": month, "rows": int(n), "typical": round(typical)})
     return out
 
 
@@ -37,6 +60,7 @@ def store_status(store: Store) -> dict[str, Any]:
                 "months": len(months),
                 "rows": int(g.rows.sum()),
                 "missing_months": missing,
+                "partial_months": partial_months(months, [int(r) for r in g.rows]),
             }
         )
     tables = {

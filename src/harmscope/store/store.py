@@ -76,6 +76,13 @@ class Store:
             ) from None
         store = cls(con, path, read_only)
         try:
+            if read_only and store.schema_version() and store.pending_migrations():
+                # A store made by an older harmscope: migrate it once (briefly writable), then
+                # read it as asked. Upgrading must not make every read-only command fail.
+                store.close()
+                with cls.open(path, read_only=False):
+                    pass
+                return cls.open(path, read_only=True)
             store._check_schema(read_only)
         except duckdb.Error as exc:
             store.close()

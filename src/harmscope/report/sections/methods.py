@@ -4,7 +4,7 @@ Always last (ORDER 1000) so plug-in sections can sit anywhere before it."""
 
 from __future__ import annotations
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import harm_districts
@@ -66,7 +66,11 @@ def build(ctx: ReportContext) -> Section | None:
     )
     scheme = ctx.options.get("weights") or ctx.options.get("scheme", "css")
     aud = ctx.aud
-    items = "".join(f"<li><strong>{escape(k)}.</strong> {escape(v)}</li>" for k, v in SOURCES)
+    # Markup for our own tags, escape() for values only: a plain str added to escape()'s
+    # Markup is escaped whole, which printed "<h3>Harm weights</h3><p>..." as text (issue 12).
+    items = Markup("").join(
+        Markup("<li><strong>{}.</strong> {}</li>").format(k, v) for k, v in SOURCES
+    )
     if aud.suppress:
         sdc = (
             f"This is the public version. Counts from 1 to {aud.threshold - 1} are suppressed ([c]); "
@@ -77,7 +81,18 @@ def build(ctx: ReportContext) -> Section | None:
             "hidden cell: LSOA counts with the district, rural/urban, RUC-class and deprivation "
             "totals; monthly counts with the period totals and the year-on-year comparison; the "
             "headline categories with the category table. Other tables are protected on their own. "
-            "Sections from other analyses follow the same rule or are withheld."
+            "Sections from other analyses follow the same rule or are withheld. "
+            "Category counts are protected once for the whole force (every district and the force "
+            "show one pattern, so a district's hidden count cannot be found by subtracting the "
+            "other districts from the force). Harm figures: a harm total published exactly beside "
+            "suppressed counts would let them be worked out (its weights are public), so in this "
+            "version every harm figure over several categories (the headline, months, LSOAs, "
+            "districts, rural/urban, deprivation) weighs the crimes of the categories suppressed "
+            "in their district and month at one shared weight, the mean of those categories' "
+            "weights; a category's own harm is its weight times its published count. Harm totals "
+            "therefore differ slightly from the internal version (by at most the suppressed "
+            "counts times the spread of their weights), and the differences cannot be used to "
+            "recover a suppressed count."
         )
     else:
         sdc = (
@@ -85,7 +100,7 @@ def build(ctx: ReportContext) -> Section | None:
             "Do not publish it; use --audience public for a version with disclosure control."
         )
     html = (
-        "<h3>Harm weights</h3><p>"
+        Markup("<h3>Harm weights</h3><p>")
         + escape(
             f"Harm = sum over crimes of the severity weight of the crime's category (scheme: {scheme}). "
             "Each weight below carries its source and derivation; "
@@ -96,13 +111,11 @@ def build(ctx: ReportContext) -> Section | None:
             )
             + "Load an official table with --weights FILE."
         )
-        + "</p><h3>Sources</h3><ul>"
+        + Markup("</p><h3>Sources</h3><ul>")
         + items
-        + "</ul>"
-        + "<h3>Disclosure control</h3><p>"
+        + Markup("</ul><h3>Disclosure control</h3><p>")
         + escape(sdc)
-        + "</p>"
-        + "<h3>What the intervals cover</h3><p>"
+        + Markup("</p><h3>What the intervals cover</h3><p>")
         + escape(
             "Intervals are 95% and treat counts as Poisson with a fixed population. They leave out "
             "error in the weights and the population (2019 estimates used for later years), "
@@ -110,12 +123,12 @@ def build(ctx: ReportContext) -> Section | None:
             "practice. Police.uk categories pool offences of very different severity, so category "
             "weights are volume-weighted averages."
         )
-        + "</p>"
+        + Markup("</p>")
     )
     return Section(
         key="methods",
-        title="Methods and sources",
-        html=html,
+        title="Appendix: methods and sources",
+        html=str(html),
         tables={"weights": weights},
         disclosure_checked=True,
     )

@@ -14,6 +14,7 @@ from harmscope.analysis.harm import (
     weighted_poisson_ci,
 )
 from harmscope.privacy.disclosure import is_small
+from harmscope.report.front import harm_unit
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
     cards,
@@ -123,7 +124,7 @@ def build(ctx: ReportContext) -> Section | None:
     items = [
         ("street-level crimes", value_text(allc["count"]), f"{months} month(s) of data"),
         (
-            "harm score (all crime)",
+            f"harm, {harm_unit(ctx.options)} (all crime)",
             value_text(allc["harm"], decimals=0),
             ci_text(allc["harm_ci_low"], allc["harm_ci_high"], decimals=0),
         ),
@@ -177,6 +178,13 @@ def build(ctx: ReportContext) -> Section | None:
             f"The most harmful category is {first.category}: it accounts for "
             f"{float(first.harm_share):.0%} of harm but {float(first.count_share):.0%} of "
             "recorded crimes."
+            # two shares a reader will set side by side: say why they differ
+            + (
+                " The share of harm from violence, robbery and weapons above is larger because "
+                "it adds robbery and possession of weapons to violence and sexual offences."
+                if first.category == "Violence and sexual offences"
+                else ""
+            )
         )
     sentences.append(
         f"Rates use a resident population of {population:,.0f} (ONS mid-2019 estimates) and cover "

@@ -56,32 +56,78 @@ def _ci(pair: Any) -> str:
     return f" (95% CI {pair[0]:.1%} to {pair[1]:.1%})"
 
 
-def _period(ctx: ReportContext) -> tuple[str, str, str | None]:
-    """The report's months, or the latest 12 months held when none fall in them."""
+def _mon(m: str) -> str:
+    from harmscope.report.labels import month_text
+
+    return month_text(m) or m
+
+
+def _months_between(lo: date, hi: date) -> list[str]:
+    out, y, m = [], lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _period(ctx: ReportContext) -> tuple[str, str, list[str]]:
+    """The months this section uses and plain notes on what is missing or partial.
+
+    The report's months when the store holds searches in them; otherwise the latest 12 months
+    held, narrowed to the months actually held in that window (a window of 12 months with one
+    month held is one month, and is called that)."""
+    from harmscope.store.status import partial_months
+
     held = ctx.store.query(
-        "SELECT min(month) AS lo, max(month) AS hi, "
-        "count(*) FILTER (WHERE month BETWEEN ? AND ?) AS inside FROM stop_searches",
-        [ctx.date_from.replace(day=1), ctx.date_to.replace(day=1)],
+        "SELECT strftime(month, '%Y-%m') AS month, count(*) AS n FROM stop_searches "
+        "GROUP BY 1 ORDER BY 1"
     )
-    if pd.isna(held.lo[0]):
-        return "", "", None
-    if held.inside[0] > 0:
-        return ctx.month_from, ctx.month_to, None
-    hi = pd.Timestamp(held.hi[0]).date()
-    first = date(hi.year, 1, 1) if hi.month == 12 else date(hi.year - 1, hi.month + 1, 1)
-    lo = max(pd.Timestamp(held.lo[0]).date(), first)
-    note = (
-        f"The store holds no stop-and-search records for the report period "
-        f"({ctx.month_from} to {ctx.month_to}); this section shows the latest 12 months held, "
-        f"{lo:%Y-%m} to {hi:%Y-%m}."
-    )
-    return f"{lo:%Y-%m}", f"{hi:%Y-%m}", note
+    if held.empty:
+        return "", "", []
+    months = list(held.month)
+    asked = _months_between(ctx.date_from, ctx.date_to)
+    inside = [m for m in months if m in asked]
+    notes: list[str] = []
+    if inside:
+        window = asked
+        start, end = ctx.month_from, ctx.month_to
+    else:
+        hi = date.fromisoformat(months[-1] + "-01")
+        first = date(hi.year, 1, 1) if hi.month == 12 else date(hi.year - 1, hi.month + 1, 1)
+        window = _months_between(first, hi)
+        inside = [m for m in months if m in window]
+        start, end = inside[0], inside[-1]
+        notes.append(
+            f"No stop-and-search records are held for the report period ({_mon(ctx.month_from)} "
+            f"to {_mon(ctx.month_to)}), so this section uses the latest records held instead: "
+            + (
+                f"{_mon(start)} only."
+                if start == end
+                else f"{_mon(start)} to {_mon(end)}."
+            )
+            + " These are not the same months as the rest of the report."
+        )
+    missing = [m for m in window if m not in inside]
+    if missing:
+        shown = ", ".join(_mon(m) for m in missing[:4]) + (" ..." if len(missing) > 4 else "")
+        notes.append(
+            f"Only {len(inside)} of {len(window)} months from {_mon(window[0])} to "
+            f"{_mon(window[-1])} {'is' if len(inside) == 1 else 'are'} held; {len(missing)} are missing ({shown}). Figures cover "
+            "the months held only and are not a year's picture."
+        )
+    for p in partial_months(months, [int(n) for n in held.n]):
+        if p["month"] in inside:
+            notes.append(
+                f"{_mon(p['month'])} is a partial month: {p['rows']:,} searches against about "
+                f"{p['typical']:,} in the months around it (an excerpt or an incomplete file)."
+            )
+    return start, end, notes
 
 
 def build(ctx: ReportContext) -> Section | None:
     if not ctx.store.table_exists("stop_searches"):
         return None
-    start, end, period_note = _period(ctx)
+    start, end, period_notes = _period(ctx)
     if not start:
         return None
     force = ctx.options.get("force")
@@ -92,15 +138,17 @@ def build(ctx: ReportContext) -> Section | None:
     out = results["outcomes"]
     s = out.summary
 
-    notes = [period_note] if period_note else []
+    notes = list(period_notes)
     notes += [n for n in out.notes if not n.startswith("Disclosure control")]
     notes.append(
         "Stop-and-search figures are force-wide: searches are not filtered to the report area."
     )
     parts = [
         "<p>How often does a search find what it was for, or lead to an arrest? "
-        f"In {escape(s['period'])} police recorded <strong>{_count(s['searches'])}</strong> searches. "
-        f"Arrest rate {_pct(s['arrest_rate'])}{_ci(s['arrest_rate_ci'])}; "
+        f"In {escape(_period_text(start, end))} police recorded <strong>{_count(s['searches'])}"
+        "</strong> searches"
+        + (" (months missing or partial: see the notes above). " if period_notes else ". ")
+        + f"Arrest rate {_pct(s['arrest_rate'])}{_ci(s['arrest_rate_ci'])}; "
         f"no further action {_pct(s['no_further_action_rate'])}{_ci(s['no_further_action_rate_ci'])}; "
         f"find rate (outcome linked to the object of the search) {_pct(s['find_rate'])}"
         f"{_ci(s['find_rate_ci'])}, or {_pct(s['find_rate_of_outcomes'])}"
@@ -209,3 +257,7 @@ def _subset(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 def _count(value: Any) -> str:
     return "[c]" if value is None else f"{int(value):,}"
+
+
+def _period_text(start: str, end: str) -> str:
+    return _mon(start) if start == end else f"{_mon(start)} to {_mon(end)}"

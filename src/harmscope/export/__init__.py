@@ -1,0 +1,1 @@
+"""Exports: files written for an audience from published results (see privacy.publish)."""
