@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench validate browser clean
+.PHONY: setup demo test lint bench validate browser clean fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -28,6 +28,20 @@ lint: setup
 
 test: setup browser lint
 	$(VENV)/bin/pytest -q
+
+# Property tests only (pytest's `hypothesis` marker), with fresh random examples and every
+# test's budget raised to FUZZ_EXAMPLES (HYPOTHESIS_PROFILE=fuzz, tests/conftest.py). The seed
+# is printed before and after; replay a failure with `make fuzz FUZZ_SEED=N FUZZ_EXAMPLES=M`.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_SEED ?=
+fuzz: setup
+	@seed="$(FUZZ_SEED)"; [ -n "$$seed" ] || seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+	echo "make fuzz: budget $(FUZZ_EXAMPLES) examples per property test, --hypothesis-seed=$$seed"; \
+	HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q \
+		-m hypothesis --hypothesis-seed=$$seed; status=$$?; \
+	echo "make fuzz: budget $(FUZZ_EXAMPLES), seed $$seed, exit $$status" \
+		"(replay: make fuzz FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"; \
+	exit $$status
 
 bench: setup browser
 	$(PY) benchmarks/run.py bench

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from harmscope.analysis.linkage import true_picture
@@ -219,8 +219,23 @@ cells = st.lists(
 )
 
 
+# Issue 10: by_month and the area table were protected one by one; with two areas of equal
+# count their secondary choices differed, and a month cell hidden in by_month was worked out
+# from the area table's totals. The first is what the fixed (derandomized) sequence found
+# (Thanet 7 and Maidstone 7 beside Dover's 2); the second is the same leak built by hand.
+@example(
+    ed_cells=[(0, 0, 0, 14, 7), (3, 0, 1, 14, 2), (1, 0, 0, 1, 7)],
+    police=[36, 7, 38, 16, 36, 36, 17, 27],
+    threshold=5,
+)
+@example(
+    ed_cells=[(0, 0, 0, 1, 6), (1, 0, 0, 1, 9), (1, 0, 1, 1, 9), (2, 0, 0, 1, 4), (3, 0, 0, 1, 6)],
+    police=[1, 40, 40, 40, 1, 1, 1, 1],
+    threshold=5,
+)
+# The budget is the profile's (tests/conftest.py): large enough for the fixed sequence to find
+# the leak above without the pinned example.
 @settings(
-    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -266,8 +281,8 @@ def test_public_report_section_is_checked_and_audited(ed_cells, police):
 
 
 def test_partner_sees_counts_but_no_records(tmp_path):
-    from harmscope.commands.ed import export_ed
     from harmscope.errors import HarmscopeError
+    from harmscope.export.ed import export_ed
 
     store = _store([(0, 0, 0, 1, 3), (1, 1, 1, 23, 7)], [10] * 8, 5)
     res = true_picture(store, audience="partner")

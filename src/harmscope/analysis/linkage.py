@@ -31,7 +31,8 @@ from harmscope.analysis.capture_recapture import ASSUMPTIONS, chapman
 from harmscope.analysis.intervals import wilson
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
-from harmscope.privacy.audience import get_audience, protect_table
+from harmscope.privacy.audience import apply_mask, get_audience, protect_table
+from harmscope.privacy.disclosure import protect_linked
 from harmscope.sources.ed import LOCATION_TYPES, WEAPON_CODES
 
 POLICE_PROXY = "Violence and sexual offences"
@@ -280,8 +281,13 @@ def true_picture(
 
     if synthetic:
         notes.insert(0, "SYNTHETIC: the ED records are simulated by harmscope, not real patients.")
-    tables, area, supp = _protect(tables, area, aud)
+    tables, area, supp, placed_hidden = _protect(tables, area, aud)
     summary["suppressed_cells"] = supp
+    if placed_hidden:
+        # The joint protection of by_month and the area table hid their grand total: withhold
+        # it here too, and the unplaced count, which with all ED assaults would give it back.
+        summary["ed_placed"] = None
+        summary["ed_unplaced"] = None
     summary["hidden_hotspots"] = area.loc[
         area.hidden_hotspot.fillna(False).astype(bool), "area_name"
     ].tolist()
@@ -289,6 +295,10 @@ def true_picture(
         for k in ("ed_assaults", "ed_placed", "ed_unplaced", "ed_without_time"):
             if summary.get(k) is not None and 0 < summary[k] < aud.threshold:
                 summary[k] = None
+        if summary["ed_placed"] is None:
+            # ED per police offence times the published police total is the placed ED count.
+            summary["ed_per_police"] = None
+            summary["ed_per_police_ci"] = [None, None]
     return Result(
         table=area,
         summary=summary,
@@ -358,24 +368,50 @@ def _linkage(store, flt, params, months, alpha, window) -> dict | None:
     return {"summary": summary, "reporting": rep, "notes": notes}
 
 
-def _protect(tables: dict, area: pd.DataFrame, aud) -> tuple[dict, pd.DataFrame, int]:
-    """Disclosure control for every table by audience (public: small ED counts suppressed)."""
+def _protect(tables: dict, area: pd.DataFrame, aud) -> tuple[dict, pd.DataFrame, int, bool]:
+    """Disclosure control for every table by audience (public: small ED counts suppressed).
+
+    ``by_month`` (area x month) and the area table publish one system of equations: each
+    area's count is the sum of its months, and the areas add up to the placed ED total. They
+    are protected together (the month cells are the units, the area and month totals and the
+    grand total are cells of the same system), so the area table's ``ed`` is exactly the
+    row-total pattern the by_month protection assumed. Protecting them one by one let their
+    secondary choices differ (for example between two areas with equal counts), and a cell
+    hidden in one table was then worked out from the other. The last value returned is whether
+    the placed total itself is hidden.
+    """
     derived_area = {
         c: "ed" for c in ("ratio", "ratio_low", "ratio_high", "ed_expected", "p_value", "q_value")
     }
+    derived_month = {"ratio": "ed", "ratio_low": "ed", "ratio_high": "ed"}
     out = {}
-    area_p = protect_table(area, aud, count_cols=["ed"], derived=derived_area)
-    if aud.suppress:  # a hotspot flag drawn from a suppressed count is withheld too
+    by_month = tables["by_month"].assign(
+        month=lambda d: pd.to_datetime(d.month).dt.strftime("%Y-%m")
+    )
+    placed_hidden = False
+    if aud.suppress:
+        joint = protect_linked(by_month, "ed", ["area_code", "month"], threshold=aud.threshold)
+        out["by_month"] = apply_mask(
+            by_month, aud, joint.mask["ed"], count_cols=["ed"], derived=derived_month
+        )
+        area_margin = joint.margins["area_code"]
+        hidden_areas = set(area_margin.loc[area_margin["ed"].isna(), "area_code"])
+        area_p = apply_mask(
+            area,
+            aud,
+            area["area_code"].astype("string").isin(hidden_areas),
+            count_cols=["ed"],
+            derived=derived_area,
+        )
+        placed_hidden = joint.total is None
+        # a hotspot flag drawn from a suppressed count is withheld too
         hidden = area_p["ed"].isna()
         area_p["hidden_hotspot"] = area_p["hidden_hotspot"].astype("boolean").mask(hidden)
-    out["by_month"] = protect_table(
-        tables["by_month"].assign(month=lambda d: pd.to_datetime(d.month).dt.strftime("%Y-%m")),
-        aud,
-        count_cols=["ed"],
-        row="area_code",
-        col="month",
-        derived={"ratio": "ed", "ratio_low": "ed", "ratio_high": "ed"},
-    )
+    else:
+        area_p = protect_table(area, aud, count_cols=["ed"], derived=derived_area)
+        out["by_month"] = protect_table(
+            by_month, aud, count_cols=["ed"], row="area_code", col="month", derived=derived_month
+        )
     out["heatmap"] = protect_table(tables["heatmap"], aud, count_cols=["ed"], row="dow", col="hour")
     out["weapons"] = protect_table(
         tables["weapons"],
@@ -401,7 +437,7 @@ def _protect(tables: dict, area: pd.DataFrame, aud) -> tuple[dict, pd.DataFrame,
         int(t.attrs.get("harmscope_disclosure", {}).get("suppressed", 0))
         for t in [area_p, *out.values()]
     )
-    return out, area_p, supp
+    return out, area_p, supp, placed_hidden
 
 
 def _charts(area: pd.DataFrame, heat: pd.DataFrame, weapons: pd.DataFrame) -> dict:

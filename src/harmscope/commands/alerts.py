@@ -19,6 +19,7 @@ from harmscope.analysis.trends import (
 )
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.export.files import check_out
 from harmscope.store import Store
 
 # the published table keeps the month, after the area and category
@@ -96,7 +97,12 @@ def register(app: typer.Typer) -> None:
         ),
         alpha: float = typer.Option(0.05, "--alpha", help="One-sided level of the upper limit."),
         top: int = typer.Option(20, "--top", help="How many alarms to print."),
-        out: Path = typer.Option(None, "--out", help="Write every judged area-month to this CSV."),
+        out: Path = typer.Option(
+            None,
+            "--out",
+            help="Write every judged area-month; the format comes from the extension: .csv, "
+            ".xlsx (with a README sheet) or .parquet.",
+        ),
         audience: str = typer.Option("internal", "--audience", help="internal | partner | public."),
         threshold: int = typer.Option(
             5, "--threshold", help="Disclosure threshold for --audience public."
@@ -111,7 +117,7 @@ def register(app: typer.Typer) -> None:
         validate.choice(weight, ("css", "chi", "none"), "--weight")
         validate.finite(alpha, "--alpha", gt=0, lt=1, fix="pass e.g. --alpha 0.05")
         validate.int_at_least(top, 0, "--top")
-        validate.output_file(out, "--out")
+        check_out(out)
         with Store.open(db, read_only=True) as store:
             res, published = run(
                 store,
@@ -126,9 +132,14 @@ def register(app: typer.Typer) -> None:
             )
         pub = res.extras["publication"]
         if out is not None:
-            from harmscope.export.rounding import write_csv
+            from harmscope.export.files import readme_rows, suppressed_columns, write_tables
 
-            write_csv(pub.tables["judged"], out)
+            write_tables(
+                {"judged": pub.tables["judged"]},
+                out,
+                readme=readme_rows(pub, "Every judged area-month (harmscope alerts)"),
+                suppressed_cols=suppressed_columns(pub),
+            )
         if json_out:
             doc = pub.document()
             payload = {k: v for k, v in doc.items() if k != "judged"}

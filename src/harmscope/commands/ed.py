@@ -153,7 +153,12 @@ def _na(v) -> bool:
 
 @ed_app.command("export")
 def export_cmd(
-    out: Path = typer.Option(..., "--out", help="Folder for the export files."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="A folder (one CSV per table and a JSON summary), or one file whose extension "
+        "picks the format: .xlsx (a sheet per table and a README), .csv or .parquet.",
+    ),
     audience: str = AudienceOption,
     threshold: int = ThresholdOption,
     records: bool = typer.Option(
@@ -165,7 +170,10 @@ def export_cmd(
 ) -> None:
     """Export ED outputs for an audience; every file gets an audit-log row."""
     validate.store_path(db)
-    validate.output_folder(out, "--out", create=True)
+    from harmscope.export.files import check_out
+
+    if check_out(out, folder_ok=True) == "":
+        validate.output_folder(out, "--out", create=True)
     with Store.open(db) as store:
         paths = export_ed(
             store, out, audience=audience, threshold=threshold, records=records, level=level

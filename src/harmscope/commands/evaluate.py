@@ -14,6 +14,7 @@ from harmscope.analysis.result import Result, frame_records
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
+from harmscope.export.files import TABLE_FORMATS, check_out
 from harmscope.store import Store
 
 ALIASES = {
@@ -23,6 +24,8 @@ ALIASES = {
     "sc": "synth",
     "its": "its",
 }
+
+OUT_FORMATS = (*TABLE_FORMATS, ".json")  # or a folder: JSON plus one CSV per table
 
 
 def _areas_from_options(lsoa, district, point, countywide, force) -> dict | None:
@@ -251,7 +254,11 @@ def register(app: typer.Typer) -> None:
         ),
         seed: int = typer.Option(0, "--seed", help="Random seed for placebos and planting."),
         out: Path = typer.Option(
-            None, "--out", help="Folder for the result's JSON and CSV tables."
+            None,
+            "--out",
+            help="A folder (the result's JSON and one CSV per table), or one file whose "
+            "extension picks the format: .xlsx (a sheet per table and a README), .csv or "
+            ".parquet (main table; the others beside it), .json.",
         ),
         audience: str = typer.Option(
             "internal", "--audience", help="internal | partner | public (for --out tables)."
@@ -274,7 +281,8 @@ def register(app: typer.Typer) -> None:
         validate.int_at_least(placebo_areas, 1, "--placebo-areas")
         validate.finite(plant, "--plant", ge=0, lt=1, fix="pass a share, e.g. --plant 0.2")
         validate.seed(seed)
-        validate.output_folder(out, "--out")
+        if check_out(out, formats=OUT_FORMATS, folder_ok=True) == "":
+            validate.output_folder(out, "--out")
         validate.input_file(register_file, "--register")
         validate.choice(audience, ("internal", "partner", "public"), "--audience")
         methods = _methods(method)
@@ -441,16 +449,31 @@ def _pct(v) -> str:
 def write_outputs(
     res: Result, out: Path, kind: str, audience: str = "internal", *, pub=None
 ) -> list[Path]:
-    """The result as JSON plus its tables as CSV, as published for the audience."""
+    """The result as published for the audience: to a folder, JSON plus one CSV per table;
+    to a file, in the format its extension names (export.files)."""
+    import json
+
+    from harmscope.export import files
     from harmscope.privacy.publishers import publish_evaluation, write_tables
 
     out = Path(out)
-    if not out.exists():
+    fmt = files.check_out(out, formats=OUT_FORMATS, folder_ok=True)
+    if fmt == "" and not out.exists():
         raise HarmscopeError(
             f"folder {out} does not exist", where="--out", fix="create it or pass another folder"
         )
     pub = pub if pub is not None else publish_evaluation(res, kind, audience)
-    return write_tables(pub, out, kind)
+    if fmt == "":
+        return write_tables(pub, out, kind)
+    if fmt == ".json":
+        out.write_text(json.dumps(pub.document(), indent=2, default=str), encoding="utf-8")
+        return [out]
+    return files.write_tables(
+        pub.tables,
+        out,
+        readme=files.readme_rows(pub, f"Scheme evaluation ({kind}), harmscope evaluate"),
+        suppressed_cols=files.suppressed_columns(pub),
+    )
 
 
 def demo(store: Store, out_dir: Path) -> list[str]:

@@ -14,6 +14,7 @@ from harmscope.analysis.harm import harm_by_area
 from harmscope.analysis.result import _jsonable, frame_records
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.errors import HarmscopeError
 from harmscope.reference.offences import load_weights
 from harmscope.store import Store
 
@@ -33,9 +34,39 @@ def run(
     threshold: int = 5,
 ) -> dict[str, Any]:
     """Everything the command prints, as one JSON-ready dict, through the publishing path."""
+    return publication(
+        store,
+        level=level,
+        area=area,
+        date_from=date_from,
+        date_to=date_to,
+        scheme=scheme,
+        weights=weights,
+        by_month=by_month,
+        categories=categories,
+        audience=audience,
+        threshold=threshold,
+    ).document()
+
+
+def publication(
+    store: Store,
+    *,
+    level: str = "district",
+    area: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    scheme: str = "css",
+    weights: str | Path | None = None,
+    by_month: bool = False,
+    categories: list[str] | None = None,
+    audience: str = "internal",
+    threshold: int = 5,
+):
+    """The finished Publication behind :func:`run` (what ``--out`` writes)."""
     from harmscope.privacy.publishers import publish_harm
 
-    pub = publish_harm(
+    return publish_harm(
         store,
         audience,
         threshold,
@@ -48,7 +79,6 @@ def run(
         by_month=by_month,
         categories=categories or None,
     )
-    return pub.document()
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -213,8 +243,14 @@ def register(app: typer.Typer) -> None:
         threshold: int = typer.Option(
             5, "--threshold", help="Smallest count shown to a public audience."
         ),
+        out: Path = typer.Option(
+            None,
+            "--out",
+            help="Also write the area x category table; the format comes from the extension: "
+            ".csv, .xlsx (with a README sheet) or .parquet.",
+        ),
         csv_out: Path = typer.Option(
-            None, "--csv", help="Also write the area x category table to this CSV."
+            None, "--csv", hidden=True, help="Old name of --out (kept for one release)."
         ),
         show_weights: bool = typer.Option(
             False, "--show-weights", help="Print the weights in use and stop."
@@ -232,7 +268,23 @@ def register(app: typer.Typer) -> None:
         """Harm-weighted counts and rates per 1,000 residents by area, month and category."""
         validate.store_path(db)
         validate.area(area)
-        validate.output_file(csv_out, "--csv")
+        from harmscope.export.files import check_out
+
+        if csv_out is not None:
+            if out is not None:
+                raise HarmscopeError(
+                    "--csv is the old name of --out; both were given",
+                    where="--csv",
+                    fix="give only --out FILE",
+                )
+            # the old flag always meant CSV, whatever the name ends in
+            out, old_csv = csv_out, True
+        else:
+            old_csv = False
+        if not old_csv:
+            check_out(out)
+        else:
+            validate.output_file(out, "--csv")
         validate.input_file(codes, "--codes")
         if show_weights:
             _print_weights(scheme, weights, json_out)
@@ -241,7 +293,7 @@ def register(app: typer.Typer) -> None:
             _run_codes(codes, scheme, weights, json_out)
             return
         with Store.open(db, read_only=True) as store:
-            payload = run(
+            pub = publication(
                 store,
                 level=level,
                 area=area,
@@ -254,16 +306,27 @@ def register(app: typer.Typer) -> None:
                 audience=audience,
                 threshold=threshold,
             )
-        if csv_out is not None:
+        payload = pub.document()
+        if out is not None:
+            from harmscope.export.files import readme_rows, suppressed_columns, write_tables
             from harmscope.export.rounding import write_csv
 
-            write_csv(pd.DataFrame(payload["table"]), csv_out)
+            table = pub.tables["table"]
+            if old_csv:
+                write_csv(table, out)
+            else:
+                write_tables(
+                    {"table": table},
+                    out,
+                    readme=readme_rows(pub, "Harm by area and category (harmscope harm)"),
+                    suppressed_cols=suppressed_columns(pub),
+                )
         if json_out:
             print_json(payload)
         else:
             _print(payload, by_month)
-            if csv_out is not None and not quiet:
-                Console(stderr=True).print(f"Wrote {csv_out}")
+            if out is not None and not quiet:
+                Console(stderr=True).print(f"Wrote {out}")
 
 
 def demo(store: Store, out_dir: Path) -> list[str]:

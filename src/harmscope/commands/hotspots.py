@@ -16,10 +16,18 @@ from harmscope.analysis.result import Result, frame_records
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
 from harmscope.errors import HarmscopeError
+from harmscope.export.files import check_out
 from harmscope.store import Store
 
 CSV_COLUMNS = ["x", "y", "count", "value", "gi_z", "gi_p", "gi_p_adjusted", "class"]
-FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "table",
+    ".parquet": "table",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+}
 
 
 def _shift(d: date, months: int) -> date:
@@ -39,24 +47,18 @@ def held_months(store: Store) -> tuple[date, date]:
 
 
 def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: float | None) -> Path:
-    """Write one row/feature per unit as CSV, GeoJSON (WGS84) or GeoPackage (BNG)."""
-    fmt = FORMATS.get(out.suffix.lower())
-    if fmt is None:
-        raise HarmscopeError(
-            f"unknown output format {out.suffix!r}",
-            where="--out",
-            fix="end the file name in .csv, .geojson or .gpkg",
-        )
-    if out.parent and not out.parent.exists():
-        raise HarmscopeError(
-            f"the folder {out.parent} does not exist", where="--out", fix="create it first"
-        )
+    """Write one row/feature per unit as CSV, Excel, parquet (tables, BNG x/y), GeoJSON (WGS84)
+    or GeoPackage (BNG); the format comes from the extension (export.files rules)."""
+    from harmscope.export.files import check_out, write_table
+    from harmscope.export.rounding import round_for_export
+
+    fmt = FORMATS[check_out(out, formats=FORMATS)]
     t = extra_cells
     cols = [c for c in CSV_COLUMNS if c in t] + [c for c in t.columns if c not in CSV_COLUMNS]
     t = t[cols]
-    if fmt == "csv":
-        t.to_csv(out, index=False)
-        return out
+    if fmt in ("csv", "table"):
+        return write_table(t, out)
+    t = round_for_export(t)
     from harmscope.analysis.grid import cell_boxes, geoms_to_wgs84
     from harmscope.analysis.hotspots import features
 
@@ -208,7 +210,12 @@ def register(app: typer.Typer) -> None:
             "--test-to",
             help="Last month of the evaluation period (default: as long as the training period).",
         ),
-        out: Path = typer.Option(None, "--out", help="Write cells to .csv, .geojson or .gpkg."),
+        out: Path = typer.Option(
+            None,
+            "--out",
+            help="Write cells; the format comes from the extension: .csv, .xlsx, .parquet, "
+            ".geojson or .gpkg.",
+        ),
         audience: str = typer.Option(
             "internal", "--audience", help="internal | partner | public (suppresses small counts)."
         ),
@@ -226,7 +233,7 @@ def register(app: typer.Typer) -> None:
         validate.finite(bandwidth, "--bandwidth", gt=0, fix="pass metres, e.g. --bandwidth 400")
         validate.int_at_least(permutations, 0, "--permutations", fix="pass 0 (analytic) or 999")
         validate.seed(seed)
-        validate.output_file(out, "--out", suffixes=FORMATS)
+        check_out(out, formats=FORMATS)
         console = Console(stderr=json_out)
         d_from, d_to = parse_month(date_from, "--from"), parse_month(date_to, "--to")
         if d_from and d_to and d_from > d_to:

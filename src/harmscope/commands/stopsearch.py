@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.analysis import stopsearch as ss
-from harmscope.analysis.result import Result, _jsonable, frame_records
+from harmscope.analysis.result import _jsonable, frame_records
+from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.privacy.audience import get_audience
 from harmscope.store import Store
 
 # Breakdown tables shown in the terminal (the JSON carries every one).
@@ -34,8 +34,9 @@ def run(
     cell_m: float = 500.0,
     outcome_mapping: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Everything the command prints, as one JSON-ready dict (disclosure control applied)."""
-    aud = get_audience(audience, threshold)
+    """Everything the command prints, as one JSON-ready dict, through the publishing path."""
+    from harmscope.privacy.publishers import publish_stopsearch
+
     results = ss.scrutiny(
         store,
         date_from,
@@ -47,26 +48,30 @@ def run(
         cell_m=cell_m,
         outcome_mapping=outcome_mapping,
     )
-    results = ss.protect_results(results, aud)
-    outcomes = results["outcomes"]
-    payload: dict[str, Any] = {
-        "summary": outcomes.summary,
-        "audience": aud.name,
-        "method": outcomes.method,
-        "notes": outcomes.notes,
-        "tables": {name: frame_records(t) for name, t in outcomes.tables.items()},
-    }
-    for key, res in results.items():
+    pub, _ = publish_stopsearch(results, audience, threshold)
+    payload: dict[str, Any] = {"audience": pub.audience.name}
+    for key in results:
+        section = {
+            "summary": pub.figures.get(f"{key}.summary", {}),
+            "method": pub.texts[f"{key}.method"],
+            "notes": pub.texts[f"{key}.notes"],
+        }
+        if key != "outcomes":
+            table = pub.tables.get(f"{key}.table")
+            section["table"] = [] if table is None else frame_records(table)
+        prefix = f"{key}."
+        section["tables"] = {
+            name[len(prefix) :]: frame_records(t)
+            for name, t in pub.tables.items()
+            if name.startswith(prefix) and name != f"{key}.table"
+        }
         if key == "outcomes":
-            continue
-        payload[key] = _section(res)
+            payload.update(section)
+        else:
+            payload[key] = section
+    if pub.dropped:
+        payload["withheld"] = list(pub.dropped)
     return _jsonable(payload)
-
-
-def _section(res: Result) -> dict[str, Any]:
-    out = res.to_dict()
-    out["tables"] = {name: frame_records(t) for name, t in res.tables.items() if name != "cells"}
-    return out
 
 
 def _pct(value: Any) -> str:
@@ -181,12 +186,29 @@ def register(app: typer.Typer) -> None:
             "--outcome-mapping",
             help="Own outcome -> group CSV (columns raw_outcome, group, action, source).",
         ),
-        out: Path = typer.Option(None, "--out", help="Also write the JSON to this file."),
+        out: Path = typer.Option(
+            None,
+            "--out",
+            help="Also write the results; the format comes from the extension: .json, .xlsx "
+            "(a sheet per table and a README), .csv or .parquet (first table; the others beside it).",
+        ),
         db: str = DbOption,
         json_out: bool = JsonOption,
         quiet: bool = QuietOption,
     ) -> None:
         """Stop and search: arrest, NFA and find rates with intervals; fairness; targeting."""
+        validate.store_path(db)
+        validate.month(date_from, "--from")
+        validate.month(date_to, "--to")
+        validate.month(crime_from, "--crime-from")
+        validate.month(crime_to, "--crime-to")
+        validate.not_blank(force, "--force", fix="name a force, e.g. --force kent, or leave it out")
+        validate.finite(cell_m, "--cell", gt=0, fix="pass metres, e.g. --cell 500")
+        validate.input_file(population, "--population")
+        validate.input_file(outcome_mapping, "--outcome-mapping")
+        from harmscope.export import files
+
+        check_out = files.check_out(out, formats=(".json", *files.TABLE_FORMATS))
         with Store.open(db, read_only=True) as store:
             payload = run(
                 store,
@@ -201,8 +223,18 @@ def register(app: typer.Typer) -> None:
                 cell_m=cell_m,
                 outcome_mapping=outcome_mapping,
             )
-        if out is not None:
+        if check_out == ".json":
             out.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+        elif out is not None:
+            from harmscope.privacy.publish import last
+
+            pub = last("stopsearch")  # the publication run() just finished
+            files.write_tables(
+                pub.tables,
+                out,
+                readme=files.readme_rows(pub, "Stop and search scrutiny (harmscope stopsearch)"),
+                suppressed_cols=files.suppressed_columns(pub),
+            )
         if json_out:
             print_json(payload)
             return

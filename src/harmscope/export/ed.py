@@ -12,6 +12,7 @@ from pathlib import Path
 
 from harmscope.analysis.linkage import true_picture
 from harmscope.errors import HarmscopeError
+from harmscope.export.rounding import write_csv
 from harmscope.privacy import audit
 from harmscope.privacy.audience import get_audience
 
@@ -56,9 +57,16 @@ def export_ed(
 ) -> list[Path]:
     """Write ED outputs for ``audience`` under ``out`` and audit each file.
 
+    ``out`` is a folder (one CSV per table and a JSON summary, as before) or one file whose
+    extension picks the format (``export.files``: .csv, .xlsx, .parquet; for .csv and .parquet
+    the other tables go beside it, and the summary beside it as ``<stem>_summary.json``).
     Record-level export is for the internal audience only; partner and public get the
     aggregate tables (public with small-count suppression).
     """
+    from harmscope.export import files as export_files
+
+    out = Path(out)
+    fmt = export_files.check_out(out, folder_ok=True)
     aud = get_audience(audience, threshold)
     written: list[Path] = []
     if records:
@@ -68,8 +76,9 @@ def export_ed(
                 where="--records",
                 fix="export aggregates (drop --records), or use --audience internal inside the partnership",
             )
-        out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
-        path = out / "ed_records_internal.csv"
+        if fmt == "":
+            out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
+        path = out / "ed_records_internal.csv" if fmt == "" else out
         sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
         with store.transaction():
             frame = _screen_records(store.query(sql))
@@ -83,13 +92,17 @@ def export_ed(
                 suppressed=0,
                 output=str(path),
             )
-            frame.to_csv(path, index=False)
+            if fmt == "":
+                frame.to_csv(path, index=False)
+            else:
+                export_files.write_table(frame, path)
         return [path]
     from harmscope.privacy.publishers import publish_ed_picture
 
     result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
     pub = publish_ed_picture(result, aud, name="ed-export")
-    out.mkdir(parents=True, exist_ok=True)
+    if fmt == "":
+        out.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, t in pub.tables.items():
         key = (
@@ -98,11 +111,17 @@ def export_ed(
             else f"ed_{name}_{aud.name}.csv"
         )
         files[key] = t
-    summary_path = out / f"ed_true_picture_{aud.name}.json"
+    if fmt == "":
+        summary_path = out / f"ed_true_picture_{aud.name}.json"
+        targets = {name: out / name for name in files}
+    else:
+        summary_path = out.with_name(f"{out.stem}_summary.json")
+        by_table = export_files.table_paths(list(pub.tables), out)
+        targets = dict(zip(files, by_table.values(), strict=True))
     try:
         with store.transaction():
             for name, table in files.items():
-                path = out / name
+                path = targets[name]
                 audit.record(
                     store,
                     action="export",
@@ -115,8 +134,16 @@ def export_ed(
                     ),
                     output=str(path),
                 )
-                table.to_csv(path, index=False)
-                written.append(path)
+                if fmt == "":
+                    write_csv(table, path)  # floats rounded (export.rounding)
+                    written.append(path)
+            if fmt != "":
+                written += export_files.write_tables(
+                    pub.tables,
+                    out,
+                    readme=export_files.readme_rows(pub, "ED true picture (harmscope ed export)"),
+                    suppressed_cols=export_files.suppressed_columns(pub),
+                )
             audit.record(
                 store,
                 action="export",
@@ -136,7 +163,9 @@ def export_ed(
             summary_path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
             written.append(summary_path)
     except BaseException:
-        for path in written:  # the audit rows were rolled back: take the files back too
+        # the audit rows were rolled back: take the files back too (a workbook or a table
+        # file may be half written when the failure came from the writer)
+        for path in {*written, *(targets.values() if fmt else ())}:
             path.unlink(missing_ok=True)
         raise
     return written

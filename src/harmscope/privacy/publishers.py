@@ -283,6 +283,30 @@ def publish_drivers(res: Result, audience: str | Audience = "internal", threshol
     return pub.finish()
 
 
+# -- stop and search ------------------------------------------------------------------------
+def publish_stopsearch(
+    results: dict[str, Result], audience: str | Audience, threshold: int = 5
+) -> tuple[Publication, dict[str, Result]]:
+    """The stop-and-search scrutiny (:func:`harmscope.analysis.stopsearch.scrutiny`) for an
+    audience: every table protected by :mod:`harmscope.privacy.stopsearch`; a table that
+    protection did not mark is withheld; the cell grid (search locations) is never published.
+    Returns the publication and the protected results (for the report's charts)."""
+    from harmscope.privacy.stopsearch import protect_results
+
+    pub = Publication.for_audience(audience, "stopsearch", threshold)
+    protected = protect_results(results, pub.audience)
+    for key, res in protected.items():
+        pub.table(f"{key}.table", res.table, protected=True)
+        for name, table in res.tables.items():
+            if name == "cells":
+                continue  # per-cell search counts: event-level detail, never published
+            pub.table(f"{key}.{name}", table, protected=True)
+        pub.figure(f"{key}.summary", res.summary, source=f"{key}.table")
+        pub.text(f"{key}.method", res.method)
+        pub.text(f"{key}.notes", list(res.notes))
+    return pub.finish(), protected
+
+
 # -- ED: the true picture ------------------------------------------------------------------
 def publish_ed_picture(
     result: Result, audience: str | Audience, threshold: int = 5, *, name: str = "ed-picture"

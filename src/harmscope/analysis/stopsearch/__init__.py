@@ -19,8 +19,8 @@ grid) come back to Python.
 Modules: selection (months and force), mapping (outcome groups), searches (the searches CTE,
 breakdowns and rates), outcomes, hit_rate, population_rates (disproportionality), agreement
 (ethnicity and kappa), located / cells / curve / districts / intelligence (searches against
-violence), charts (Vega-Lite), combined (:func:`scrutiny`, everything for one period) and
-disclosure (protecting the results for publication).
+violence), charts (Vega-Lite) and combined (:func:`scrutiny`, everything for one period). Protecting
+the results for an audience is the publishing path's job: :mod:`harmscope.privacy.stopsearch`.
 """
 
 from harmscope.analysis.stopsearch.agreement import (
@@ -34,12 +34,6 @@ from harmscope.analysis.stopsearch.curve import (
     concentration_curve,
     concentration_index,
     curve_percentiles,
-)
-from harmscope.analysis.stopsearch.disclosure import (
-    protect_frame,
-    protect_results,
-    protect_summary,
-    scrub_small_numbers,
 )
 from harmscope.analysis.stopsearch.districts import searches_per_offence_by_district
 from harmscope.analysis.stopsearch.hit_rate import HIT_RATE_METHOD, hit_rate_test
@@ -95,11 +89,7 @@ __all__ = [
     "monthly_rates_chart",
     "outcome_figures",
     "parse_month",
-    "protect_frame",
-    "protect_results",
-    "protect_summary",
     "resolve_period",
-    "scrub_small_numbers",
     "scrutiny",
     "searches_per_offence_by_district",
 ]

@@ -22,6 +22,12 @@ def as_number(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
+def as_count(value: Any) -> int | None:
+    """A whole count, or None where it is missing or suppressed (``pd.NA`` after disclosure)."""
+    number = as_number(value)
+    return None if number is None else int(number)
+
+
 def _rate_tooltip(*first: dict) -> list[dict]:
     return [
         *first,
@@ -48,7 +54,7 @@ def monthly_rates_chart(by_month: pd.DataFrame) -> dict:
                     "rate": as_number(getattr(r, name)),
                     "low": as_number(getattr(r, f"{name}_low")),
                     "high": as_number(getattr(r, f"{name}_high")),
-                    "searches": int(r.searches),
+                    "searches": as_count(r.searches),
                 }
             )
     x = {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": "Month"}
@@ -96,7 +102,7 @@ def group_rate_chart(frame: pd.DataFrame, rate: str, title: str) -> dict:
             "rate": as_number(r[rate]),
             "low": as_number(r[f"{rate}_low"]),
             "high": as_number(r[f"{rate}_high"]),
-            "searches": int(r["searches"]),
+            "searches": as_count(r["searches"]),
         }
         for _, r in frame.iterrows()
     ]

@@ -134,7 +134,9 @@ def build(ctx: ReportContext) -> Section | None:
     results = ss.scrutiny(
         ctx.store, start, end, force=force, population=ctx.options.get("population")
     )
-    results = ss.protect_results(results, ctx.aud)
+    from harmscope.privacy.stopsearch import protect_results
+
+    results = protect_results(results, ctx.aud)
     out = results["outcomes"]
     s = out.summary
 

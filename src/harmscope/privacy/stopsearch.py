@@ -1,4 +1,4 @@
-"""Disclosure control for publishing the stop-and-search results: small counts suppressed
+"""Disclosure control for publishing the stop-and-search results (part of the publishing path): small counts suppressed
 (with secondary suppression), the rates built from them hidden, notes scrubbed of small
 numbers and event-level tables left out."""
 

@@ -1,0 +1,166 @@
+"""Place names for maps and hot cells, from what the store and the packaged tables already hold.
+
+police.uk moves every crime to one of a fixed set of anonymised map points that lie on streets
+or at named kinds of place, each with a location name ("On or near High Street"). The distinct
+points trace the street network, so they can stand in for a basemap offline, and the names of
+the points inside a grid cell say where the cell is better than its number does.
+
+Nothing here is a count that a report shows: the street layer is the distinct points (never
+one per crime), and a cell's label is the names of its most frequent points.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from harmscope.analysis import grid as gridmod
+
+# police.uk names a point by the kind of place when it has no street name of its own (the
+# "On or near" convention of the police.uk anonymisation; the kinds below are the ones the
+# Kent 2024-25 files use). Such a name says what is there, not where, so a cell is named by its
+# streets first and by one of these only when it has no street.
+GENERIC_PLACES = frozenset(
+    f"On or near {kind}"
+    for kind in (
+        "Parking Area",
+        "Sports/Recreation Area",
+        "Petrol Station",
+        "Supermarket",
+        "Park/Open Space",
+        "Shopping Area",
+        "Hospital",
+        "Theatre/Concert Hall",
+        "Further/Higher Educational Building",
+        "Bus/Coach Station",
+        "Nightclub",
+        "Police Station",
+        "Conference/Exhibition Centre",
+        "Airport/Airfield",
+        "Prison",
+        "Pedestrian Subway",
+        "Theme/Adventure Park",
+    )
+)
+NO_LOCATION = "No Location"
+
+
+def street_points(store, area: str | None) -> pd.DataFrame:
+    """The distinct police.uk map points in the area over **every month the store holds**, with
+    their location names: ``lon``, ``lat``, ``location``.
+
+    Every month, not the report's period: the layer then shows the street network rather than
+    where crime happened in the period, and a sparse quarter still gets its streets."""
+    where, params = gridmod._filters(None, None, None, area)
+    df = store.query(
+        "SELECT round(s.longitude, 5) AS lon, round(s.latitude, 5) AS lat, "
+        "any_value(s.location) AS location FROM street_crimes s "
+        f"WHERE {where} AND s.location IS NOT NULL AND s.location <> ? "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        [*params, NO_LOCATION],
+    )
+    return df.reset_index(drop=True)
+
+
+def point_names(
+    store,
+    *,
+    crime_types: list[str] | None,
+    date_from: date | None,
+    date_to: date | None,
+    area: str | None,
+) -> pd.DataFrame:
+    """Events by map point and name for the analysis' own filters: ``lon``, ``lat``,
+    ``location``, ``lsoa_name``, ``lad_name``, ``n`` (aggregated in the engine; one row per
+    point and LSOA, a few thousand rows for a force-year)."""
+    where, params = gridmod._filters(crime_types, date_from, date_to, area)
+    return store.query(
+        "SELECT s.longitude AS lon, s.latitude AS lat, s.location, s.lsoa_name, s.lad_name, "
+        f"count(*) AS n FROM street_crimes s WHERE {where} GROUP BY ALL",
+        params,
+    )
+
+
+def cell_places(
+    cells: pd.DataFrame,
+    cell_size: float,
+    points: pd.DataFrame,
+    towns: pd.DataFrame | None = None,
+    *,
+    streets: int = 2,
+) -> pd.DataFrame:
+    """Name each grid cell (``unit``, centre ``x``, ``y`` in BNG) from the points inside it.
+
+    Returns ``unit``, ``place`` (its most frequent street names, "On or near High Street;
+    Week Street"), ``lsoa_name`` and ``lad_name`` (the most frequent among its events) and
+    ``near_town`` (the nearest packaged town centre, with the distance when over 1 km)."""
+    out = pd.DataFrame({"unit": cells["unit"].to_numpy()})
+    if not len(cells):
+        return out.assign(place=[], lsoa_name=[], lad_name=[], near_town=[])
+    cx, cy = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
+    # cell centres lie on a regular lattice: x = ox + (i + 0.5) * size
+    ox, oy = cx.min() - cell_size / 2, cy.min() - cell_size / 2
+    key = {
+        (int(round((x - ox) / cell_size - 0.5)), int(round((y - oy) / cell_size - 0.5))): u
+        for x, y, u in zip(cx, cy, out["unit"], strict=True)
+    }
+    pts = points.dropna(subset=["lon", "lat"]).copy()
+    px, py = gridmod.to_bng(pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    ix = np.floor((px - ox) / cell_size).astype(int)
+    iy = np.floor((py - oy) / cell_size).astype(int)
+    pts["unit"] = [key.get((i, j)) for i, j in zip(ix, iy, strict=True)]
+    pts = pts.dropna(subset=["unit"])
+    place, lsoa, lad = {}, {}, {}
+    for unit, g in pts.groupby("unit", sort=False):
+        by_name = g.groupby("location")["n"].sum().sort_values(ascending=False, kind="stable")
+        named = [n for n in by_name.index if n not in GENERIC_PLACES and n != NO_LOCATION]
+        chosen = named[:streets] or list(by_name.index[:1])
+        place[unit] = _join_names(chosen)
+        lsoa[unit] = _top(g, "lsoa_name")
+        lad[unit] = _top(g, "lad_name")
+    out["place"] = out["unit"].map(place)
+    out["lsoa_name"] = out["unit"].map(lsoa)
+    out["lad_name"] = out["unit"].map(lad)
+    out["near_town"] = nearest_town(cx, cy, towns) if towns is not None else None
+    return out
+
+
+def _top(g: pd.DataFrame, col: str):
+    s = g.dropna(subset=[col]).groupby(col)["n"].sum()
+    return None if s.empty else s.sort_values(ascending=False, kind="stable").index[0]
+
+
+def _join_names(names: list[str]) -> str:
+    """"On or near A; B" rather than repeating the prefix."""
+    prefix = "On or near "
+    tails = [n[len(prefix) :] if n.startswith(prefix) else n for n in names]
+    return (prefix if names and names[0].startswith(prefix) else "") + "; ".join(tails)
+
+
+def nearest_town(x, y, towns: pd.DataFrame) -> list[str | None]:
+    """The nearest packaged town centre to each BNG point: "Maidstone", or "3 km from
+    Maidstone" when it is more than 1 km away."""
+    if towns is None or not len(towns):
+        return [None] * len(x)
+    tx, ty = gridmod.to_bng(towns["longitude"].to_numpy(), towns["latitude"].to_numpy())
+    names = towns["name_short"].to_numpy()
+    d = np.hypot(np.subtract.outer(np.asarray(x, float), tx), np.subtract.outer(np.asarray(y, float), ty))
+    best = d.argmin(axis=1)
+    out = []
+    for i, j in enumerate(best):
+        km = d[i, j] / 1000
+        out.append(str(names[j]) if km <= 1 else f"{math.floor(km + 0.5):g} km from {names[j]}")
+    return out
+
+
+def towns() -> pd.DataFrame:
+    """The packaged town-centre table (``reference/data/ed/town_centres.csv``: 25 Kent and
+    Medway towns, positions are estimates, see its README) with a short ``name_short``."""
+    from harmscope.sources.ed_place import load_town_centres
+
+    t = load_town_centres().copy()
+    t["name_short"] = t["aliases"].astype(str).str.split("|").str[0]
+    return t
