@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -118,6 +119,7 @@ def main() -> int:
             }
         )
     )
+    shutil.rmtree(tmp, ignore_errors=True)  # the extract and stores are large: leave nothing
     return 0
 
 

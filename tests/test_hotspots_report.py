@@ -26,22 +26,22 @@ def test_hotspot_section_public(kent_store):
     sec = hotspots_section.build(_ctx(kent_store, "public"))
     assert sec.disclosure_checked and sec.key == "hotspots"
     assert all(is_checked(t) for t in sec.tables.values())
+    # issue 13: the map is a zoomable Leaflet spec (report/maps.py), not a Vega-Lite geoshape,
+    # so the d3 ring-winding check went with it
     spec = sec.charts["hotspot_map"]
-    outline, cells = spec["layer"]
-    assert len(outline["data"]["values"]) == 13  # Kent Police: 12 Kent districts and Medway
-    from shapely.geometry import shape
-
-    # d3-geo needs clockwise exterior rings, or a square fills the whole globe
-    ring = shape(cells["data"]["values"][0]["geometry"]).exterior
-    assert not ring.is_ccw
-    spec = cells
-    props = {k for f in spec["data"]["values"] for k in f["properties"]}
-    assert props <= {
-        "unit",
-        "class",
-    }  # no counts (nor z, which could give one back) on the public map
+    layers = {layer["kind"]: layer for layer in spec["layers"]}
+    districts = next(la for la in spec["layers"] if la["name"] == "District boundaries")
+    assert len(districts["features"]) == 13  # Kent Police: 12 Kent districts and Medway
+    cells = layers["cells"]
+    keys = {k for row in cells["values"] for k in row}
+    # no counts (nor z, which could give one back) on the public map: classes and names only
+    shown = {"unit", "place", "near_town", "lsoa_name", "lad_name", "class", "lon", "lat"}
+    assert keys <= shown | {"geometry"}
     assert "gi_z" not in sec.tables["top_hot_cells"]
-    assert len(spec["data"]["values"]) == len(sec.tables["hotspot_map"])
+    assert len(cells["values"]) == len(sec.tables["hotspot_map"])
+    # the street layer is the published table of distinct map points, without counts
+    assert layers["streets"]["table"] == "street_points"
+    assert list(sec.tables["street_points"].columns) == ["lon", "lat", "location"]
     assert "Holm" in sec.method
 
 

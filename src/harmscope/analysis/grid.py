@@ -184,6 +184,34 @@ def auto_cell_size(width: float, height: float, cells_short_side: int = 50) -> f
     return float(max(100.0, math.floor(size / 100.0) * 100.0))
 
 
+# For one district the report does not use sfhotspot's 1/50 rule: on Kent's districts (10-32 km
+# across their shorter side) it gives 200-600 m cells, a few neighbourhoods each, where crime
+# analysts map a district at about 150-250 m (a street or two: a block a patrol can cover). So a
+# district gets 1/100 of its shorter side, rounded to 50 m and kept within this range; a force
+# or county keeps sfhotspot's rule (Kent: 1,200 m). --cell-size overrides both.
+DISTRICT_CELL_RANGE = (150.0, 250.0)
+
+
+def district_cell_size(width: float, height: float) -> float:
+    """Cell size for a single district: 1/100 of the shorter side (metres), rounded to 50 m,
+    kept within DISTRICT_CELL_RANGE (150-250 m)."""
+    low, high = DISTRICT_CELL_RANGE
+    short = min(width, height)
+    if short <= 0:
+        return low
+    return float(min(high, max(low, round(short / 100 / 50) * 50)))
+
+
+def district_rule_note(size: float, short_side_m: float) -> str:
+    """The sentence announcing the district rule and its choice (as sfhotspot announces its own)."""
+    return (
+        f"Cell size chosen for a district: {size:g} m (1/100 of the district's shorter side, "
+        f"{short_side_m / 1000:.1f} km, rounded to 50 m and kept within "
+        f"{DISTRICT_CELL_RANGE[0]:g}-{DISTRICT_CELL_RANGE[1]:g} m: the scale analysts map a "
+        "district at). Override with --cell-size."
+    )
+
+
 @dataclass
 class Grid:
     """A regular square grid in BNG; ``cells`` holds only the cells kept after clipping."""

@@ -107,7 +107,8 @@ def cell_places(
         (int(round((x - ox) / cell_size - 0.5)), int(round((y - oy) / cell_size - 0.5))): u
         for x, y, u in zip(cx, cy, out["unit"], strict=True)
     }
-    pts = points.dropna(subset=["lon", "lat"]).copy()
+    located = points.dropna(subset=["lon", "lat"]).reset_index(drop=True)
+    pts = located.copy()
     px, py = gridmod.to_bng(pts["lon"].to_numpy(), pts["lat"].to_numpy())
     ix = np.floor((px - ox) / cell_size).astype(int)
     iy = np.floor((py - oy) / cell_size).astype(int)
@@ -124,6 +125,17 @@ def cell_places(
     out["place"] = out["unit"].map(place)
     out["lsoa_name"] = out["unit"].map(lsoa)
     out["lad_name"] = out["unit"].map(lad)
+    # A cell can be hot through its neighbours with no event of its own: name it by the map
+    # point nearest its centre, and say so.
+    empty = out["place"].isna().to_numpy()
+    if empty.any() and len(px):
+        from scipy.spatial import cKDTree
+
+        _, idx = cKDTree(np.column_stack([px, py])).query(np.column_stack([cx[empty], cy[empty]]))
+        near = located.iloc[idx]
+        out.loc[empty, "place"] = [f"{n} (nearest; no crime in the cell)" for n in near["location"]]
+        out.loc[empty, "lsoa_name"] = near["lsoa_name"].to_numpy()
+        out.loc[empty, "lad_name"] = near["lad_name"].to_numpy()
     out["near_town"] = nearest_town(cx, cy, towns) if towns is not None else None
     return out
 
@@ -134,7 +146,7 @@ def _top(g: pd.DataFrame, col: str):
 
 
 def _join_names(names: list[str]) -> str:
-    """"On or near A; B" rather than repeating the prefix."""
+    """ "On or near A; B" rather than repeating the prefix."""
     prefix = "On or near "
     tails = [n[len(prefix) :] if n.startswith(prefix) else n for n in names]
     return (prefix if names and names[0].startswith(prefix) else "") + "; ".join(tails)
@@ -147,7 +159,9 @@ def nearest_town(x, y, towns: pd.DataFrame) -> list[str | None]:
         return [None] * len(x)
     tx, ty = gridmod.to_bng(towns["longitude"].to_numpy(), towns["latitude"].to_numpy())
     names = towns["name_short"].to_numpy()
-    d = np.hypot(np.subtract.outer(np.asarray(x, float), tx), np.subtract.outer(np.asarray(y, float), ty))
+    d = np.hypot(
+        np.subtract.outer(np.asarray(x, float), tx), np.subtract.outer(np.asarray(y, float), ty)
+    )
     best = d.argmin(axis=1)
     out = []
     for i, j in enumerate(best):

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from harmscope.analysis.result import Result, frame_records
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, Stages, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.export.files import TABLE_FORMATS, check_out
 from harmscope.store import Store
@@ -25,6 +25,11 @@ ALIASES = {
     "its": "its",
 }
 
+METHOD_WORDS = {
+    "did": "difference in differences",
+    "synth": "synthetic control",
+    "its": "interrupted time series",
+}
 OUT_FORMATS = (*TABLE_FORMATS, ".json")  # or a folder: JSON plus one CSV per table
 
 
@@ -287,8 +292,13 @@ def register(app: typer.Typer) -> None:
         validate.choice(audience, ("internal", "partner", "public"), "--audience")
         methods = _methods(method)
         areas = _areas_from_options(lsoa, district, point, countywide, force)
-        with Store.open(db, read_only=True) as store, single_thread():
+        with (
+            Store.open(db, read_only=True) as store,
+            single_thread(),
+            Stages("evaluate", quiet=quiet or json_out) as stages,
+        ):
             if power:
+                stages("power for each scheme (matching comparison areas)")
                 res = run_power(
                     store,
                     register_file=register_file,
@@ -297,10 +307,12 @@ def register(app: typer.Typer) -> None:
                     post_months=post_months,
                     k=k,
                 )
+                stages.close()
                 _emit(res, "power", json_out, out, audience)
                 return
             res = None
             if scheme or areas:
+                stages(f"evaluating the scheme ({', '.join(METHOD_WORDS[m] for m in methods)})")
                 res = run_scheme(
                     store,
                     scheme=scheme,
@@ -316,10 +328,12 @@ def register(app: typer.Typer) -> None:
                     seed=seed,
                 )
             if placebo:
+                stages(f"{placebo} placebo runs")
                 pres = _placebos(
                     store, res, placebo, placebo_areas, methods, seed, crime_type, force
                 )
                 if res is None:
+                    stages.close()
                     _emit(pres, "placebo", json_out, out, audience)
                     return
                 _attach_placebos(res, pres)
@@ -329,6 +343,7 @@ def register(app: typer.Typer) -> None:
                     where="evaluate",
                     fix="give --scheme NAME or areas with --start, or --power, or --placebo N",
                 )
+            stages.close()
             _emit(res, "evaluation", json_out, out, audience)
 
 

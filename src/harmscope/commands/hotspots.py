@@ -14,7 +14,7 @@ from rich.table import Table
 from harmscope.analysis.harm import parse_month
 from harmscope.analysis.result import Result, frame_records
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, Stages, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.export.files import check_out
 from harmscope.store import Store
@@ -243,9 +243,13 @@ def register(app: typer.Typer) -> None:
         # what every analysis below is asked about, and (all but KDE) how units are formed
         scope = dict(crime_types=crime_type or None, area=area, cell_size=cell_size, weight=weight)
         unit_rule = dict(units=units, neighbours=neighbours)
-        with Store.open(db, read_only=True) as store:
+        with (
+            Store.open(db, read_only=True) as store,
+            Stages("hotspots", quiet=quiet or json_out) as stages,
+        ):
             lo, hi = held_months(store)
             if evaluate:
+                stages("accuracy on the later period")
                 from harmscope.analysis.accuracy import evaluate_hotspots
 
                 tr = (d_from or lo, d_to or hi)
@@ -261,6 +265,7 @@ def register(app: typer.Typer) -> None:
                     correction=correction,
                     seed=seed,
                 )
+                stages.close()
                 if json_out:
                     print_json(res.to_dict())
                 else:
@@ -270,14 +275,21 @@ def register(app: typer.Typer) -> None:
             if kde_flag:
                 from harmscope.analysis.kde import kde
 
+                stages("kernel density")
                 res = kde(store, **scope, **period, bandwidth=bandwidth)
                 title = "Kernel density"
             elif emerging:
                 from harmscope.analysis.hotspots import emerging_hotspots
 
+                stages("emerging hotspots (Gi* month by month, Mann-Kendall trends)")
                 res = emerging_hotspots(store, **scope, **period, **unit_rule)
                 title = "Emerging hotspots"
             else:
+                stages(
+                    f"Gi* with {permutations:,} permutations"
+                    if permutations
+                    else "Gi* (analytic p)"
+                )
                 res = run_hotspots(
                     store,
                     **scope,
@@ -288,16 +300,18 @@ def register(app: typer.Typer) -> None:
                     correction=correction,
                 )
                 title = "Gi* hotspots"
-        from harmscope.privacy.publishers import publish_hotspots
+            from harmscope.privacy.publishers import publish_hotspots
 
-        pub = publish_hotspots(res, audience, threshold)
-        cells, size = pub.tables["cells"], res.summary.get("cell_size_m")
-        if units == "lsoa" and out is not None and out.suffix.lower() != ".csv":
-            from harmscope.analysis.hotspot_inputs import lsoa_units
+            pub = publish_hotspots(res, audience, threshold)
+            cells, size = pub.tables["cells"], res.summary.get("cell_size_m")
+            if out is not None:
+                stages(f"writing {out.name}")
+            if units == "lsoa" and out is not None and out.suffix.lower() != ".csv":
+                from harmscope.analysis.hotspot_inputs import lsoa_units
 
-            _, polys = lsoa_units(area)
-            res.tables["geometry_bng"] = pd.DataFrame({"geometry": polys})
-        written = write_units(res, cells, out, size) if out is not None else None
+                _, polys = lsoa_units(area)
+                res.tables["geometry_bng"] = pd.DataFrame({"geometry": polys})
+            written = write_units(res, cells, out, size) if out is not None else None
         if json_out:
             doc = pub.document()
             payload = {k: v for k, v in doc.items() if k != "cells"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -74,19 +75,68 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
+_MONTH_PREFIX = re.compile(r"^\d{4}-\d{2}[-_]")
+_EXTENSIONS = (".csv.gz", ".csv", ".gz", ".zip")
+_KIND_SUFFIXES = ("-stop-and-search", "-street", "-outcomes")  # police.uk file names
+
+
+def short_file_names(files: list[str]) -> list[str]:
+    """The part of each file name that tells the files apart, for an 80-column table.
+
+    police.uk names all start with the month (shown in its own column) and end in .csv or
+    .csv.gz, so at 80 columns "2025-01-kent-street.csv.gz" and "2025-01-essex-street.csv.gz"
+    were both cut to "2025-0…". Drop the month and the extension; where two names are still
+    alike (the same name in two folders), put the folder back in front.
+    """
+    out = []
+    for f in files:
+        name = Path(f).name
+        low = name.lower()
+        for ext in _EXTENSIONS:
+            if low.endswith(ext) and len(name) > len(ext):
+                name = name[: -len(ext)]
+                break
+        month = _MONTH_PREFIX.match(name)
+        short = _MONTH_PREFIX.sub("", name)
+        # the kind has its own column too: "2025-01-kent-street" is Kent's file for that month
+        for kind in _KIND_SUFFIXES:
+            if short.lower().endswith(kind) and len(short) > len(kind):
+                short = short[: -len(kind)]
+                break
+        out.append(((month.group(0) if month else ""), short or name))
+    seen: dict[tuple[str, str], int] = {}
+    for key in out:
+        seen[key] = seen.get(key, 0) + 1
+    return [
+        f"{Path(f).parent.name}/{key[1]}" if seen[key] > 1 and Path(f).parent.name else key[1]
+        for f, key in zip(files, out, strict=True)
+    ]
+
+
+def _months(months: list[str]) -> str:
+    # "to" (not "..") so rich can wrap the range at a space in a narrow terminal
+    return f"{months[0]} to {months[-1]}" if len(months) > 1 else ", ".join(months)
+
+
 def _print_summary(report) -> None:
     console = Console()
-    table = Table(title="Ingest", show_lines=False)
-    for col in ("file", "kind", "months", "read", "loaded", "duplicate", "rejected", "status"):
+    # fits 80 columns: no borders; numbers and status stay whole, the name, kind and month
+    # range wrap (or fold) rather than end in "…", so every row stays readable
+    table = Table(title="Ingest", box=None, pad_edge=False, header_style="bold")
+    numbers = ("read", "loaded", "duplicate", "rejected")
+    for col in ("file", "kind", "months", *numbers, "status"):
         table.add_column(
-            col, justify="right" if col in ("read", "loaded", "duplicate", "rejected") else "left"
+            col,
+            justify="right" if col in numbers else "left",
+            overflow="fold",
+            no_wrap=col in numbers or col == "status",
         )
-    for f in report.files:
-        months = f"{f.months[0]}..{f.months[-1]}" if len(f.months) > 1 else ",".join(f.months)
+    names = short_file_names([f.file for f in report.files])
+    for f, name in zip(report.files, names, strict=True):
         table.add_row(
-            Path(f.file).name,
-            f.kind or "-",
-            months,
+            name,
+            (f.kind or "-").replace("_", " ").replace("-", " "),
+            _months(f.months),
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
             f"{f.rows_duplicate:,}",

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, Stages, print_json
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
 
@@ -58,6 +58,12 @@ def register(app: typer.Typer) -> None:
             "--sections",
             help="Comma-separated section modules to include (default: all), e.g. coverage,profile_trend.",
         ),
+        cell_size: float = typer.Option(
+            None,
+            "--cell-size",
+            help="Hotspot grid cell size in metres (default: about 150-250 m for one district, "
+            "sfhotspot's 1/50 rule for a larger area; the report states the rule it used).",
+        ),
         allow_partial: bool = typer.Option(
             False,
             "--allow-partial",
@@ -77,6 +83,14 @@ def register(app: typer.Typer) -> None:
         validate.input_file(weights, "--weights")
         chosen = output_format(out, fmt)  # before any work: an unknown extension is refused
         options = {"scheme": scheme}
+        if cell_size is not None:
+            if not cell_size > 0:
+                raise HarmscopeError(
+                    f"cell size must be a positive number of metres, got {cell_size:g}",
+                    where="--cell-size",
+                    fix="give metres, e.g. --cell-size 200",
+                )
+            options["cell_size"] = cell_size
         if weights is not None:
             if not weights.exists():
                 raise HarmscopeError(
@@ -104,7 +118,10 @@ def register(app: typer.Typer) -> None:
             has_ed = probe.table_exists("ed_assaults") and bool(
                 probe.query("SELECT count(*) AS n FROM ed_assaults").n[0]
             )
-        with Store.open(db, read_only=not has_ed) as store:
+        with (
+            Store.open(db, read_only=not has_ed) as store,
+            Stages("report", quiet=quiet or json_out) as stages,
+        ):
             path, rep = write_report(
                 store,
                 area,
@@ -116,6 +133,7 @@ def register(app: typer.Typer) -> None:
                 threshold=threshold,
                 options=options,
                 only=sections,
+                progress=stages,
             )
         # A section that failed because the store is damaged (or the disk full) makes the whole
         # report untrustworthy: remove it and fail, rather than exit 0 over an empty report.

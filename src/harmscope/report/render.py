@@ -41,9 +41,11 @@ from harmscope.report.labels import (
     months_in_text,
     round_for_export,
 )
+from harmscope.report.maps import is_map
 from harmscope.report.section import ReportContext, Section
 
-VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
+VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "leaflet.min.js")
+VENDOR_CSS = ("leaflet.css",)
 SUPPRESSED = "[c]"  # ONS convention for a confidential (suppressed) value
 # In print every table is cut to its top rows (the full tables are in the Excel workbook and
 # the HTML), which keeps a force-year profile near a dozen A4 pages.
@@ -98,13 +100,15 @@ def discover_sections() -> list[tuple[int, str, ModuleType]]:
     return sorted(found, key=lambda t: (t[0], t[1]))
 
 
-def build_report(ctx: ReportContext, *, only: list[str] | None = None) -> Report:
-    """Run every section's build(ctx). A failing section becomes a visible error box."""
+def build_report(ctx: ReportContext, *, only: list[str] | None = None, progress=None) -> Report:
+    """Run every section's build(ctx). A failing section becomes a visible error box.
+    ``progress(label, done, total)``, when given, is called as each section starts."""
     report = Report(ctx)
     aud = ctx.aud
-    for order, name, module in discover_sections():
-        if only is not None and name not in only:
-            continue
+    chosen = [t for t in discover_sections() if only is None or t[1] in only]
+    for i, (order, name, module) in enumerate(chosen):
+        if progress is not None:
+            progress(f"section {name}", i, len(chosen))
         built = BuiltSection(name, order)
         t0 = time.perf_counter()
         try:
@@ -150,6 +154,52 @@ def vendor_js() -> str:
         text = (folder / name).read_text(encoding="utf-8")
         parts.append(f"/* {name}: see report/vendor/VERSIONS.md */\n{text}")
     return "\n;\n".join(parts).replace("</script", "<\\/script")
+
+
+def vendor_css() -> str:
+    """The vendored Leaflet stylesheet (its icons already inlined as data: URIs)."""
+    folder = resources.files("harmscope.report") / "vendor"
+    return "\n".join((folder / name).read_text(encoding="utf-8") for name in VENDOR_CSS).replace(
+        "</style", "<\\/style"
+    )
+
+
+def _map_for_page(spec: dict, tables: dict, refs: dict) -> tuple[dict, set[str]]:
+    """A map spec ready for the page: every ``features`` list and every street layer's table
+    moved to ``refs`` (keyed by content, so two maps share one copy). Returns the spec and the
+    ids of the section tables it draws (not shown again as tables)."""
+    import hashlib
+
+    out = {k: v for k, v in spec.items() if k != "layers"}
+    out["layers"] = []
+    used: set[str] = set()
+    for layer in spec.get("layers", []):
+        layer = dict(layer)
+        data = None
+        if "features" in layer:
+            data = layer.pop("features")
+        elif layer.get("kind") == "streets":
+            tid = layer.pop("table")
+            table = tables.get(tid)
+            if table is None:  # not published for this audience: no street layer
+                continue
+            used.add(tid)
+            names = sorted(set(table["location"].dropna().astype(str)))
+            index = {n: i for i, n in enumerate(names)}
+            data = {
+                "names": names,
+                "points": [
+                    [round(float(r.lon), 5), round(float(r.lat), 5), index.get(r.location, -1)]
+                    for r in table.itertuples()
+                ],
+            }
+        if data is not None:
+            text = json.dumps(_jsonable(data), separators=(",", ":"), default=str)
+            ref = hashlib.sha1(text.encode()).hexdigest()[:16]
+            refs.setdefault(ref, json.loads(text))
+            layer["ref"] = ref
+        out["layers"].append(layer)
+    return out, used
 
 
 def fmt_number(value, decimals: int | None = None) -> str:
@@ -245,6 +295,12 @@ def csv_data_uri(df: pd.DataFrame, *, public: bool) -> str:
 def chart_frame(spec: dict) -> pd.DataFrame | None:
     """The rows embedded in a Vega-Lite spec (Altair puts them in ``datasets``)."""
     frames = []
+    if is_map(spec):  # a Leaflet map: its data layers' rows (geometry aside)
+        for layer in spec.get("layers", []):
+            if isinstance(layer.get("values"), list) and layer["values"]:
+                frames.append(
+                    pd.DataFrame(layer["values"]).drop(columns="geometry", errors="ignore")
+                )
     for values in (spec.get("datasets") or {}).values():
         if isinstance(values, list) and values:
             frames.append(pd.DataFrame(values))
@@ -268,6 +324,7 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
     public = aud.suppress
     blocks = []
     specs: dict[str, dict] = {}
+    map_refs: dict[str, Any] = {}  # boundaries and street layers, once per page (report.maps)
     for built in report.sections:
         sec = built.section
         if sec is None and not built.error and not built.unavailable:
@@ -294,8 +351,19 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                 if pub is not None and f"{block['key']}.{cid}" not in pub.figures:
                     continue  # withheld by the publishing path (listed in its 'withheld')
                 dom_id = f"chart-{block['key']}-{cid}"
-                # readers' titles, legends and tooltips; the data drawn is the published spec's
-                specs[dom_id] = humanize_spec(spec, harm_unit=harm_unit(ctx.options))
+                if is_map(spec):
+                    # a Leaflet map: its labels are written for readers already; its street
+                    # layer is the section's published table of that name
+                    published = {
+                        tid: tab
+                        for tid, tab in sec.tables.items()
+                        if pub is None or f"{block['key']}.{tid}" in pub.tables
+                    }
+                    specs[dom_id], drawn = _map_for_page(spec, published, map_refs)
+                    used_tables |= drawn
+                else:
+                    # readers' titles, legends and tooltips; the data drawn is the published spec's
+                    specs[dom_id] = humanize_spec(spec, harm_unit=harm_unit(ctx.options))
                 table = sec.tables.get(cid)
                 if table is not None:
                     used_tables.add(cid)
@@ -351,7 +419,9 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                 "</", "<\\/"
             )
         ),
+        map_refs_json=Markup(json.dumps(map_refs, separators=(",", ":")).replace("</", "<\\/")),
         vendor_js=Markup(vendor_js()),
+        vendor_css=Markup(vendor_css()),
         for_print=for_print,
     )
 
@@ -451,19 +521,24 @@ def write_report(
     threshold: int = 5,
     options: dict | None = None,
     only: list[str] | None = None,
+    progress=None,
 ) -> tuple[Path, Report]:
     """Build and write the report. The format is ``fmt`` (html, pdf or xlsx) or, by default,
-    ``out``'s extension (.html, .pdf, .xlsx). Returns the path and the Report."""
+    ``out``'s extension (.html, .pdf, .xlsx). Returns the path and the Report.
+    ``progress(label, done, total)`` hears each stage (commands show it on stderr)."""
+    progress = progress or (lambda *a: None)
     out = Path(out)
     fmt = output_format(out, fmt)
     if not out.parent.exists():
         raise HarmscopeError(
             f"the folder {out.parent} does not exist", where=f"--out {out}", fix="create it first"
         )
+    progress("reading the store")
     ctx = make_context(
         store, area, date_from, date_to, audience=audience, threshold=threshold, options=options
     )
-    report = build_report(ctx, only=only)
+    report = build_report(ctx, only=only, progress=progress)
+    progress(f"writing {fmt.upper()}")
     if report.errors and ctx.aud.name != "internal":
         # Nothing half-made is published: a partner or public document with a section missing
         # could mislead, so none is written.

@@ -7,21 +7,16 @@ from harmscope.report.sections._util import para
 
 ORDER = 55
 _CATEGORIES = ["Violence and sexual offences"]
-_DECIMALS = 5  # about 1 m: plenty for a map, and the file stays small
-
-
-def _round(coords):
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        return [round(float(c), _DECIMALS) for c in coords]
-    return [_round(c) for c in coords]
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.hotspots import class_table, hotspots, map_chart
+    from harmscope.analysis.hotspots import class_table, hotspots
+    from harmscope.analysis.places import cell_places, point_names, street_points, towns
     from harmscope.errors import HarmscopeError
 
     cats = ctx.options.get("hotspot_categories", _CATEGORIES)
     weight = ctx.options.get("hotspot_weight", ctx.options.get("scheme", "css"))
+    cell_size, size_note = _cell_size(ctx)
     try:
         res = hotspots(
             ctx.store,
@@ -30,6 +25,7 @@ def build(ctx: ReportContext) -> Section | None:
             date_to=ctx.date_to.replace(day=1),
             area=ctx.area,
             weight=weight,
+            cell_size=cell_size,
         )
     except HarmscopeError:  # no events in the period/area: the section is simply absent
         return None
@@ -38,41 +34,40 @@ def build(ctx: ReportContext) -> Section | None:
     classes = ctx.protect(
         class_table(t), count_cols=["count"], derived={"value": "count", "share_of_events": "count"}
     )
-    top = t[t["class"].str.startswith("hot")].sort_values("gi_z", ascending=False).head(25)
+    # Places, not unit numbers: each significant cell is named by its most frequent police.uk
+    # street names, LSOA, district and nearest town (analysis.places).
+    shown = t[t["class"] != "not significant"].copy()
+    names = cell_places(
+        shown[["unit", "x", "y"]],
+        s["cell_size_m"],
+        point_names(
+            ctx.store,
+            crime_types=cats,
+            date_from=ctx.date_from.replace(day=1),
+            date_to=ctx.date_to.replace(day=1),
+            area=ctx.area,
+        ),
+        towns(),
+    )
+    shown = shown.merge(names, on="unit", how="left")
+    where_cols = ["place", "near_town", "lsoa_name", "lad_name"]
+    top = shown[shown["class"].str.startswith("hot")].sort_values("gi_z", ascending=False).head(25)
     # for the public, z-scores go: with neighbours' counts a z can give a hidden count back
     zcols = [] if ctx.public else ["gi_z", "gi_p_adjusted"]
-    top = top[["unit", "lon", "lat", "count", "value", *zcols, "class"]].round({"lon": 4, "lat": 4})
+    top = top[[*where_cols, "count", "value", *zcols, "class", "lon", "lat"]].round(
+        {"lon": 4, "lat": 4}
+    )
     top_pub = ctx.protect(
         top.reset_index(drop=True), count_cols=["count"], derived={"value": "count"}, totals=False
     )
-    # the map shows classes only: no counts, so nothing small is disclosed on it
-    shown = t[t["class"] != "not significant"].copy()
-    extra = {"grid": True, "cell_size": s["cell_size_m"]}
-    chart = map_chart(
-        shown[["unit", "x", "y", "class", "gi_z"]].assign(count=1, value=0.0),
-        extra,
-        title="Gi* hotspots (significant cells)",
+    # the map shows classes and names only: no counts, so nothing small is disclosed on it
+    map_table = ctx.protect(
+        shown[["unit", *where_cols, "class", *zcols[:1], "lon", "lat"]]
+        .round({"lon": 4, "lat": 4, "gi_z": 3})
+        .reset_index(drop=True)
     )
-    for f in chart["data"]["values"]:
-        f["geometry"]["coordinates"] = _round(f["geometry"]["coordinates"])
-        keep = ("unit", "class") if ctx.public else ("unit", "class", "gi_z")
-        f["properties"] = {k: v for k, v in f["properties"].items() if k in keep}
-    chart["encoding"]["tooltip"] = [{"field": "properties.class", "type": "nominal"}] + (
-        []
-        if ctx.public
-        else [{"field": "properties.gi_z", "type": "quantitative", "format": ".2f"}]
-    )
-    outline = _district_outlines(ctx.area)
-    if outline:
-        # district outlines under the cells, for orientation (packaged boundaries, no tiles)
-        cells_layer = {k: chart.pop(k) for k in ("data", "mark", "encoding")}
-        chart["layer"] = [
-            {
-                "data": {"values": outline},
-                "mark": {"type": "geoshape", "filled": False, "stroke": "#777", "strokeWidth": 0.6},
-            },
-            cells_layer,
-        ]
+    chart = _leaflet_map(ctx, shown, map_table, s["cell_size_m"])
+    streets = ctx.protect(street_points(ctx.store, ctx.area))  # no counts: distinct map points
     hot_share = s.get("hot_share_of_events")
     html = para(
         f"Where does {', '.join(cats).lower()} concentrate? Getis-Ord Gi* on {s['cell_size_m']:g} m cells "
@@ -83,7 +78,9 @@ def build(ctx: ReportContext) -> Section | None:
             if hot_share is not None and not ctx.public
             else "."
         ),
-        "Cells are British National Grid squares; the map shows only significant cells.",
+        "Cells are British National Grid squares; the map shows only significant cells. "
+        "Zoom in to see streets (police.uk's anonymised map points, faint grey) and hover over a "
+        "cell or a point for its name.",
     )
     return Section(
         key="hotspots",
@@ -91,27 +88,113 @@ def build(ctx: ReportContext) -> Section | None:
         html=html,
         charts={"hotspot_map": chart},
         tables={
-            # the map's own table: classes and z only, no counts
-            "hotspot_map": ctx.protect(
-                shown[["unit", "lon", "lat", "class", *zcols[:1]]]
-                .round({"lon": 4, "lat": 4, "gi_z": 3})
-                .reset_index(drop=True)
-            ),
+            # the map's own table: classes, names and z only, no counts
+            "hotspot_map": map_table,
             "hotspot_classes": classes,
             "top_hot_cells": top_pub,
+            # the street layer drawn under the cells (report.maps.street_layer)
+            "street_points": streets,
         },
-        method=res.method,
-        notes=[n for n in res.notes if not n.startswith("Unweighted")],
+        method=res.method
+        + " Each significant cell is named by the two police.uk street locations most crimes in it "
+        'were mapped to ("On or near ..."; kinds of place such as "Supermarket" only when it '
+        "has no street), the LSOA and district most of them fall in, and the nearest town in "
+        "harmscope's packaged town-centre list (positions are estimates). A cell hot through its "
+        "neighbours with no crime of its own is named by the nearest map point.",
+        notes=[
+            *([size_note] if size_note else []),
+            # the analysis' own "Cell size: ... (set by the user)" would misname our choice
+            *(
+                n
+                for n in res.notes
+                if not n.startswith("Unweighted") and not (size_note and n.startswith("Cell size"))
+            ),
+        ],
         disclosure_checked=True,
     )
 
 
-def _district_outlines(area: str) -> list[dict]:
-    """The area's district polygons (WGS84, clockwise rings for d3-geo), or [] when not packaged."""
-    import shapely
-    from shapely.geometry import mapping, shape
+def _cell_size(ctx: ReportContext) -> tuple[float | None, str | None]:
+    """The cell size and the sentence announcing it: --cell-size when given; for one district
+    the district rule (analysis.grid.district_cell_size, about 150-250 m); otherwise None, so
+    the analysis applies sfhotspot's rule and announces it itself."""
+    from harmscope.analysis import grid as gridmod
+    from harmscope.analysis.hotspot_inputs import area_boundary, area_lad_codes
 
+    asked = ctx.options.get("cell_size")
+    if asked:
+        return float(asked), f"Cell size: {float(asked):g} m (as asked with --cell-size)."
+    codes = area_lad_codes(ctx.area)
+    if codes is None or len(codes) != 1:
+        return None, None
+    boundary = area_boundary(ctx.area)
+    if boundary is None:
+        return None, None
+    x0, y0, x1, y1 = boundary.bounds
+    size = gridmod.district_cell_size(x1 - x0, y1 - y0)
+    return size, gridmod.district_rule_note(size, min(x1 - x0, y1 - y0))
+
+
+def _leaflet_map(ctx: ReportContext, shown, map_table, cell_size: float) -> dict:
+    """The zoomable hotspot map: significant cells over LSOA and district boundaries, town
+    names and the faint street layer. Its rows are ``map_table``'s (the published table)."""
+    from harmscope.analysis.gistar import CLASS_ORDER
     from harmscope.analysis.hotspot_inputs import area_lad_codes
+    from harmscope.analysis.hotspots import CLASS_COLOURS, unit_features
+    from harmscope.analysis.places import towns
+    from harmscope.report import maps
+
+    cols = list(map_table.columns)
+    geoms = unit_features(shown.reset_index(drop=True), {"grid": True, "cell_size": cell_size}, [])
+    values = [
+        {**row, "geometry": maps.feature(g["geometry"], {})["geometry"]}
+        for row, g in zip(maps.rows(map_table, cols), geoms, strict=True)
+    ]
+    present = [c for c in CLASS_ORDER if c in set(map_table["class"])]
+    codes = area_lad_codes(ctx.area)
+    cells = {
+        "kind": "cells",
+        "name": f"Hotspot cells ({cell_size:g} m)",
+        "values": values,
+        "field": "class",
+        "colors": {c: CLASS_COLOURS[c] for c in present},
+        "tooltip": maps.tooltip(
+            ("place", "Streets"),
+            ("near_town", "Nearest town"),
+            ("lsoa_name", "LSOA"),
+            ("lad_name", "District"),
+            ("class", "Hotspot class"),
+            *([] if ctx.public else [("gi_z", "Gi* z-score", 2)]),
+        ),
+        "show": True,
+    }
+    layers = [
+        maps.boundary_layer(
+            "LSOA boundaries",
+            maps.lsoa_features(codes),
+            colour="#9aa5ae",
+            weight=0.5,
+            tooltip="lsoa11_name",
+        ),
+        maps.boundary_layer(
+            "District boundaries",
+            _district_outlines(ctx.area),
+            colour="#15324a",
+            weight=1.4,
+            tooltip="lad_name",
+        ),
+        maps.street_layer("street_points"),
+        cells,
+        maps.town_layer(towns(), codes),
+    ]
+    legend = {"title": "Gi* hotspot class", "items": [[CLASS_COLOURS[c], c] for c in present]}
+    return maps.map_spec("Gi* hotspots (significant cells)", layers, legend)
+
+
+def _district_outlines(area: str) -> list[dict]:
+    """The area's district polygons (WGS84), or [] when not packaged."""
+    from harmscope.analysis.hotspot_inputs import area_lad_codes
+    from harmscope.report import maps
 
     try:
         from harmscope.reference import lad_boundaries
@@ -120,17 +203,8 @@ def _district_outlines(area: str) -> list[dict]:
         codes = area_lad_codes(area)
     except Exception:  # the outline is decoration: without it the map still stands
         return []
-    out = []
-    for f in feats:
-        if codes is not None and f["properties"].get("lad_code") not in codes:
-            continue
-        geom = shapely.orient_polygons(shape(f["geometry"]), exterior_cw=True)
-        m = mapping(geom)
-        out.append(
-            {
-                "type": "Feature",
-                "properties": {"lad_name": f["properties"].get("lad_name")},
-                "geometry": {"type": m["type"], "coordinates": _round(m["coordinates"])},
-            }
-        )
-    return out
+    return [
+        maps.feature(f["geometry"], {"lad_name": f["properties"].get("lad_name")})
+        for f in feats
+        if codes is None or f["properties"].get("lad_code") in codes
+    ]

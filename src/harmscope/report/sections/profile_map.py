@@ -9,8 +9,6 @@ from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import has_lsoa_area, lsoa_linked, para, smoothed_lsoa
 
 ORDER = 50
-# 5 decimals of a degree is about 1 m: plenty for a map, and it keeps the file small.
-_DECIMALS = 5
 
 _TABLE_COLS = [
     "area_code",
@@ -28,7 +26,9 @@ _TABLE_COLS = [
 
 
 def build(ctx: ReportContext) -> Section | None:
+    from harmscope.analysis.places import street_points, towns
     from harmscope.reference import lad_boundaries, lsoa_boundaries
+    from harmscope.report import maps
 
     if not has_lsoa_area(ctx):
         return None
@@ -36,7 +36,13 @@ def build(ctx: ReportContext) -> Section | None:
     table = res.table[[c for c in _TABLE_COLS if c in res.table.columns]].copy()
     codes = set(table["area_code"])
     lsoa = lsoa_boundaries()
-    features = [_for_d3(f) for f in lsoa["features"] if f["properties"]["lsoa11_code"] in codes]
+    lad_of = {f["properties"]["lsoa11_code"]: f["properties"]["lad_code"] for f in lsoa["features"]}
+    # the same LSOA features the hotspot map outlines (written once in the page)
+    features = [
+        f
+        for f in maps.lsoa_features({lad_of[c] for c in codes if c in lad_of})
+        if f["properties"]["lsoa11_code"] in codes
+    ]
     if not features:
         return None  # no packaged boundaries for this area (they cover Kent and Medway)
     # Smoothed rates are invertible given population and the published mean, so they are
@@ -53,10 +59,8 @@ def build(ctx: ReportContext) -> Section | None:
         pub = ctx.protect_masked(table, hidden, count_cols=["count"], derived=derived)
     else:
         pub = ctx.protect(table, count_cols=["count"], derived=derived)
-    lad_codes = {f["properties"]["lad_code"] for f in features}
-    lads = [
-        _for_d3(f) for f in lad_boundaries()["features"] if f["properties"]["lad_code"] in lad_codes
-    ]
+    lad_codes = {lad_of[f["properties"]["lsoa11_code"]] for f in features}
+    lads = [f for f in lad_boundaries()["features"] if f["properties"]["lad_code"] in lad_codes]
 
     shown = pub[["area_code", "area_name", "lad_name", "eb_rate_per_1000"]]
     rows = [
@@ -77,75 +81,54 @@ def build(ctx: ReportContext) -> Section | None:
         if len(rates)
         else []
     )
-    spec = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": "Harm per 1,000 residents, EB-smoothed, by 2011 LSOA",
-        "width": 700,
-        "height": 520,
-        "projection": {"type": "mercator"},
-        # An array of GeoJSON features: each datum is one LSOA (no format.property needed).
-        "datasets": {"lsoa_shapes": features, "lad_shapes": lads},
-        "layer": [
-            # Grey underlay: Vega-Lite drops features whose colour value is null, so a
-            # suppressed LSOA shows through as grey rather than as a hole.
+    # Quantile classes (OrRd, ColorBrewer): a few very high town-centre LSOAs would flatten a
+    # linear scale. Grey: suppressed (public) or no rate.
+    colours = ["#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"][: len(edges) + 1]
+    bounds = [f"{e:,.0f}" for e in edges]
+    items = (
+        [[colours[0], f"under {bounds[0]}"]]
+        + [[colours[k + 1], f"{bounds[k]} to {bounds[k + 1]}"] for k in range(len(edges) - 1)]
+        + [[colours[len(edges)], f"{bounds[-1]} or more"]]
+        if edges
+        else [[colours[0], "all LSOAs"]]
+    )
+    if ctx.public:
+        items.append(["#cccccc", "suppressed"])
+    spec = maps.map_spec(
+        "Harm per 1,000 residents, EB-smoothed, by 2011 LSOA",
+        [
             {
-                "data": {"name": "lsoa_shapes"},
-                "mark": {
-                    "type": "geoshape",
-                    "fill": "#cccccc",
-                    "stroke": "white",
-                    "strokeWidth": 0.2,
-                },
+                "kind": "choropleth",
+                "name": "Smoothed harm per 1,000 residents",
+                "features": features,
+                "key": "lsoa11_code",
+                "values": rows,
+                "row_key": "area_code",
+                "field": "eb_rate_per_1000",
+                "edges": edges,
+                "colors": colours,
+                "missing_color": "#cccccc",
+                "tooltip": maps.tooltip(
+                    ("area_name", "LSOA"),
+                    ("lad_name", "District"),
+                    ("eb_rate_per_1000", "Smoothed harm per 1,000 residents", 0),
+                ),
+                "show": True,
             },
-            {
-                "data": {"name": "lsoa_shapes"},
-                "transform": [
-                    {
-                        "lookup": "properties.lsoa11_code",
-                        "from": {
-                            "data": {"values": rows},
-                            "key": "area_code",
-                            "fields": ["area_name", "lad_name", "eb_rate_per_1000"],
-                        },
-                    },
-                    {
-                        "calculate": "datum.eb_rate_per_1000 == null ? 'suppressed' : 'shown'",
-                        "as": "status",
-                    },
+            maps.boundary_layer(
+                "District boundaries",
+                [
+                    maps.feature(f["geometry"], {"lad_name": f["properties"]["lad_name"]})
+                    for f in lads
                 ],
-                "mark": {"type": "geoshape", "stroke": "white", "strokeWidth": 0.2},
-                "encoding": {
-                    "color": {
-                        "condition": {"test": "datum.eb_rate_per_1000 == null", "value": "#cccccc"},
-                        "field": "eb_rate_per_1000",
-                        "type": "quantitative",
-                        "title": "harm per 1,000",
-                        "scale": {"type": "threshold", "domain": edges, "scheme": "orangered"}
-                        if edges
-                        else {"scheme": "orangered"},
-                    },
-                    "tooltip": [
-                        {"field": "area_name", "title": "LSOA"},
-                        {"field": "lad_name", "title": "district"},
-                        {
-                            "field": "eb_rate_per_1000",
-                            "title": "smoothed harm per 1,000",
-                            "format": ",.0f",
-                        },
-                    ],
-                },
-            },
-            {
-                "data": {"name": "lad_shapes"},
-                "mark": {
-                    "type": "geoshape",
-                    "filled": False,
-                    "stroke": "#15324a",
-                    "strokeWidth": 1.1,
-                },
-            },
+                colour="#15324a",
+                weight=1.4,
+            ),
+            maps.street_layer("street_points"),
+            maps.town_layer(towns(), lad_codes),
         ],
-    }
+        {"title": "Harm per 1,000 residents (smoothed)", "items": items},
+    )
     s = res.summary
     top = pub.dropna(subset=["eb_rate_per_1000"]).head(3)
     sentences = [
@@ -170,38 +153,14 @@ def build(ctx: ReportContext) -> Section | None:
         title="Map: smoothed harm rates by LSOA",
         html=para(*sentences),
         charts={"map": spec},
-        tables={"map": pub},
+        # the street layer: distinct police.uk map points, no counts (report.maps.street_layer)
+        tables={"map": pub, "street_points": ctx.protect(street_points(ctx.store, ctx.area))},
         captions={
-            "map": "Classes are quantiles of the smoothed rate (20/40/60/80/95%). District boundaries in dark blue."
+            "map": "Classes are quantiles of the smoothed rate (20/40/60/80/95%). District "
+            "boundaries in dark blue. Zoom in for streets (police.uk's anonymised map points, "
+            "faint grey); hover for names."
         },
         notes=list(res.notes),
         method=res.method,
         disclosure_checked=True,
     )
-
-
-def _for_d3(feature: dict) -> dict:
-    """Rewind rings clockwise for Vega's d3-geo (GeoJSON RFC 7946 winds them the other way,
-    which d3 reads as 'the whole globe except this polygon') and round the coordinates."""
-    from shapely.geometry import mapping, shape
-    from shapely.geometry.polygon import orient
-
-    geom = shape(feature["geometry"])
-    if geom.geom_type == "Polygon":
-        geom = orient(geom, sign=-1.0)
-    elif geom.geom_type == "MultiPolygon":
-        from shapely.geometry import MultiPolygon
-
-        geom = MultiPolygon([orient(p, sign=-1.0) for p in geom.geoms])
-    out = mapping(geom)
-    return {
-        "type": "Feature",
-        "properties": feature["properties"],
-        "geometry": {"type": out["type"], "coordinates": _round(out["coordinates"])},
-    }
-
-
-def _round(coords):
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        return [round(float(c), _DECIMALS) for c in coords]
-    return [_round(c) for c in coords]

@@ -1,0 +1,667 @@
+"""A force recorded-crime extract (CSV, format v1): validate, pseudonymise at the door, load.
+
+The format is documented in ``harmscope/reference/data/crime_extract/README.md``. Guarantees:
+
+- it refuses to run without the pseudonymisation key (``HARMSCOPE_KEY`` or a key file; the
+  entropy rule of :mod:`harmscope.privacy.pseudonymise`);
+- ``crime_ref``, ``victim_id`` and ``offender_id`` are replaced by keyed HMAC-SHA256 pseudonyms
+  computed exactly as :class:`~harmscope.privacy.pseudonymise.Pseudonymiser` does (the same key
+  as ED ingest, so a person links across ED and police; a crime reference is prefixed
+  ``crime:`` so it never collides with a person). The HMAC is computed inside DuckDB from
+  SHA-256 (RFC 2104), so a million rows load at engine speed; a test pins it to Python's hmac;
+- rows read = loaded + duplicate + rejected; rejects (unknown Home Office offence codes,
+  impossible dates, bad ages, malformed lines) go to ``rejects`` with every identifier cell
+  replaced by a tag and the rest screened by :mod:`harmscope.privacy.identifiers`;
+- one file is one transaction: a failure leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harmscope import __version__
+from harmscope.errors import HarmscopeError, InputFileError
+from harmscope.privacy.identifiers import (
+    MAX_REJECT_CHARS,
+    code_kinds,
+    redact,
+    screen_reject_text,
+)
+from harmscope.privacy.pseudonymise import KEY_ENV, MAKE_KEY, check_key_strength, load_key
+from harmscope.reference.offences import load_taxonomy
+
+FORMAT = "harmscope-crime-extract"
+FORMAT_VERSION = 1
+REQUIRED = ("crime_ref", "offence_code", "recorded_date", "committed_from")
+OPTIONAL = (
+    "committed_to",
+    "longitude",
+    "latitude",
+    "lsoa_code",
+    "victim_id",
+    "victim_age",
+    "victim_sex",
+    "offender_id",
+    "offender_age",
+    "offender_sex",
+    "domestic_abuse",
+    "knife_flag",
+    "injury_level",
+    "outcome_type",
+    "outcome_date",
+    "exploitation_flag",
+    "synthetic",
+)
+COLUMNS = (*REQUIRED, *OPTIONAL)
+ID_COLUMNS = {"crime_ref": "[CRIME REF]", "victim_id": "[PERSON ID]", "offender_id": "[PERSON ID]"}
+# Several offenders of one crime share a cell, separated by '|' (ages and sexes aligned).
+LIST_SEP = "|"
+INGEST_MEMORY_LIMIT = "900MB"
+_TS_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+]
+# Whitespace Python's str.isspace() finds in ASCII, and '-': what normalise_nhs_number drops
+# (non-ASCII characters are then dropped by its encode('ascii', 'ignore')).
+_DROP = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f -"
+_DROP_SQL = "(" + " || ".join(f"chr({ord(c)})" for c in _DROP) + ")"
+_SAFE_CELL = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{1,2}/\d{4}(?: \d{2}:\d{2})?"
+    r"|\d{1,3}|-?\d{1,3}\.\d+|[EW]0\d{7}|[YN]|yes|no|true|false|[MFXU]|none|minor|serious|fatal)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class CrimeIngestReport:
+    path: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    persons_loaded: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+    unknown_codes: Counter = field(default_factory=Counter)
+    encoding: str = "utf-8"
+    format_version: int = FORMAT_VERSION
+    synthetic: bool = False
+    ingest_id: int | None = None
+
+    def conserved(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_duplicate + self.rows_rejected
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "ingest_id": self.ingest_id,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_duplicate": self.rows_duplicate,
+            "rows_rejected": self.rows_rejected,
+            "persons_loaded": self.persons_loaded,
+            "reject_reasons": dict(self.reject_reasons),
+            "unknown_offence_codes": dict(self.unknown_codes),
+            "encoding": self.encoding,
+            "format_version": self.format_version,
+            "synthetic": self.synthetic,
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{Path(self.path).name}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
+            f"duplicate {self.rows_duplicate:,}, rejected {self.rows_rejected:,}; "
+            f"{self.persons_loaded:,} person records" + (" (SYNTHETIC)" if self.synthetic else "")
+        ]
+        if self.encoding != "utf-8":
+            out.append(f"  the file is not UTF-8: read as {self.encoding}")
+        for reason, n in self.reject_reasons.most_common():
+            out.append(f"  rejected {n:,}: {reason}")
+        if self.unknown_codes:
+            codes = ", ".join(f"{c} ({n:,})" for c, n in self.unknown_codes.most_common(20))
+            out.append(
+                f"  quarantined offence codes not in the Home Office table: {codes} "
+                "(add them to reference/data/offences/offence_codes.csv or fix the extract)"
+            )
+        return out
+
+
+def crime_key_material(key: bytes | None = None, key_file=None) -> bytes:
+    """The key, with a crime-extract wording when it is missing."""
+    if key is not None:
+        check_key_strength(key, "key")
+        return key
+    if key_file is None and not os.environ.get(KEY_ENV, "").strip():
+        raise HarmscopeError(
+            "no pseudonymisation key: a crime extract holds crime references and victim and "
+            "offender identifiers, and is never loaded without one",
+            where=f"{KEY_ENV} / --key-file",
+            fix=f"set {KEY_ENV} or pass --key-file with the partnership's secret key (the one "
+            f"used for ED data, so people link; make one with `{MAKE_KEY}`)",
+        )
+    return load_key(key_file)
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """(outer, inner) padded keys of RFC 2104 HMAC-SHA256, for the in-engine HMAC."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x5C for b in key), bytes(b ^ 0x36 for b in key)
+
+
+def norm_sql(expr: str, prefix: str = "") -> str:
+    """SQL for the first normalisation step: ``prefix + expr`` without whitespace and '-'
+    (translate() is cheaper than a regex). Computed once per value, in a subquery."""
+    return f"translate('{prefix}' || {expr}, {_DROP_SQL}, '')"
+
+
+def hmac_of_norm_sql(col: str) -> str:
+    """SQL for HMAC-SHA256 (parameters $opad, $ipad) of a column made by :func:`norm_sql`;
+    non-ASCII characters are dropped (as ``encode('ascii', 'ignore')``) only when there are
+    any: the byte length differs from the character length."""
+    ascii_only = (
+        f"CASE WHEN strlen({col}) = length({col}) THEN {col} "
+        f"ELSE regexp_replace({col}, '[^\\x00-\\x7f]', '', 'g') END"
+    )
+    return f"sha256($opad::BLOB || unhex(sha256($ipad::BLOB || encode({ascii_only}))))"
+
+
+def hmac_sql(expr: str, prefix: str = "") -> str:
+    """SQL for HMAC-SHA256(key, normalise(prefix + expr)): the same value as
+    ``Pseudonymiser(key)(prefix + value)`` (one expression; the loader uses the two steps)."""
+    return hmac_of_norm_sql(norm_sql(expr, prefix))
+
+
+def _preamble(path: Path) -> tuple[int, bool, int | None, list[str]]:
+    """(comment lines before the header, synthetic?, declared format version, header cells)."""
+    first, synthetic, version = 0, False, None
+    with path.open("rb") as fh:
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+            if line.lstrip().startswith("#"):
+                first += 1
+                low = line.lower()
+                synthetic = synthetic or "synthetic" in low
+                m = re.search(rf"{FORMAT}/(\d+)", low)
+                if m:
+                    version = int(m.group(1))
+                continue
+            header = next(csv.reader([line]), [])
+            return first, synthetic, version, header
+    return first, synthetic, version, []
+
+
+def _is_utf8(path: Path) -> bool:
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                dec.decode(chunk)
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _normalise_header(cells: list[str]) -> list[str]:
+    return [c.strip().lower().replace(" ", "_").replace("/", "_") for c in cells]
+
+
+def _screen_cells(cells: list[str], header: list[str] | None) -> str:
+    """Reject text: identifier columns tagged, other cells screened; for a malformed line
+    (cells not aligned with the header) only cells that look like dates, ages, codes or
+    flags are kept, since an identifier may have shifted into any position."""
+    aligned = header is not None and len(header) == len(cells)
+    codes = _known_codes()
+    out = []
+    for i, cell in enumerate(cells):
+        name = header[i] if aligned else None
+        if name in ID_COLUMNS:
+            out.append(ID_COLUMNS[name] if cell.strip() else "")
+        elif aligned:
+            out.append(redact(cell, kinds=code_kinds(name))[0] or "")
+        else:
+            c = cell.strip()
+            out.append(c if (not c or _SAFE_CELL.match(c) or c in codes) else "[?]")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(out)
+    return screen_reject_text(buf.getvalue(), cap=MAX_REJECT_CHARS)
+
+
+_CODES: frozenset[str] | None = None
+
+
+def _known_codes() -> frozenset[str]:
+    global _CODES
+    if _CODES is None:
+        _CODES = frozenset(load_taxonomy()["code"].astype(str).str.upper())
+    return _CODES
+
+
+def _reason_sql(cols: set[str]) -> str:
+    """A CASE giving the first reason a row is rejected (NULL when valid). Reasons never
+    contain an identifier; an unknown offence code is named (screened later)."""
+
+    def c(name: str) -> str:
+        return f"trim({name})" if name in cols else "''"
+
+    def ts(name: str) -> str:
+        return {
+            "committed_from": "_from",
+            "committed_to": "_to",
+            "recorded_date": "_rec_date",
+            "outcome_date": "_out_date",
+        }[name]
+
+    def age_bad(name: str) -> str:
+        if name not in cols:
+            return "FALSE"
+        return (
+            f"list_bool_or(list_transform(string_split({c(name)}, '{LIST_SEP}'), "
+            "lambda a: trim(a) <> '' AND (try_cast(trim(a) AS INTEGER) IS NULL "
+            "OR try_cast(trim(a) AS INTEGER) NOT BETWEEN 0 AND 120)))"
+        )
+
+    def flag_bad(name: str) -> str:
+        return f"upper({c(name)}) NOT IN ('', 'Y', 'N', 'YES', 'NO', 'TRUE', 'FALSE', '1', '0')"
+
+    def sex_bad(name: str) -> str:
+        if name not in cols:
+            return "FALSE"
+        return (
+            f"list_bool_or(list_transform(string_split({c(name)}, '{LIST_SEP}'), "
+            "lambda s: upper(trim(s)) NOT IN ('', 'M', 'F', 'X', 'U', 'MALE', 'FEMALE', 'OTHER', "
+            "'UNKNOWN')))"
+        )
+
+    n_off = f"len(string_split({c('offender_id')}, '{LIST_SEP}'))"
+    return f"""CASE
+        WHEN {c("crime_ref")} = '' THEN 'crime_ref is empty'
+        WHEN {c("offence_code")} = '' THEN 'offence_code is empty'
+        WHEN upper({c("offence_code")}) NOT IN (SELECT code FROM _hs_codes)
+            THEN 'unknown offence code'
+        WHEN {c("committed_from")} = '' THEN 'committed_from is empty'
+        WHEN {ts("committed_from")} IS NULL
+            THEN 'committed_from is not a real date/time (YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM)'
+        WHEN {ts("committed_from")} > $now THEN 'committed_from is in the future'
+        WHEN {ts("committed_from")} < TIMESTAMP '1900-01-01' THEN 'committed_from is before 1900'
+        WHEN {c("committed_to")} <> '' AND {ts("committed_to")} IS NULL
+            THEN 'committed_to is not a real date/time'
+        WHEN {ts("committed_to")} < {ts("committed_from")}
+            THEN 'committed_to is before committed_from'
+        WHEN {c("recorded_date")} = '' THEN 'recorded_date is empty'
+        WHEN {ts("recorded_date")} IS NULL THEN 'recorded_date is not a real date'
+        WHEN {ts("recorded_date")} > $now THEN 'recorded_date is in the future'
+        WHEN CAST(_rec_date AS DATE) < CAST(_from AS DATE)
+            THEN 'recorded_date is before committed_from'
+        WHEN {c("outcome_date")} <> '' AND {ts("outcome_date")} IS NULL
+            THEN 'outcome_date is not a real date'
+        WHEN {ts("outcome_date")} IS NOT NULL
+            AND CAST(_out_date AS DATE) < CAST(_from AS DATE)
+            THEN 'outcome_date is before committed_from'
+        WHEN {age_bad("victim_age")} THEN 'victim_age is not an age from 0 to 120'
+        WHEN {age_bad("offender_age")} THEN 'offender_age is not an age from 0 to 120'
+        WHEN {c("victim_id")} LIKE '%{LIST_SEP}%' THEN 'victim_id holds more than one person'
+        WHEN {c("offender_age")} <> '' AND len(string_split({c("offender_age")}, '{LIST_SEP}'))
+            <> {n_off} THEN 'offender_age does not list one age per offender_id'
+        WHEN {sex_bad("victim_sex")} OR {sex_bad("offender_sex")}
+            THEN 'a sex is not one of M, F, X, U'
+        WHEN {flag_bad("domestic_abuse")} OR {flag_bad("knife_flag")}
+            OR {flag_bad("exploitation_flag")} THEN 'a flag is not Y or N'
+        WHEN lower({c("injury_level")}) NOT IN ('', 'none', 'minor', 'serious', 'fatal')
+            THEN 'injury_level is not none, minor, serious or fatal'
+        WHEN ({c("longitude")} <> '' AND try_cast({c("longitude")} AS DOUBLE) IS NULL)
+            OR ({c("latitude")} <> '' AND try_cast({c("latitude")} AS DOUBLE) IS NULL)
+            THEN 'longitude/latitude is not a number'
+        WHEN ({c("longitude")} = '') <> ({c("latitude")} = '')
+            THEN 'only one of longitude/latitude is given'
+        WHEN {c("lsoa_code")} <> '' AND NOT regexp_full_match(upper({c("lsoa_code")}), '[EW]0[0-9]{{7}}')
+            THEN 'lsoa_code is not an LSOA code (E01... or W01...)'
+        ELSE NULL END"""
+
+
+def ingest_crime_extract(
+    store,
+    path: str | Path,
+    *,
+    key: bytes | None = None,
+    key_file: str | Path | None = None,
+) -> CrimeIngestReport:
+    """Load one crime extract into ``crimes`` and ``persons_in_crimes`` (one transaction)."""
+    key = crime_key_material(key, key_file)
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("file not found", where=str(path), fix="check the path")
+    started = datetime.now(UTC).replace(tzinfo=None)
+    first, synthetic, version, header_cells = _preamble(path)
+    if version is not None and version > FORMAT_VERSION:
+        raise InputFileError(
+            f"the file declares {FORMAT}/{version}; this harmscope reads version {FORMAT_VERSION}",
+            where=str(path),
+            fix="upgrade harmscope, or export the extract in format version 1",
+        )
+    header = _normalise_header(header_cells)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputFileError(
+            f"not a crime extract: missing column(s) {', '.join(missing)}; nothing loaded",
+            where=str(path),
+            fix=f"the header must include {', '.join(REQUIRED)} "
+            "(see reference/data/crime_extract/README.md)",
+        )
+    report = CrimeIngestReport(path=str(path), synthetic=synthetic, format_version=version or 1)
+    read_path, tmp = path, None
+    if not _is_utf8(path):
+        # An old export in Windows-1252: transcode a copy so no row is lost to the encoding.
+        report.encoding = "windows-1252"
+        fd, tmp = tempfile.mkstemp(suffix=".csv")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(path.read_bytes().decode("cp1252", errors="replace"))
+        read_path = Path(tmp)
+    # DuckDB draws a progress bar on stdout for long statements; --json output must stay clean.
+    bar, limit = store.con.execute(
+        "SELECT current_setting('enable_progress_bar'), current_setting('memory_limit')"
+    ).fetchone()
+    store.con.execute("SET enable_progress_bar = false")
+    # The working tables of a million-row extract hold about a gigabyte of text: cap DuckDB's
+    # memory so it spills to its temporary folder rather than growing past the 1.5 GB budget.
+    store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    try:
+        return _load(store, path, read_path, first, header, key, report, started)
+    finally:
+        store.con.execute(f"SET enable_progress_bar = {'true' if bar else 'false'}")
+        store.con.execute(f"SET memory_limit = '{limit}'")
+        if tmp:
+            os.unlink(tmp)
+
+
+def _load(store, path, read_path, first, header, key, report, started) -> CrimeIngestReport:
+    cols = set(header) & set(COLUMNS)
+    opad, ipad = hmac_pads(key)
+    # Every column as text, named by us: no sniffing pass over the file (the header was read
+    # already), so the file is scanned once.
+    names = ", ".join(f"'{h}': 'VARCHAR'" for h in _dedupe_names(header))
+    with store.transaction() as con:
+        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+        report.ingest_id = ingest_id
+        codes = sorted(_known_codes())
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _hs_codes AS SELECT unnest(?::VARCHAR[]) AS code", [codes]
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _hs_raw AS
+            SELECT row_number() OVER () AS rec, * FROM read_csv(?, header = true, skip = ?,
+                auto_detect = false, delim = ',', quote = '"', escape = '"',
+                columns = {{{names}}}, store_rejects = true, rejects_table = '_hs_rej',
+                rejects_scan = '_hs_rejscan', null_padding = false)""",
+            [str(read_path), first],
+        )
+        malformed = con.execute(
+            "SELECT line, csv_line, error_message FROM _hs_rej ORDER BY line"
+        ).fetchall()
+        header_line = first + 1
+        # Line of a valid record: header line + its ordinal + malformed lines before it.
+        con.execute("CREATE OR REPLACE TEMP TABLE _hs_bad (ln BIGINT, j BIGINT)")
+        if malformed:
+            con.executemany(
+                "INSERT INTO _hs_bad VALUES (?, ?)", [(m[0], j) for j, m in enumerate(malformed)]
+            )
+        params = {
+            "ts_formats": _TS_FORMATS,
+            "now": datetime.now(),
+        }
+        line_sql = f"{header_line} + rec"
+        if malformed:
+            line_sql += (
+                f" + (SELECT count(*) FROM _hs_bad b WHERE b.ln - {header_line} - 1 - b.j < rec)"
+            )
+
+        def parsed(name: str) -> str:
+            # ISO text casts fast; other layouts go through the format list.
+            if name not in cols:
+                return "NULL::TIMESTAMP"
+            v = f"nullif(trim({name}), '')"
+            return f"coalesce(try_cast({v} AS TIMESTAMP), try_strptime({v}, $ts_formats))"
+
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _hs_chk AS
+            SELECT *, {_reason_sql(cols)} AS _reason, {line_sql} AS _line
+            FROM (SELECT r.*, {parsed("committed_from")} AS _from, {parsed("committed_to")} AS _to,
+                    {parsed("recorded_date")} AS _rec_date, {parsed("outcome_date")} AS _out_date
+                  FROM _hs_raw r)""",
+            params,
+        )
+        report.rows_read = int(
+            con.execute("SELECT count(*) FROM _hs_chk").fetchone()[0] + len(malformed)
+        )
+        con.execute("DROP TABLE _hs_raw")
+        rejects = _rejects(con, header, malformed, report)
+
+        def c(name: str, cast: str | None = None) -> str:
+            if name not in cols:
+                return "NULL"
+            v = f"nullif(trim({name}), '')"
+            return f"try_cast({v} AS {cast})" if cast else v
+
+        def flag(name: str) -> str:
+            if name not in cols:
+                return "NULL"
+            return (
+                f"CASE WHEN upper(trim({name})) IN ('Y','YES','TRUE','1') THEN TRUE "
+                f"WHEN upper(trim({name})) IN ('N','NO','FALSE','0') THEN FALSE END"
+            )
+
+        synth = f"({'TRUE' if report.synthetic else 'FALSE'}" + (
+            " OR lower(trim(synthetic)) IN ('true','1','yes','y'))" if "synthetic" in cols else ")"
+        )
+        n_good = con.execute("SELECT count(*) FROM _hs_chk WHERE _reason IS NULL").fetchone()[0]
+        # One pass: key, first of each key in the file, not yet in the store. The working
+        # tables are dropped as soon as they are used (a million-row extract is ~1 GB of text).
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _hs_new AS
+            SELECT * FROM (
+                SELECT *, row_number() OVER (PARTITION BY _crime_key ORDER BY rec) AS _nth
+                FROM (SELECT * EXCLUDE (_n), {hmac_of_norm_sql("_n")} AS _crime_key
+                      FROM (SELECT *, {norm_sql("trim(crime_ref)", "crime:")} AS _n
+                            FROM _hs_chk WHERE _reason IS NULL))) g
+            WHERE _nth = 1
+              AND NOT EXISTS (SELECT 1 FROM crimes t WHERE t.crime_key = g._crime_key)""",
+            {"opad": opad, "ipad": ipad},
+        )
+        con.execute("DROP TABLE _hs_chk")
+        n_new = con.execute("SELECT count(*) FROM _hs_new").fetchone()[0]
+        _refuse_copy_under_another_key(con, path, n_good, n_new)
+        con.execute(
+            f"""INSERT INTO crimes
+            SELECT {ingest_id}, _line, _crime_key, upper(trim(offence_code)),
+                CAST(_rec_date AS DATE), _from, _to, date_trunc('month', _from)::DATE,
+                {c("longitude", "DOUBLE")}, {c("latitude", "DOUBLE")},
+                upper({c("lsoa_code")}), {flag("domestic_abuse")}, {flag("knife_flag")},
+                lower({c("injury_level")}), {c("outcome_type")},
+                CAST(_out_date AS DATE), {flag("exploitation_flag")}, {synth}
+            FROM _hs_new"""
+        )
+        persons = 0
+        sex = (
+            "CASE upper(trim({x})) WHEN 'M' THEN 'male' WHEN 'MALE' THEN 'male' WHEN 'F' THEN "
+            "'female' WHEN 'FEMALE' THEN 'female' WHEN 'X' THEN 'other' WHEN 'OTHER' THEN "
+            "'other' END"
+        )
+        # People: one row per (crime, person, role); each distinct identifier is hashed once
+        # (a person in many crimes costs one HMAC) and joined back.
+        parts = []
+        for role in ("victim", "offender"):
+            idc = f"{role}_id"
+            if idc not in cols:
+                continue
+            age = f"{role}_age" if f"{role}_age" in cols else "''"
+            sx = f"{role}_sex" if f"{role}_sex" in cols else "''"
+            parts.append(
+                f"""SELECT _crime_key, '{role}' AS role, {synth} AS synthetic,
+                        unnest(string_split(trim({idc}), '{LIST_SEP}')) AS pid,
+                        unnest(string_split(coalesce({age}, ''), '{LIST_SEP}')) AS page,
+                        unnest(string_split(coalesce({sx}, ''), '{LIST_SEP}')) AS psex
+                    FROM _hs_new WHERE trim({idc}) <> ''"""
+            )
+        if parts:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _hs_p AS SELECT * FROM ("
+                + " UNION ALL ".join(parts)
+                + ") WHERE pid IS NOT NULL AND trim(pid) <> ''"
+            )
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _hs_h AS
+                SELECT pid, {hmac_of_norm_sql("_n")} AS pseudonym
+                FROM (SELECT pid, {norm_sql("pid")} AS _n FROM (SELECT DISTINCT pid FROM _hs_p))""",
+                {"opad": opad, "ipad": ipad},
+            )
+            persons = con.execute(
+                f"""INSERT INTO persons_in_crimes
+                SELECT {ingest_id}, p._crime_key, h.pseudonym, p.role,
+                    try_cast(nullif(trim(p.page), '') AS INTEGER), {sex.format(x="p.psex")},
+                    p.synthetic
+                FROM _hs_p p JOIN _hs_h h USING (pid)"""
+            ).fetchone()[0]
+        report.persons_loaded = int(persons)
+        report.rows_loaded = int(n_new)
+        report.rows_duplicate = int(n_good - n_new)
+        report.rows_rejected = len(rejects)
+        if report.synthetic is False and "synthetic" in cols:
+            report.synthetic = bool(
+                con.execute(
+                    "SELECT bool_or(synthetic) FROM crimes WHERE source_id = ?", [ingest_id]
+                ).fetchone()[0]
+            )
+        months = con.execute(
+            "SELECT string_agg(DISTINCT strftime(month, '%Y-%m'), ',' ORDER BY "
+            "strftime(month, '%Y-%m')) FROM crimes WHERE source_id = ?",
+            [ingest_id],
+        ).fetchone()[0]
+        _record_ingest(con, path, ingest_id, months, rejects, report, started)
+        for t in (
+            "_hs_raw",
+            "_hs_chk",
+            "_hs_p",
+            "_hs_h",
+            "_hs_good",
+            "_hs_new",
+            "_hs_bad",
+            "_hs_codes",
+            "_hs_rej",
+            "_hs_rejscan",
+        ):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    if not report.conserved():  # a bug, not a user error: never load silently wrong counts
+        raise RuntimeError(f"row conservation failed for {path.name}: {report.to_dict()}")
+    return report
+
+
+def _dedupe_names(header: list[str]) -> list[str]:
+    """Column names for DuckDB: unknown or repeated columns get a private name."""
+    seen: set[str] = set()
+    out = []
+    for i, h in enumerate(header):
+        name = h if (h in COLUMNS and h not in seen) else f"_extra_{i}"
+        seen.add(name)
+        out.append(name.replace("'", ""))
+    return out
+
+
+def _rejects(con, header, malformed, report) -> list[tuple[int, str, str]]:
+    out = []
+    for line, csv_line, message in malformed:
+        reason = screen_reject_text(f"malformed line: {message.split('.')[0]}")
+        report.reject_reasons[reason] += 1
+        cells = next(csv.reader([csv_line or ""]), [])
+        out.append((int(line), reason, _screen_cells(cells, None)))
+    cols = _dedupe_names(header)
+    sel = ", ".join(cols)
+    rows = con.execute(
+        f"SELECT _line, _reason, {sel} FROM _hs_chk WHERE _reason IS NOT NULL ORDER BY rec"
+    ).fetchall()
+    code_i = cols.index("offence_code") + 2
+    for row in rows:
+        line, reason = int(row[0]), row[1]
+        cells = ["" if v is None else str(v) for v in row[2:]]
+        if reason == "unknown offence code":
+            code = screen_reject_text((row[code_i] or "").strip()[:12])
+            report.unknown_codes[code] += 1
+            reason = (
+                f"offence_code {code!r} is not a Home Office offence code in the packaged "
+                "table (row quarantined)"
+            )
+        reason = screen_reject_text(reason)
+        report.reject_reasons[reason] += 1
+        out.append((line, reason, _screen_cells(cells, header)))
+    return out
+
+
+def _refuse_copy_under_another_key(con, path: Path, n_good: int, n_new: int) -> None:
+    """A file loaded before must come back as all duplicates; if its rows look new, it was
+    loaded under another key and would count twice (as ED ingest refuses)."""
+    sha = _file_sha256(path)
+    prev = con.execute(
+        "SELECT min(ingest_id) FROM ingests WHERE kind = 'crime_extract' AND sha256 = ?", [sha]
+    ).fetchone()[0]
+    if prev is not None and n_new > 0:
+        raise InputFileError(
+            f"this file (SHA-256 {sha[:12]}...) was already loaded as ingest {prev} under "
+            f"another pseudonymisation key: loading it again would count {n_new:,} crimes "
+            "twice; refused, nothing changed",
+            where=str(path),
+            fix="use the partnership's one key for every extract; to change keys, build a new "
+            "store and load every file again with the new key",
+        )
+
+
+def _record_ingest(con, path: Path, ingest_id, months, rejects, report, started) -> None:
+    if rejects:
+        con.executemany(
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+            [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
+        )
+    con.execute(
+        "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
+        "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
+        "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
+        "(?, ?, ?, NULL, ?, ?, 'crime_extract', NULL, ?, ?, ?, ?, ?, 0, NULL, 'duckdb', ?, ?, ?)",
+        [
+            ingest_id,
+            str(path),
+            path.name,
+            _file_sha256(path),
+            path.stat().st_size,
+            months or "",
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_duplicate,
+            report.rows_rejected,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+        ],
+    )
