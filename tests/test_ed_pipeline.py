@@ -365,3 +365,26 @@ def test_public_outputs_have_no_small_counts_at_lsoa_level(ed):
     assert area.loc[area.ed.isna(), "ratio"].isna().all()
     assert area.loc[area.ed.isna(), "hidden_hotspot"].isna().all()
     assert np.isfinite(res.summary["ed_per_police"])
+
+
+@pytest.mark.parametrize("ext", [".xlsx", ".parquet"])
+def test_export_to_one_file_picks_the_format_and_audits_it(ed, tmp_path, ext):
+    # issue 12: --out FILE writes the same published tables in the extension's format
+    import duckdb
+
+    before = len(ed.store.query("SELECT * FROM audit_log"))
+    out = tmp_path / f"ed{ext}"
+    paths = export_ed(ed.store, out, audience="public", level="lad")
+    log = ed.store.query("SELECT * FROM audit_log ORDER BY audit_id").iloc[before:]
+    summary = out.with_name("ed_summary.json")
+    assert paths[0] == out and paths[-1] == summary and summary.exists()
+    assert set(log.output) <= {str(p) for p in paths} and len(log) >= 2
+    if ext == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(out)
+        assert wb.sheetnames[0] == "README" and len(wb.sheetnames) == len(log)
+        return
+    frame = duckdb.sql(f"SELECT * FROM '{out}'").df()
+    v = frame["ed"].dropna()
+    assert len(frame) and not ((v >= 1) & (v < 5)).any()

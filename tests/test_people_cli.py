@@ -71,7 +71,7 @@ def test_public_gets_aggregates_only(contract, capsys, monkeypatch):
     doc = json.loads(out)
     assert doc["audience"] == "public"
     with Store.open(db, read_only=True) as store:
-        pseudonyms = store.query("SELECT DISTINCT pseudonym FROM persons_in_crimes").pseudonym
+        pseudonyms = store.query("SELECT pseudonym FROM persons").pseudonym
     assert not any(p in out for p in pseudonyms[:2000])
     assert "rfg" not in doc and "escalation" not in doc  # person-level tables never published
     # export of person-level tables is internal only
@@ -133,7 +133,7 @@ def test_bad_inputs_are_clean_errors(argv, contract, capsys, tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_report_section_aggregates_only(contract, tmp_path):
+def test_report_section_person_level_for_internal_only(contract, tmp_path):
     from datetime import date
 
     from harmscope.report.render import build_report, render_html
@@ -143,8 +143,8 @@ def test_report_section_aggregates_only(contract, tmp_path):
     if not (folder / "p.duckdb").exists():
         pytest.skip("needs the store made by test_contract")
     with Store.open(folder / "p.duckdb") as store:
-        pseudonyms = store.query("SELECT DISTINCT pseudonym FROM persons_in_crimes").pseudonym
-        for aud in ("internal", "public"):
+        pseudonyms = store.query("SELECT pseudonym FROM persons").pseudonym
+        for aud in ("internal", "partner", "public"):
             ctx = ReportContext(
                 store=store,
                 area="Kent Police",
@@ -157,6 +157,19 @@ def test_report_section_aggregates_only(contract, tmp_path):
             assert built.error is None and built.section is not None and not built.withheld
             html = render_html(report)
             assert "SYNTHETIC" in html
-            assert not any(p in html for p in pseudonyms[:2000])
             # the flags' transparency statements are for the internal report only
             assert ("RFG harm ranking of offenders:" in html) is (aud == "internal")
+            top = built.section.tables.get("rfg_top")
+            if aud == "internal":
+                # one person-level view: the top of the RFG ranking, marked for the
+                # publishing path, with the ranking's transparency record beside it
+                assert top is not None and 0 < len(top) <= 20
+                assert top["rank"].tolist() == list(range(1, len(top) + 1))
+                assert all(p in html for p in top.pseudonym)
+                assert "INTERNAL ONLY - person-level" in html
+                assert "Must not be used for:" in html
+                shown = [p for p in pseudonyms if p in html]
+                assert sorted(shown) == sorted(top.pseudonym)
+            else:
+                assert top is None and "INTERNAL ONLY" not in html
+                assert not any(p in html for p in pseudonyms)

@@ -170,7 +170,8 @@ def test_bad_rows_are_rejected_with_reasons_and_conserved(tmp_path):
         # O1 is one person across two crimes (same pseudonym)
         assert (
             store.query(
-                "SELECT count(DISTINCT pseudonym) n FROM persons_in_crimes WHERE role='offender'"
+                "SELECT count(DISTINCT pseudonym) n FROM persons_in_crimes "
+                "JOIN persons USING (person_id) WHERE role='offender'"
             ).n[0]
             == 2
         )
@@ -197,7 +198,7 @@ def test_non_utf8_file_conserves_rows(tmp_path):
     with store:
         assert rep.encoding == "windows-1252"
         assert (rep.rows_read, rep.rows_loaded) == (1, 1)
-        assert store.query("SELECT pseudonym FROM persons_in_crimes").pseudonym[0] == (
+        assert store.query("SELECT pseudonym FROM persons").pseudonym[0] == (
             Pseudonymiser(KEY)("VÉ1")
         )
 
@@ -218,3 +219,38 @@ def test_bom_crlf_and_quotes(tmp_path):
         # the loader's two-step key (normalise once, then HMAC) is the ED pseudonym too
         keys = set(store.query("SELECT crime_key FROM crimes").crime_key)
         assert keys == {Pseudonymiser(KEY)("crime:R1"), Pseudonymiser(KEY)("crime:R2")}
+
+
+def test_persons_numbered_once_across_crimes_and_extracts(tmp_path):
+    # A person's pseudonym is stored once (persons); person rows hold its integer number, in
+    # every crime and in a later extract. Listed offenders keep their own ages and sexes.
+    first = [
+        "R1,8N,2025-03-02,2025-03-01 22:10,,,V1,30,F,O1|O-2,19|17,M|F,N",
+        "R2,105A,2025-03-03,2025-03-02 22:10,,,V 1,31,F,O1,19,M,N",  # 'V 1' normalises to V1
+    ]
+    store, rep = _ingest_text(tmp_path, HEADER + "\n".join(first) + "\n")
+    store.close()
+    later = tmp_path / "later.csv"
+    later.write_text(HEADER + "R3,8N,2025-04-02,2025-04-01 22:10,,,V9,40,M,O2,18,F,N\n")
+    with Store.open(tmp_path / "b.duckdb") as store:
+        ingest_crime_extract(store, later, key=KEY)
+        p = Pseudonymiser(KEY)
+        persons = store.query("SELECT person_id, pseudonym FROM persons")
+        assert sorted(persons.pseudonym) == sorted(p(x) for x in ("V1", "O1", "O-2", "V9"))
+        assert persons.person_id.is_unique
+        rows = store.query(
+            """SELECT c.crime_key, s.pseudonym, p.role, p.age, p.sex
+            FROM persons_in_crimes p JOIN persons s USING (person_id)
+            JOIN crimes c USING (crime_id) ORDER BY c.committed_from, p.role, p.age"""
+        )
+        got = [tuple(r) for r in rows.itertuples(index=False)]
+        r1, r2, r3 = (p(f"crime:R{i}") for i in (1, 2, 3))
+        assert got == [
+            (r1, p("O2"), "offender", 17, "female"),
+            (r1, p("O1"), "offender", 19, "male"),
+            (r1, p("V1"), "victim", 30, "female"),
+            (r2, p("O1"), "offender", 19, "male"),
+            (r2, p("V1"), "victim", 31, "female"),
+            (r3, p("O2"), "offender", 18, "female"),
+            (r3, p("V9"), "victim", 40, "male"),
+        ]

@@ -68,6 +68,9 @@ def test_cohort_and_age_crime_curve(profiled):
     assert prof.summary["escalation_flag_recall"] == 1.0
     rec = prof.transparency["escalation"]
     assert rec["meets_precision_target"] is (prof.summary["escalation_flag_precision"] >= 0.5)
+    # with 4+ offences required the flag is right about half the time (0.22 with 3 offences,
+    # measured across seeds 21-25 and 31-35); a seed of 15,000 crimes plants ~12 people
+    assert prof.summary["escalation_flag_precision"] > 0.3
     # the planted age-crime curve peaks in the late teens (Farrington 1986)
     assert 14 <= prof.summary["peak_age"] <= 21
     # the RFG top 5% finds most of the planted power few

@@ -398,7 +398,8 @@ def test_board_report_in_chromium(board_report, width):
                 text: document.body.innerText,
                 svgText: [...document.querySelectorAll('div.chart svg text')].map(t => t.textContent),
                 charts: [...document.querySelectorAll('div.chart')].map(el => {
-                    const svg = el.querySelector('svg');
+                    // a Leaflet map (issue 13) draws on a canvas, a Vega-Lite chart in SVG
+                    const svg = el.querySelector('svg') || el.querySelector('canvas');
                     const r = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
                     return [el.id, el.dataset.rendered, r.width, r.height, r.right];
                 }),

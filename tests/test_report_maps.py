@@ -193,3 +193,35 @@ def test_maps_zoom_offline_in_chromium(maidstone):
     # a hot cell's tooltip names its streets, LSOA and district in readers' words
     assert top.place.removeprefix("On or near ").split(";")[0] in tooltip, tooltip
     assert "Streets" in tooltip and "District" in tooltip and "properties." not in tooltip
+
+
+def test_basemap_only_when_asked(maidstone, kent_store, tmp_path):
+    from harmscope.errors import HarmscopeError
+    from harmscope.report.maps import check_basemap
+
+    path, _ = maidstone["public"]
+    html = path.read_text(encoding="utf-8")
+    assert all("basemap" not in s for s in _page_json(html, "harmscope-specs").values())
+    assert "nothing is fetched from the network" in html
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    out, rep = write_report(
+        kent_store,
+        "Maidstone",
+        "2025-10",
+        "2025-12",
+        tmp_path / "b.html",
+        options={"basemap": url},
+        only=["hotspots"],
+    )
+    html = out.read_text(encoding="utf-8")
+    spec = _page_json(html, "harmscope-specs")["chart-hotspots-hotspot_map"]
+    assert spec["basemap"] == {"url": url}
+    assert "tiles.example.org" in html and "fetched when the report is opened" in html
+    assert any(
+        n.startswith("Basemap: tiles from tiles.example.org")
+        for n in _section(rep, "hotspots").notes
+    )
+    for bad in ("tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org/{z}/{x}.png"):
+        with pytest.raises(HarmscopeError) as err:
+            check_basemap(bad)
+        assert err.value.where == "--basemap"

@@ -22,7 +22,7 @@ from scipy import stats
 
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
-from harmscope.reference import load_forces, load_lad, load_lsoa11
+from harmscope.reference import csp_districts, load_csps, load_forces, load_lad, load_lsoa11
 from harmscope.reference.offences import POLICE_CATEGORIES, SCHEME_LABELS, load_weights
 from harmscope.store import Store
 
@@ -124,6 +124,7 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
     clauses = ["coalesce(s.out_of_area, false) = false"]
     params: list = []
     label, force, lad_codes = "all areas in the store", None, None
+    csp_label = None
     if area is not None and str(area).strip():
         key = str(area).strip().lower()
         forces = load_forces()
@@ -134,11 +135,14 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
         alt = lad.alt_names.fillna("").str.lower().str.split("|")
 
         def districts(k: str) -> pd.DataFrame:
+            # a named CSP (reference/data/geography/csp.csv) is its districts, one or several
+            csp = csp_districts(k)
             return lad[
                 (lad.lad_code.str.lower() == k)
                 | (lad.lad_name.str.lower() == k)
                 | (lad.csp.fillna("").str.lower() == k)
                 | alt.map(lambda names: k in names)
+                | (lad.lad_code.isin(csp[1]) if csp else False)
             ]
 
         parts = [p.strip() for p in key.split(",") if p.strip()]
@@ -159,6 +163,8 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
             by_lad = pd.concat(found).drop_duplicates("lad_code")
         else:
             by_lad = districts(key)
+            csp = csp_districts(key)
+            csp_label = csp[0] if csp and len(by_lad) else None
         by_county = lad[lad.county.fillna("").str.lower() == key]
         hit = forces[forces.force_name.str.lower() == key]
         if not len(hit) and not len(by_lad) and not len(by_county):
@@ -177,13 +183,14 @@ def resolve_scope(area: str | None, date_from=None, date_to=None, categories=Non
                     where="--area",
                     fix=(f"did you mean {' or '.join(close)}? Otherwise give" if close else "give")
                     + " a police force (Kent Police), a county (Kent), a district name or its "
-                    "GSS code (Maidstone, E07000110)",
+                    "GSS code (Maidstone, E07000110), or a community safety partnership "
+                    "(Safer Maidstone Partnership)",
                 )
             lad_codes = sorted(chosen.lad_code.astype(str))
             clauses.append(f"s.lad_code IN ({', '.join('?' * len(lad_codes))})")
             params.extend(lad_codes)
             label = (
-                " and ".join(sorted(chosen.lad_name.astype(str).unique()))
+                csp_label or (" and ".join(sorted(chosen.lad_name.astype(str).unique())))
                 if len(by_lad)
                 else f"{chosen.county.iloc[0]} (county)"
             )
@@ -212,6 +219,7 @@ def _close_areas(key: str, forces: pd.DataFrame, lad: pd.DataFrame) -> list[str]
     import difflib
 
     names = [*forces.force_name, *lad.lad_name, *lad.county.dropna(), *lad.lad_code]
+    names += list(load_csps().csp_name)
     by_lower = {str(n).lower(): str(n) for n in names}
     return [by_lower[m] for m in difflib.get_close_matches(key, list(by_lower), n=3, cutoff=0.6)]
 

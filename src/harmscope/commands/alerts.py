@@ -36,6 +36,7 @@ HEADERS = [
     "sustained",
     "excess harm",
 ]
+NARROW_DROPS = ("upper limit", "score")  # left out below 110 columns
 
 
 def run(
@@ -150,12 +151,37 @@ def register(app: typer.Typer) -> None:
         s = res.summary
         for note in res.notes:
             console.print(note, highlight=False, soft_wrap=True)
-        t = Table(title=f"Alarms for {s['latest_month']:%Y-%m} ({s['level']}), ranked by harm")
-        for c in HEADERS:
-            t.add_column(c)
+        # ten columns in 80: no borders, and text wraps at spaces rather than ending in "…"
+        t = Table(
+            title=f"Alarms for {s['latest_month']:%Y-%m} ({s['level']}), ranked by harm",
+            box=None,
+            pad_edge=False,
+            header_style="bold",
+        )
+        # in a narrow terminal the model's upper limit and score give way to the area and
+        # category (they stay in --json and --out)
+        narrow = console.width < 110
+        shown = [
+            (h, c)
+            for h, c in zip(HEADERS, ALARM_COLUMNS, strict=True)
+            if not (narrow and h in NARROW_DROPS)
+        ]
+        for c, _ in shown:
+            text = c in ("area", "category")
+            t.add_column(
+                c.replace(" ", "\n"),  # two-word headings on two lines: numbers keep the room
+                overflow="fold",
+                justify="left" if text else "right",
+                no_wrap=not text,
+            )
         for r in frame_records(published.head(top)):
-            t.add_row(*[_fmt(r[c]) for c in ALARM_COLUMNS])
+            t.add_row(*[_fmt(r[c]) for _, c in shown])
         console.print(t)
+        if narrow:
+            console.print(
+                f"({' and '.join(NARROW_DROPS)}: widen the terminal, or --json / --out)",
+                highlight=False,
+            )
         console.print(
             f"{s['latest_alarms']} exceedance and {s['latest_cusum_alarms']} CUSUM alarms this month over {s['series']} "
             f"series; {s['latest_too_short']} series too short to judge this month. Over all judged area-months the "

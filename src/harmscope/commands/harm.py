@@ -217,7 +217,10 @@ def register(app: typer.Typer) -> None:
             "district", "--level", help="county (force area) | district | lsoa."
         ),
         area: str = typer.Option(
-            None, "--area", help="Force (Kent Police), county (Kent), district name or GSS code."
+            None,
+            "--area",
+            help="Force (Kent Police), county (Kent), district name or GSS code, several "
+            'districts ("Dartford,Gravesham") or a named CSP ("Safer Maidstone Partnership").',
         ),
         date_from: str = typer.Option(None, "--from", help="First month, YYYY-MM."),
         date_to: str = typer.Option(None, "--to", help="Last month, YYYY-MM."),
@@ -279,6 +282,12 @@ def register(app: typer.Typer) -> None:
                 )
             # the old flag always meant CSV, whatever the name ends in
             out, old_csv = csv_out, True
+            if not quiet:
+                Console(stderr=True).print(
+                    "Note: --csv is now --out FILE (.csv, .xlsx or .parquet); --csv will be "
+                    "removed in a later release.",
+                    highlight=False,
+                )
         else:
             old_csv = False
         if not old_csv:

@@ -64,6 +64,13 @@ def register(app: typer.Typer) -> None:
             help="Hotspot grid cell size in metres (default: about 150-250 m for one district, "
             "sfhotspot's 1/50 rule for a larger area; the report states the rule it used).",
         ),
+        basemap: str = typer.Option(
+            None,
+            "--basemap",
+            help="Tile URL template for a basemap under the maps, e.g. your organisation's "
+            "server (https://tiles.example.org/{z}/{x}/{y}.png). Off by default: the report "
+            "then fetches nothing; with it, the maps fetch tiles when opened (the report says so).",
+        ),
         allow_partial: bool = typer.Option(
             False,
             "--allow-partial",
@@ -84,13 +91,12 @@ def register(app: typer.Typer) -> None:
         chosen = output_format(out, fmt)  # before any work: an unknown extension is refused
         options = {"scheme": scheme}
         if cell_size is not None:
-            if not cell_size > 0:
-                raise HarmscopeError(
-                    f"cell size must be a positive number of metres, got {cell_size:g}",
-                    where="--cell-size",
-                    fix="give metres, e.g. --cell-size 200",
-                )
+            validate.finite(cell_size, "--cell-size", gt=0, fix="pass metres, e.g. --cell-size 200")
             options["cell_size"] = cell_size
+        if basemap is not None:
+            from harmscope.report.maps import check_basemap
+
+            options["basemap"] = check_basemap(basemap)
         if weights is not None:
             if not weights.exists():
                 raise HarmscopeError(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.analysis.result import Result
-from harmscope.privacy.audience import CHECKED_ATTR, Audience
+from harmscope.privacy.audience import CHECKED_ATTR, Audience, apply_mask
 from harmscope.privacy.publish import Publication
 
 
@@ -56,8 +56,12 @@ def protect_cells(
     count_cols=("count",),
     derived=None,
     weights=None,
+    group: str | None = None,
 ) -> pd.DataFrame:
     """Disclosure control for a per-unit table of counts (grid cells, LSOAs, area-months).
+
+    ``group``: a column whose totals are published too (the hotspot class); the cells are then
+    protected jointly with those totals, which come back in ``.attrs['group_margins']``.
 
     A Gi* z is a linear function of the counts in a cell's neighbourhood, so with the
     neighbours' counts published it would give a hidden count back: for the public, z and p
@@ -66,11 +70,31 @@ def protect_cells(
     """
     from scipy import sparse
 
-    from harmscope.privacy.audience import protect_table
+    from harmscope.privacy.audience import apply_mask, protect_table
 
-    out = protect_table(
-        table, aud, count_cols=list(count_cols), derived=derived or {"value": "count"}, totals=True
-    )
+    derived = derived or {"value": "count"}
+    if aud.suppress and group is not None and group in table.columns:
+        # the cells are also published as totals by ``group`` (events per hotspot class):
+        # protected together, so a class total cannot give a lone hidden cell back
+        from harmscope.privacy.disclosure import protect_linked
+
+        frame = table.reset_index(drop=True)
+        joint = protect_linked(
+            frame.assign(**{group: frame[group].astype("string")}),
+            list(count_cols)[0],
+            [group],
+            threshold=aud.threshold,
+        )
+        out = apply_mask(
+            frame,
+            aud,
+            joint.mask[list(count_cols)[0]],
+            count_cols=list(count_cols),
+            derived=derived,
+        )
+        out.attrs["group_margins"] = joint.margins[group]
+    else:
+        out = protect_table(table, aud, count_cols=list(count_cols), derived=derived, totals=True)
     zcols = [
         c for c in out.columns if c.startswith("gi_") or c in ("trend_z", "trend_p", "final_gi_z")
     ]
@@ -112,19 +136,30 @@ def publish_hotspots(res: Result, audience: str | Audience, threshold: int = 5) 
         and len(res.extras.get("crime_types") or []) != 1
     )
     derived = {c: "count" for c in ("value", "kde") if c in cells}
-    protected = protect_cells(cells, aud, derived=derived, weights=res.extras.get("weights"))
+    group = "class" if "class" in cells.columns else None
+    protected = protect_cells(
+        cells, aud, derived=derived, weights=res.extras.get("weights"), group=group
+    )
+    margins = protected.attrs.pop("group_margins", None)
     if mixed and "value" in protected.columns:
         protected = protected.drop(columns=["value"])
     pub.table("cells", protected, protected=True)
     classes = res.tables.get("classes")
     hidden_class = False
     if isinstance(classes, pd.DataFrame):
-        cls = pub.table(
-            "classes",
-            classes.drop(columns=[c for c in ("value",) if mixed and c in classes.columns]),
-            counts=["count"],
-            derived={c: "count" for c in ("value", "share_of_events") if c in classes.columns},
-        )
+        classes = classes.drop(columns=[c for c in ("value",) if mixed and c in classes.columns])
+        class_derived = {c: "count" for c in ("value", "share_of_events") if c in classes.columns}
+        if margins is not None:
+            # the class totals as the joint protection with the cells published them
+            shown = dict(zip(margins["class"].astype(str), margins["count"], strict=True))
+            hide = [pd.isna(shown.get(str(c), pd.NA)) for c in classes["class"]]
+            cls = pub.table(
+                "classes",
+                apply_mask(classes, aud, hide, count_cols=["count"], derived=class_derived),
+                protected=True,
+            )
+        else:
+            cls = pub.table("classes", classes, counts=["count"], derived=class_derived)
         hidden_class = cls is not None and bool(cls["count"].isna().any())
     for key, value in summary.items():
         if key in ("hot_share_of_events", "hot_share_of_value") and hidden_class:

@@ -99,6 +99,25 @@ def protect_frame(
     return out
 
 
+# The outcome groups partition the searches: actions + nfa + outcome_missing = searches. The
+# headline totals are one line of that equation, shared by every breakdown table as its
+# column totals, so which of them is hidden is decided once, here, for the whole output.
+_PARTITION = ["actions", "nfa", "outcome_missing"]
+
+
+def hidden_totals(summary: dict[str, Any], threshold: int) -> set[str]:
+    """The headline outcome-group totals a public output must hide: the small ones and, so
+    that ``searches - the others`` cannot give one back, a partner for any lone hidden one."""
+    from harmscope.privacy.disclosure import protect_counts
+
+    values = {c: summary.get(c) for c in _PARTITION}
+    if any(not isinstance(v, int) for v in values.values()):
+        return set()
+    frame = pd.DataFrame([values])
+    prot = protect_counts(frame, _PARTITION, threshold=threshold, totals=True)
+    return {c for c in _PARTITION if bool(prot.mask[c].iloc[0])}
+
+
 def protect_summary(summary: dict[str, Any], audience: Any) -> dict[str, Any]:
     """Hide small headline counts (and the rates built from them) for a public audience."""
     if not audience.suppress:
@@ -106,6 +125,7 @@ def protect_summary(summary: dict[str, Any], audience: Any) -> dict[str, Any]:
     out = dict(summary)
     keys = [*COUNTS, "unmapped_outcomes"]
     small = {c for c in keys if isinstance(out.get(c), int) and 0 < out[c] < audience.threshold}
+    small |= hidden_totals(summary, audience.threshold)
     for c in small:
         out[c] = None
     for name, (num, den) in RATES.items():
@@ -163,6 +183,26 @@ def _protect_outcomes(
     res: Result, audience: Any, summary: dict, tables: dict, charts: dict
 ) -> pd.DataFrame:
     table = protect_frame(res.table, audience, _OUTCOME_PARTS, _OUTCOME_DERIVED, by="dimension")
+    gone: set[str] = set()
+    if audience.suppress:
+        # A group whose headline total must be hidden (say 4 searches with no outcome
+        # recorded) would be a column of hidden cells in every breakdown, each breakdown a
+        # different partition of the same searches: together they pin it down. So the hidden
+        # groups are merged into one published column (table redesign, not suppression), the
+        # same in every table and in the headline.
+        gone = hidden_totals(res.summary, audience.threshold)
+        if gone:
+            merged = "_or_".join(c for c in _PARTITION if c in gone)
+            known = [c for c in _PARTITION if c not in gone]
+            total = pd.to_numeric(table["searches"], errors="coerce").astype("Float64")
+            for c in known:
+                total = total - pd.to_numeric(table[c], errors="coerce").astype("Float64")
+            table[merged] = total.round().astype("Int64")
+            # rates built on a merged group stay as columns, hidden (the tables keep one shape)
+            for col, sources in _OUTCOME_DERIVED.items():
+                if col in table.columns and set(sources) & gone:
+                    table[col] = pd.array([pd.NA] * len(table), dtype="Float64")
+            table = table.drop(columns=[c for c in gone if c in table.columns])
     for name in list(tables):
         if name.startswith("by_"):
             part = table[table.dimension == name[3:]].drop(columns="dimension")
@@ -173,6 +213,17 @@ def _protect_outcomes(
         tables[name] = protect_frame(tables[name], audience, [["searches"]])
     summary.clear()
     summary.update(protect_summary(res.summary, audience))
+    if gone:
+        merged = "_or_".join(c for c in _PARTITION if c in gone)
+        known = [c for c in _PARTITION if c not in gone]
+        values = [summary.get("searches"), *[summary.get(c) for c in known]]
+        summary[merged] = None if any(v is None for v in values) else values[0] - sum(values[1:])
+        for c in gone:
+            summary[c] = None
+        for name, (num, den) in RATES.items():
+            if num in gone or den in gone:
+                summary[name] = None
+                summary[f"{name}_ci"] = [None, None]
     if audience.suppress:
         charts.clear()
         charts["monthly_rates"] = monthly_rates_chart(tables["by_month"])
@@ -267,6 +318,42 @@ _PROTECTORS: dict[str, _Protector] = {
 }
 
 
+# The outcome breakdown that holds the same groups' searches and finds as each hit-rate test:
+# the test's counts are taken from it, so the two tables show one suppression pattern.
+_HIT_RATE_BREAKDOWN = {
+    "hit_rate_ethnicity": "by_officer_defined_ethnicity",
+    "hit_rate_self_defined": "by_self_defined_broad",
+    "hit_rate_age": "by_age_range",
+}
+
+
+def _align_hit_rate(table: pd.DataFrame, breakdown: pd.DataFrame | None) -> pd.DataFrame:
+    """Hit-rate counts as the outcome breakdown published them (a group it does not show, or
+    shows hidden, is hidden here too); non-finds follow from the two."""
+    out = table.copy()
+    rows = (
+        {}
+        if breakdown is None
+        else {
+            str(v): r for v, r in zip(breakdown["value"], breakdown.to_dict("records"), strict=True)
+        }
+    )
+    for col in ("searches", "finds"):
+        out[col] = pd.array(
+            [
+                rows[str(g)][col] if str(g) in rows and pd.notna(rows[str(g)][col]) else pd.NA
+                for g in out["group"]
+            ],
+            dtype="Int64",
+        )
+    out["non_finds"] = (out["searches"] - out["finds"]).astype("Int64")
+    hidden = (out["searches"].isna() | out["finds"].isna()).to_numpy()
+    for col in _HIT_DERIVED_COLS:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64").mask(hidden)
+    return out
+
+
 def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Result]:
     """Copies of :func:`scrutiny` results with every published table protected."""
     out: dict[str, Result] = {}
@@ -274,6 +361,20 @@ def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Resu
         summary, tables, charts = dict(res.summary), dict(res.tables), dict(res.charts)
         protect = _PROTECTORS.get("hit_rate" if key.startswith("hit_rate") else key)
         table = protect(res, audience, summary, tables, charts) if protect else res.table
+        if audience.suppress and key in _HIT_RATE_BREAKDOWN and "outcomes" in out:
+            from harmscope.privacy.audience import CHECKED_ATTR
+
+            mark = dict(table.attrs.get(CHECKED_ATTR, {}))
+            breakdown = out["outcomes"].tables.get(_HIT_RATE_BREAKDOWN[key])
+            table = _align_hit_rate(table, breakdown)
+            table.attrs[CHECKED_ATTR] = mark
+            charts.clear()
+            charts["find_rates"] = group_rate_chart(table, "find_rate", "Find rate")
+            summary.update(_chi2_visible(table))
+            ref = table[table["group"] == summary.get("reference")]
+            if ref.empty or ref.finds.isna().any() or ref.searches.isna().any():
+                summary["reference_find_rate"] = None
+                summary["reference_find_rate_ci"] = [None, None]
         notes = list(res.notes)
         if audience.suppress:
             notes = [scrub_small_numbers(n, audience.threshold) for n in notes]

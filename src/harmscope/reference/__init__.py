@@ -9,8 +9,10 @@ from harmscope.reference._files import ENV_VAR as REFERENCE_DIR_ENV
 from harmscope.reference.geography import lad_boundaries, lsoa_boundaries, place_points
 from harmscope.reference.names import district_part, lad_from_lsoa_name
 from harmscope.reference.tables import (
+    csp_districts,
     force_name_for_slug,
     lad_codes_for_force,
+    load_csps,
     load_forces,
     load_lad,
     load_lsoa11,
@@ -18,11 +20,13 @@ from harmscope.reference.tables import (
 
 __all__ = [
     "REFERENCE_DIR_ENV",
+    "csp_districts",
     "district_part",
     "force_name_for_slug",
     "lad_boundaries",
     "lad_codes_for_force",
     "lad_from_lsoa_name",
+    "load_csps",
     "load_forces",
     "load_lad",
     "load_lsoa11",

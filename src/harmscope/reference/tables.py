@@ -9,6 +9,7 @@ from harmscope.reference._files import read_table
 LSOA11_FILE = "geography/lsoa11.csv.gz"
 LAD_FILE = "geography/lad.csv"
 FORCES_FILE = "geography/forces.csv"
+CSP_FILE = "geography/csp.csv"
 
 LSOA11_COLUMNS = {
     "lsoa11_code": "string",
@@ -33,6 +34,14 @@ LAD_COLUMNS = {
     "region": "string",
 }
 FORCES_COLUMNS = {"force_slug": "string", "force_name": "string"}
+CSP_COLUMNS = {
+    "csp_name": "string",
+    "aliases": "string",
+    "lad_codes": "string",
+    "status": "string",
+    "source": "string",
+    "estimate": "string",
+}
 
 
 def load_lsoa11() -> pd.DataFrame:
@@ -43,6 +52,31 @@ def load_lsoa11() -> pd.DataFrame:
 def load_lad() -> pd.DataFrame:
     """Current local authority districts of England and Wales (names, county, CSP, force)."""
     return read_table(LAD_FILE, LAD_COLUMNS, unique="lad_code")
+
+
+def load_csps() -> pd.DataFrame:
+    """Named community safety partnerships and their districts (Kent and Medway; sources and
+    estimates in reference/data/SOURCES.md). ``lad_codes`` and ``aliases`` are ``|``-separated."""
+    return read_table(CSP_FILE, CSP_COLUMNS, unique="csp_name")
+
+
+def csp_key(name: str) -> str:
+    """A CSP name as matched: case, "&", spacing and "Community Safety Partnership" vs "CSP"
+    do not matter ("Dartford & Gravesham CSP" = "Dartford and Gravesham Community Safety
+    Partnership")."""
+    k = " ".join(str(name).lower().replace("&", " and ").split())
+    return k.replace("community safety partnership", "csp")
+
+
+def csp_districts(name: str) -> tuple[str, list[str]] | None:
+    """``(CSP name, district GSS codes)`` for a CSP's name or alias; None if it names none."""
+    key = csp_key(name)
+    for row in load_csps().itertuples():
+        aliases = row.aliases if isinstance(row.aliases, str) else ""  # empty cells are <NA>
+        names = [row.csp_name, *aliases.split("|")]
+        if any(n and csp_key(n) == key for n in names):
+            return str(row.csp_name), [c for c in str(row.lad_codes).split("|") if c]
+    return None
 
 
 def load_forces() -> pd.DataFrame:

@@ -48,9 +48,46 @@ def feature(geometry: dict, properties: dict) -> dict:
     }
 
 
-def map_spec(title: str, layers: list[dict], legend: dict | None = None, height: int = 520) -> dict:
-    """A Leaflet map: ``layers`` in drawing order (first at the bottom)."""
-    return {MAP_KEY: 1, "title": title, "height": height, "layers": layers, "legend": legend}
+def map_spec(
+    title: str,
+    layers: list[dict],
+    legend: dict | None = None,
+    height: int = 520,
+    basemap: str | None = None,
+) -> dict:
+    """A Leaflet map: ``layers`` in drawing order (first at the bottom); ``basemap`` a tile URL
+    template the user asked for (``--basemap``), else none: nothing is fetched."""
+    spec = {MAP_KEY: 1, "title": title, "height": height, "layers": layers, "legend": legend}
+    if basemap:
+        spec["basemap"] = {"url": basemap}
+    return spec
+
+
+def check_basemap(url: str) -> str:
+    """A tile URL template as Leaflet reads it: http(s), with {z}, {x} and {y}."""
+    from harmscope.errors import HarmscopeError
+
+    missing = [k for k in ("{z}", "{x}", "{y}") if k not in url]
+    if not url.startswith(("https://", "http://")) or missing:
+        raise HarmscopeError(
+            f"not a tile URL template: {url!r}"
+            + (f" (no {', '.join(missing)})" if missing else " (not http or https)"),
+            where="--basemap",
+            fix="give a template such as https://tiles.example.org/{z}/{x}/{y}.png, from a tile "
+            "server your organisation runs or is licensed to use",
+        )
+    return url
+
+
+def basemap_note(url: str | None) -> str | None:
+    """The sentence that says which basemap the maps use (none by default)."""
+    if not url:
+        return None
+    host = url.split("/")[2]
+    return (
+        f"Basemap: tiles from {host} (asked with --basemap), fetched from that server whenever "
+        "the report is opened; without it the maps fetch nothing."
+    )
 
 
 def boundary_layer(

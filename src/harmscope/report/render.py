@@ -360,6 +360,8 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
                         if pub is None or f"{block['key']}.{tid}" in pub.tables
                     }
                     specs[dom_id], drawn = _map_for_page(spec, published, map_refs)
+                    if for_print:  # drawn at its printed size, so it is framed as printed
+                        specs[dom_id]["print"] = True
                     used_tables |= drawn
                 else:
                     # readers' titles, legends and tooltips; the data drawn is the published spec's
@@ -422,6 +424,7 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
         map_refs_json=Markup(json.dumps(map_refs, separators=(",", ":")).replace("</", "<\\/")),
         vendor_js=Markup(vendor_js()),
         vendor_css=Markup(vendor_css()),
+        basemap=ctx.options.get("basemap"),
         for_print=for_print,
     )
 

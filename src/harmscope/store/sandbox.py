@@ -60,6 +60,7 @@ SENSITIVE_TABLES = frozenset(
         "audit_log",
         "rejects",
         "crimes",
+        "persons",
         "persons_in_crimes",
         "links",
     }

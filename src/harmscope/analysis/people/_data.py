@@ -73,12 +73,13 @@ def person_harm(store, role: str, scheme: str = "css") -> pd.DataFrame:
     cte, params = weights_cte(scheme)
     return store.query(
         f"""WITH {cte}
-        SELECT p.pseudonym, count(*) AS crimes, sum(coalesce(w.weight, 0)) AS harm,
+        SELECT s.pseudonym, count(*) AS crimes, sum(coalesce(w.weight, 0)) AS harm,
                min(c.committed_from) AS first_at, max(c.committed_from) AS last_at,
                min(p.age) AS first_age, any_value(p.sex) AS sex
-        FROM persons_in_crimes p JOIN crimes c USING (crime_key)
+        FROM persons_in_crimes p JOIN crimes c USING (crime_id)
+        JOIN persons s USING (person_id)
         LEFT JOIN w ON w.code = c.offence_code
-        WHERE p.role = $role GROUP BY p.pseudonym""",
+        WHERE p.role = $role GROUP BY s.pseudonym""",
         {**params, "role": role},
     )
 

@@ -57,8 +57,8 @@ def _harm_per_person(store, role: str, cte: str, params: dict) -> np.ndarray:
     # Only the sums come back: pseudonyms stay in the engine.
     return store.query(
         f"""WITH {cte} SELECT sum(coalesce(w.weight, 0)) AS harm
-        FROM persons_in_crimes p JOIN crimes c USING (crime_key)
-        LEFT JOIN w ON w.code = c.offence_code WHERE p.role = $role GROUP BY p.pseudonym""",
+        FROM persons_in_crimes p JOIN crimes c USING (crime_id)
+        LEFT JOIN w ON w.code = c.offence_code WHERE p.role = $role GROUP BY p.person_id""",
         {**params, "role": role},
     ).harm.to_numpy()
 

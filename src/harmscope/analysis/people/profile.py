@@ -14,7 +14,7 @@ from harmscope.analysis.people.repeat import repeat_victimisation, victim_offend
 from harmscope.analysis.people.rfg import DEFAULT_FLAG_TOP, rfg_ranking
 from harmscope.analysis.people.timing import time_profile
 from harmscope.analysis.people.transparency import error_rates, transparency_record
-from harmscope.analysis.people.young import young_people
+from harmscope.analysis.people.young import MIN_OFFENCES, MIN_TREND, young_people
 from harmscope.analysis.result import Result
 
 RFG_PRECISION_TARGET = 0.7
@@ -118,8 +118,13 @@ def people_profile(
             purpose="Find young people (first offence at 10-24) whose recorded offences rise "
             "in harm, for an early-intervention referral review.",
             uses="Recorded offences, ages at offence and harm weights.",
-            how="At least 3 offences; first of low harm, a later of high harm; harm rising "
-            "with order (Spearman >= 0.5).",
+            how=f"At least {MIN_OFFENCES} offences (with 3, a Spearman rho >= 0.5 arises by "
+            "chance in half of all orderings); first of low harm, a later of high harm; harm "
+            f"rising with order (Spearman >= {MIN_TREND}). Precision target kept at "
+            f"{ESCALATION_PRECISION_TARGET:.2f}: measured on planted truth across seeds it is "
+            "about 0.46 (0.22 with 3 offences), short of the target because prolific young "
+            "offenders whose harm rises by chance are flagged too; a flag is a prompt for "
+            "review, never a finding.",
             not_for=[
                 "any automated referral, sanction or school/housing decision",
                 "labelling a child as a 'gang member' or 'county lines' nominal",

@@ -30,7 +30,7 @@ def repeat_victimisation(
     """
     require_crimes(store)
     end = store.con.execute(
-        "SELECT max(c.committed_from) FROM crimes c JOIN persons_in_crimes p USING (crime_key) "
+        "SELECT max(c.committed_from) FROM crimes c JOIN persons_in_crimes p USING (crime_id) "
         "WHERE p.role = 'victim'"
     ).fetchone()[0]
     if end is None:
@@ -43,23 +43,23 @@ def repeat_victimisation(
     start = pd.Timestamp(end) - pd.Timedelta(days=window_days)
     # Per-victim counts, gaps and first victimisations are computed in the engine: only
     # numbers come back (no pseudonyms), which keeps a million-crime extract fast.
-    base = """SELECT p.pseudonym, c.committed_from AS "at", c.lsoa_code
-        FROM persons_in_crimes p JOIN crimes c USING (crime_key)
+    base = """SELECT p.person_id, c.committed_from AS "at", c.lsoa_code
+        FROM persons_in_crimes p JOIN crimes c USING (crime_id)
         WHERE p.role = 'victim' AND c.committed_from > $start"""
     params = {"start": start.to_pydatetime()}
     counts = store.query(
         f"""SELECT n AS victimisations, count(*) AS victims FROM
-        (SELECT pseudonym, count(*) AS n FROM ({base}) GROUP BY 1) GROUP BY 1 ORDER BY 1""",
+        (SELECT person_id, count(*) AS n FROM ({base}) GROUP BY 1) GROUP BY 1 ORDER BY 1""",
         params,
     )
     gaps = store.query(
-        f"""SELECT gap FROM (SELECT (epoch("at") - epoch(lag("at") OVER (PARTITION BY pseudonym
+        f"""SELECT gap FROM (SELECT (epoch("at") - epoch(lag("at") OVER (PARTITION BY person_id
         ORDER BY "at"))) / 86400.0 AS gap FROM ({base})) WHERE gap IS NOT NULL""",
         params,
     ).gap.to_numpy()
     first = store.query(
         f"""SELECT arg_min(lsoa_code, "at") AS lsoa_code, min("at") AS "at" FROM ({base})
-        GROUP BY pseudonym""",
+        GROUP BY person_id""",
         params,
     )
     victims = int(counts.victims.sum())
@@ -143,9 +143,9 @@ def victim_offender_overlap(store) -> Result:
     """People recorded both as a victim and as an offender, by age group and sex."""
     require_crimes(store)
     t = store.query(
-        """SELECT pseudonym, bool_or(role = 'victim') AS victim, bool_or(role = 'offender')
+        """SELECT person_id, bool_or(role = 'victim') AS victim, bool_or(role = 'offender')
                 AS offender, min(age) AS age, any_value(sex) AS sex
-        FROM persons_in_crimes GROUP BY pseudonym"""
+        FROM persons_in_crimes GROUP BY person_id"""
     )
     t["age_group"] = pd.cut(
         t.age,
@@ -159,7 +159,7 @@ def victim_offender_overlap(store) -> Result:
         t.assign(both=both)
         .groupby(["age_group", "sex"], observed=True, dropna=False)
         .agg(
-            persons=("pseudonym", "size"),
+            persons=("person_id", "size"),
             victims=("victim", "sum"),
             offenders=("offender", "sum"),
             both=("both", "sum"),

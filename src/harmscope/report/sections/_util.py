@@ -177,20 +177,82 @@ def smoothed_lsoa(ctx: ReportContext):
 
 
 def lsoa_linked(ctx: ReportContext):
-    """Joint disclosure control of LSOA counts and their group totals (public audience only)."""
+    """Joint disclosure control of LSOA counts and their group totals (public audience only).
+
+    Protected district by district, for every district of the force, each district's LSOAs
+    jointly with its own totals by rural/urban class, RUC class and deprivation decile. A
+    district's report and the force's report are then slices of one pattern, so an LSOA or a
+    decile hidden in one cannot be read from the other (or from the other districts' reports).
+    A county's or the force's group total is published only when every district's part of it
+    is (then it is a sum of published numbers and tells nothing new). Returns an object with
+    ``mask`` (indexed like :func:`smoothed_lsoa`'s table) and ``margins`` (this report's
+    area's group totals, by grouping), or None for audiences without suppression.
+    """
     if not ctx.public:
         return None
-    from harmscope.privacy.disclosure import protect_linked
 
     def make():
-        table = smoothed_lsoa(ctx).table.copy()
-        table["imd_decile"] = table["imd_decile"].astype("Int64").astype("string")
-        return protect_linked(
-            table,
-            "count",
-            [g for g in LSOA_GROUPINGS if g in table.columns],
-            threshold=ctx.threshold,
+        from types import SimpleNamespace
+
+        from harmscope.analysis.harm import smoothed_lsoa_rates
+        from harmscope.privacy.disclosure import protect_linked
+
+        mine = smoothed_lsoa(ctx).table
+        sc = scope(ctx)
+        whole = (
+            smoothed_lsoa_rates(
+                ctx.store,
+                area=sc.force,
+                date_from=ctx.month_from,
+                date_to=ctx.month_to,
+                **harm_args(ctx),
+            ).table
+            if sc.force is not None
+            else mine
         )
+        table = whole.copy()
+        table["imd_decile"] = table["imd_decile"].astype("Int64").astype("string")
+        groups = [g for g in ("urban_rural", "ruc11_class", "imd_decile") if g in table.columns]
+        hidden: dict[str, bool] = {}
+        parts: dict[str, dict] = {}  # district -> grouping -> {label: count or None}
+        totals: dict[str, int | None] = {}
+        for lad, sub in table.groupby(table["lad_name"].astype(str), sort=True):
+            prot = protect_linked(
+                sub.reset_index(drop=True), "count", groups, threshold=ctx.threshold
+            )
+            hidden.update(zip(sub["area_code"].astype(str), prot.mask["count"], strict=True))
+            parts[lad] = {
+                g: dict(
+                    zip(
+                        prot.margins[g][g].astype(str),
+                        [None if pd.isna(v) else int(v) for v in prot.margins[g]["count"]],
+                        strict=True,
+                    )
+                )
+                for g in groups
+            }
+            totals[lad] = prot.total
+        mask = pd.DataFrame(
+            {"count": [hidden.get(str(c), True) for c in mine["area_code"]]}, index=mine.index
+        )
+        lads = sorted(set(mine["lad_name"].dropna().astype(str)) & set(parts))
+        margins = {
+            "lad_name": pd.DataFrame(
+                {
+                    "lad_name": list(totals),
+                    "count": pd.array(list(totals.values()), dtype="Int64"),
+                }
+            )
+        }
+        for g in groups:
+            labels = sorted({lab for d in lads for lab in parts[d][g]})
+            values = []
+            for lab in labels:
+                pieces = [parts[d][g].get(lab, 0) for d in lads]
+                # a sum over districts is shown only when every district's part is
+                values.append(None if any(p is None for p in pieces) else int(sum(pieces)))
+            margins[g] = pd.DataFrame({g: labels, "count": pd.array(values, dtype="Int64")})
+        return SimpleNamespace(mask=mask, margins=margins)
 
     return ctx.cached("lsoa_linked", make)
 

@@ -13,6 +13,7 @@ def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.hotspots import class_table, hotspots
     from harmscope.analysis.places import cell_places, point_names, street_points, towns
     from harmscope.errors import HarmscopeError
+    from harmscope.report import maps
 
     cats = ctx.options.get("hotspot_categories", _CATEGORIES)
     weight = ctx.options.get("hotspot_weight", ctx.options.get("scheme", "css"))
@@ -103,6 +104,7 @@ def build(ctx: ReportContext) -> Section | None:
         "neighbours with no crime of its own is named by the nearest map point.",
         notes=[
             *([size_note] if size_note else []),
+            *filter(None, [maps.basemap_note(ctx.options.get("basemap"))]),
             # the analysis' own "Cell size: ... (set by the user)" would misname our choice
             *(
                 n
@@ -188,7 +190,9 @@ def _leaflet_map(ctx: ReportContext, shown, map_table, cell_size: float) -> dict
         maps.town_layer(towns(), codes),
     ]
     legend = {"title": "Gi* hotspot class", "items": [[CLASS_COLOURS[c], c] for c in present]}
-    return maps.map_spec("Gi* hotspots (significant cells)", layers, legend)
+    return maps.map_spec(
+        "Gi* hotspots (significant cells)", layers, legend, basemap=ctx.options.get("basemap")
+    )
 
 
 def _district_outlines(area: str) -> list[dict]:

@@ -2,8 +2,12 @@
 
 Shown only when the store holds a crime extract. Every table comes from the publishing path
 (``commands.people.publish_people``: the audience's disclosure control), so partner and public
-reports carry aggregates only; the internal report adds the transparency records of the flags.
-No person-level row (pseudonym, ranking) ever appears in a report: those leave only through
+reports carry aggregates only. The internal report adds the transparency records of the flags
+and one person-level view, the top of the RFG ranking (pseudonyms, never identities) beside the
+ranking's record, so an analyst sees who the review list starts with and how often the list is
+wrong. It is built only when the audience is ``internal``: a partner or public report never
+computes it, and the publishing path (``report/render.py`` -> ``publish_report``) withholds
+any table not marked by ``ctx.protect``. The full lists leave only through
 ``harmscope people --export`` (internal, audited). Each build writes an audit-log row, as the
 section takes figures out of person-level tables; a read-only store shows no figures.
 """
@@ -20,6 +24,22 @@ from harmscope.report.sections._util import cards, ci_text, para, value_text
 ORDER = 85
 KEY = "people"
 TITLE = "People: victims, offenders and the power few (force crime extract)"
+# Rows of the RFG ranking shown in the internal report (``options["people_top"]``): enough to
+# see who a review list starts with; the whole list is for `harmscope people --export`.
+TOP_DEFAULT = 20
+TOP_COLUMNS = [
+    "rank",
+    "pseudonym",
+    "crimes",
+    "harm",
+    "days_since_last",
+    "recency",
+    "frequency",
+    "gravity",
+    "score",
+    "first_age",
+    "sex",
+]
 
 
 def _has_crimes(store) -> bool:
@@ -51,11 +71,16 @@ def build(ctx: ReportContext) -> Section | None:
     except HarmscopeError:
         return None
     pub = publish_people(profile, ctx.audience, ctx.threshold)
+    internal = ctx.audience == "internal"
+    top = _top_ranked(profile, ctx) if internal else None
+    what = "report section: people (aggregates)"
+    if top is not None:
+        what = f"report section: people (aggregates; top {len(top)} of the RFG ranking)"
     try:
         audit.record(
             store,
             action="report",
-            what="report section: people (aggregates)",
+            what=what,
             query=f"people_profile(reps=100, audience={ctx.audience!r}, threshold={ctx.threshold})",
             audience=ctx.audience,
             rows=int(profile.summary.get("crimes") or 0),
@@ -98,11 +123,12 @@ def build(ctx: ReportContext) -> Section | None:
         para(
             "Harm uses Home Office offence-code weights (ONS Crime Severity Score). Intervals "
             "are 95%: basic bootstrap for shares of harm, Wilson for proportions.",
-            "Lists of people are never shown in a report; an internal user exports them with "
+            "Partner and public reports never list people; the internal report shows the "
+            "top of the RFG ranking below, and an internal user exports the full lists with "
             "`harmscope people --export` (audited).",
         )
     )
-    if ctx.audience == "internal":
+    if internal:
         for rec in profile.transparency.values():
             parts.append(para(f"{rec['name']}: {rec['statement']}"))
     tables = {
@@ -110,6 +136,9 @@ def build(ctx: ReportContext) -> Section | None:
         for k in ("offence_harm", "power_few", "repeat_victims", "victim_offender_overlap")
         if k in pub.tables
     }
+    if top is not None:
+        parts.append(_top_html(profile, len(top)))
+        tables["rfg_top"] = top
     return Section(
         key=KEY,
         title=TITLE,
@@ -118,4 +147,32 @@ def build(ctx: ReportContext) -> Section | None:
         method=" ".join(r.method for r in profile.results.values()),
         disclosure_checked=True,
         notes=list(pub.dropped),
+    )
+
+
+def _top_ranked(profile, ctx: ReportContext):
+    """The first rows of the RFG ranking (internal audience only), marked by ``ctx.protect``
+    (a no-op on the values for the internal audience; the mark is what the publishing path
+    checks). Pseudonyms only: the store holds no identity to show."""
+    if ctx.audience != "internal":  # defence in depth: the caller checks too
+        return None
+    ranking = profile.results["rfg"].table
+    if ranking.empty:
+        return None
+    n = int(ctx.options.get("people_top", TOP_DEFAULT))
+    top = ranking.loc[ranking.flagged, TOP_COLUMNS].head(max(1, n)).reset_index(drop=True)
+    return ctx.protect(top)
+
+
+def _top_html(profile, n: int) -> str:
+    rec = profile.transparency.get("rfg", {})
+    not_for = "; ".join(rec.get("must_not_be_used_for", []))
+    return para(
+        f"INTERNAL ONLY - person-level: the top {n} of the RFG harm ranking (table "
+        "'rfg_top'), by keyed pseudonym. A place on this list starts a review by a named "
+        "practitioner; it is not a finding about the person.",
+        f"Transparency record ({rec.get('name', 'RFG ranking')}): purpose - "
+        f"{rec.get('purpose', '')} How it works - {rec.get('how_it_works', '')} "
+        f"Must not be used for: {not_for}. Oversight - {rec.get('human_oversight', '')} "
+        f"Error rates - {rec.get('statement', '')}",
     )

@@ -128,6 +128,7 @@ def build(ctx: ReportContext) -> Section | None:
             maps.town_layer(towns(), lad_codes),
         ],
         {"title": "Harm per 1,000 residents (smoothed)", "items": items},
+        basemap=ctx.options.get("basemap"),
     )
     s = res.summary
     top = pub.dropna(subset=["eb_rate_per_1000"]).head(3)
@@ -160,7 +161,7 @@ def build(ctx: ReportContext) -> Section | None:
             "boundaries in dark blue. Zoom in for streets (police.uk's anonymised map points, "
             "faint grey); hover for names."
         },
-        notes=list(res.notes),
+        notes=[*res.notes, *filter(None, [maps.basemap_note(ctx.options.get("basemap"))])],
         method=res.method,
         disclosure_checked=True,
     )

@@ -2,16 +2,21 @@
 
 No column holds a raw identifier: ``crime_key`` and ``pseudonym`` are keyed HMAC-SHA256
 pseudonyms made at the door with the partnership key (the one ED ingest uses, so a person
-links across ED, police and later extracts). Both tables are internal-only in the ``harmscope
+links across ED, police and later extracts). A person's pseudonym is stored once, in
+``persons``, and a crime's key once, in ``crimes``; ``persons_in_crimes`` holds the store-local
+integers ``crime_id`` and ``person_id`` (a million-crime extract writes ~1.6 million person
+rows: integers, not 64-character strings, keep that write and every join and per-person
+GROUP BY cheap). All three tables are internal-only in the ``harmscope
 sql`` sandbox (``store/sandbox.py`` SENSITIVE_TABLES). Rejected rows go to ``rejects`` with
 identifiers replaced by tags.
 """
 
 VERSION = 6
-DESCRIPTION = "Crime extract: crimes and persons_in_crimes (pseudonymised)"
+DESCRIPTION = "Crime extract: crimes, persons and persons_in_crimes (pseudonymised)"
 SQL = """
         CREATE TABLE crimes (
             source_id BIGINT NOT NULL,      -- ingests.ingest_id
+            crime_id BIGINT NOT NULL,       -- store-local number (persons_in_crimes joins on it)
             line BIGINT,                    -- line in the source file
             crime_key VARCHAR NOT NULL,     -- HMAC-SHA256(key, 'crime:' + crime reference)
             offence_code VARCHAR NOT NULL,  -- Home Office offence code (packaged table)
@@ -31,10 +36,15 @@ SQL = """
             synthetic BOOLEAN NOT NULL DEFAULT FALSE
         );
 
+        CREATE TABLE persons (
+            person_id INTEGER NOT NULL,     -- store-local number, never shown outside the store
+            pseudonym VARCHAR NOT NULL      -- HMAC-SHA256(key, person identifier), as ED
+        );
+
         CREATE TABLE persons_in_crimes (
             source_id BIGINT NOT NULL,
-            crime_key VARCHAR NOT NULL,
-            pseudonym VARCHAR NOT NULL,     -- HMAC-SHA256(key, person identifier), as ED
+            crime_id BIGINT NOT NULL,       -- crimes.crime_id
+            person_id INTEGER NOT NULL,     -- persons.person_id
             role VARCHAR NOT NULL,          -- victim | offender
             age INTEGER,                    -- age at the offence
             sex VARCHAR,                    -- male | female | other | NULL
