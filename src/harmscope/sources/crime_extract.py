@@ -8,7 +8,8 @@ The format is documented in ``harmscope/reference/data/crime_extract/README.md``
   computed exactly as :class:`~harmscope.privacy.pseudonymise.Pseudonymiser` does (the same key
   as ED ingest, so a person links across ED and police; a crime reference is prefixed
   ``crime:`` so it never collides with a person). The HMAC is computed inside DuckDB from
-  SHA-256 (RFC 2104), so a million rows load at engine speed; a test pins it to Python's hmac;
+  SHA-256 (RFC 2104), so a million rows load at engine speed; a test pins it to Python's hmac.
+  A person's pseudonym is computed and stored once (``persons``); person rows hold integers;
 - rows read = loaded + duplicate + rejected; rejects (unknown Home Office offence codes,
   impossible dates, bad ages, malformed lines) go to ``rejects`` with every identifier cell
   replaced by a tag and the rest screened by :mod:`harmscope.privacy.identifiers`;
@@ -366,7 +367,8 @@ def ingest_crime_extract(
     key: bytes | None = None,
     key_file: str | Path | None = None,
 ) -> CrimeIngestReport:
-    """Load one crime extract into ``crimes`` and ``persons_in_crimes`` (one transaction)."""
+    """Load one crime extract into ``crimes``, ``persons`` and ``persons_in_crimes`` (one
+    transaction)."""
     key = crime_key_material(key, key_file)
     path = Path(path)
     if not path.is_file():
