@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -46,9 +45,16 @@ def held_months(store: Store) -> tuple[date, date]:
     return pd.Timestamp(r.lo[0]).date(), pd.Timestamp(r.hi[0]).date()
 
 
-def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: float | None) -> Path:
-    """Write one row/feature per unit as CSV, Excel, parquet (tables, BNG x/y), GeoJSON (WGS84)
-    or GeoPackage (BNG); the format comes from the extension (export.files rules)."""
+def write_units(
+    res: Result,
+    extra_cells: pd.DataFrame,
+    out: Path,
+    cell_size: float | None,
+    meta: dict | None = None,
+) -> Path:
+    """Write one row/feature per unit as CSV, Excel, parquet (tables, BNG x/y), GeoJSON (RFC 7946,
+    WGS84) or GeoPackage (EPSG:27700, QGIS style); the format comes from the extension (export.files
+    rules). ``meta`` (``export.gis.metadata``) goes into the GeoJSON and a ``.meta.json`` sidecar."""
     from harmscope.export.files import check_out, write_table
     from harmscope.export.rounding import round_for_export
 
@@ -59,34 +65,39 @@ def write_units(res: Result, extra_cells: pd.DataFrame, out: Path, cell_size: fl
     if fmt in ("csv", "table"):
         return write_table(t, out)
     t = round_for_export(t)
-    from harmscope.analysis.grid import cell_boxes, geoms_to_wgs84
-    from harmscope.analysis.hotspots import features
+    from harmscope.analysis.grid import cell_boxes
+    from harmscope.export import gis
 
     if "geometry_bng" in res.tables:
         geoms = res.tables["geometry_bng"]["geometry"].to_numpy()
     else:
         geoms = cell_boxes(t.x, t.y, cell_size)
     if fmt == "geojson":
-        feats = features(geoms_to_wgs84(geoms), frame_records(t))
-        out.write_text(
-            json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8"
-        )
-        return out
-    try:
-        import geopandas as gpd
-    except ImportError:
-        raise HarmscopeError(
-            "GeoPackage output needs geopandas (with pyogrio), which is not installed",
-            where="--out",
-            fix="pip install geopandas pyogrio, or write .geojson or .csv",
-        ) from None
-    gdf = gpd.GeoDataFrame(
-        t.astype({c: "float64" for c in t.columns if str(t[c].dtype) in ("Int64", "Float64")}),
-        geometry=list(geoms),
-        crs="EPSG:27700",
-    )
-    gdf.to_file(out, driver="GPKG", layer="hotspots")
-    return out
+        return gis.write_geojson(geoms, t, out, meta)
+    return gis.write_gpkg(geoms, t, out, meta)
+
+
+def district_cell(area: str | None) -> tuple[float, str] | None:
+    """The district cell size and its announcement when ``area`` is one district (the report's
+    rule, analysis.grid.district_cell_size); None otherwise (a force keeps sfhotspot's rule)."""
+    from harmscope.analysis import grid as gridmod
+    from harmscope.analysis.hotspot_inputs import area_boundary, area_lad_codes
+
+    codes = area_lad_codes(area)
+    if codes is None or len(codes) != 1:
+        return None
+    boundary = area_boundary(area)
+    if boundary is None:
+        return None
+    x0, y0, x1, y1 = boundary.bounds
+    size = gridmod.district_cell_size(x1 - x0, y1 - y0)
+    return size, gridmod.district_rule_note(size, min(x1 - x0, y1 - y0))
+
+
+def _announce_size(res: Result, note: str | None) -> None:
+    # the grid says "Cell size: ... (set by the user)", which would misname the district rule
+    if note:
+        res.notes[:] = [note, *(n for n in res.notes if not n.startswith("Cell size"))]
 
 
 def run_hotspots(store: Store, **kwargs) -> Result:
@@ -240,6 +251,11 @@ def register(app: typer.Typer) -> None:
             raise HarmscopeError(
                 "--from is after --to", where="--from/--to", fix="swap the two months"
             )
+        size_note = None
+        if cell_size is None and units == "grid":
+            chosen = district_cell(area)
+            if chosen:
+                cell_size, size_note = chosen
         # what every analysis below is asked about, and (all but KDE) how units are formed
         scope = dict(crime_types=crime_type or None, area=area, cell_size=cell_size, weight=weight)
         unit_rule = dict(units=units, neighbours=neighbours)
@@ -265,6 +281,7 @@ def register(app: typer.Typer) -> None:
                     correction=correction,
                     seed=seed,
                 )
+                _announce_size(res, size_note)
                 stages.close()
                 if json_out:
                     print_json(res.to_dict())
@@ -300,6 +317,7 @@ def register(app: typer.Typer) -> None:
                     correction=correction,
                 )
                 title = "Gi* hotspots"
+            _announce_size(res, size_note)
             from harmscope.privacy.publishers import publish_hotspots
 
             pub = publish_hotspots(res, audience, threshold)
@@ -311,7 +329,15 @@ def register(app: typer.Typer) -> None:
 
                 _, polys = lsoa_units(area)
                 res.tables["geometry_bng"] = pd.DataFrame({"geometry": polys})
-            written = write_units(res, cells, out, size) if out is not None else None
+            meta = None
+            if out is not None:
+                from harmscope.export.gis import metadata
+
+                months = ((d_from or lo).strftime("%Y-%m"), (d_to or hi).strftime("%Y-%m"))
+                meta = metadata(
+                    pub, res.summary, crime_types=crime_type, period=months, units=units
+                )
+            written = write_units(res, cells, out, size, meta) if out is not None else None
         if json_out:
             doc = pub.document()
             payload = {k: v for k, v in doc.items() if k != "cells"}
@@ -418,10 +444,18 @@ def demo(store: Store, out_dir: Path) -> list[str]:
     if n == 0:
         return ["no violence rows in the sample: skipped"]
     res = run_hotspots(store, crime_types=["Violence and sexual offences"])  # all defaults
+    from harmscope.export.gis import metadata
     from harmscope.privacy.publishers import publish_hotspots
 
-    cells = publish_hotspots(res, "public", 5).tables["cells"]
-    gj = write_units(res, cells, out_dir / "hotspots_violence.geojson", res.summary["cell_size_m"])
+    pub = publish_hotspots(res, "public", 5)
+    cells = pub.tables["cells"]
+    held = tuple(d.strftime("%Y-%m") for d in held_months(store))
+    meta = metadata(
+        pub, res.summary, crime_types=["Violence and sexual offences"], period=held, units="grid"
+    )
+    gj = write_units(
+        res, cells, out_dir / "hotspots_violence.geojson", res.summary["cell_size_m"], meta
+    )
     csv = write_units(res, cells, out_dir / "hotspots_violence.csv", res.summary["cell_size_m"])
     s = res.summary
     return [

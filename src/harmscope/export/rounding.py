@@ -1,9 +1,9 @@
 """CSV floats at the precision the figures support, not 16 decimals (issue 12).
 
 Fractions (shares, rates, p-values: every value within -1..1) keep 4 decimals, a hundredth of
-a percentage point, below any interval these data give; other floats keep 2. Integers, text,
-dates and missing (suppressed) cells are unchanged, and so is a frame's ``attrs`` (its
-disclosure mark). Used by every CSV the CLI and the report write.
+a percentage point, below any interval these data give; longitude/latitude keep 6 (RFC 7946's
+advice); other floats keep 2. Integers, text, dates and missing (suppressed) cells are
+unchanged, and so is a frame's ``attrs`` (its disclosure mark). Used by every CSV the CLI and the report write.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import pandas as pd
 
 FRACTION_DECIMALS = 4
 OTHER_DECIMALS = 2
+# longitude/latitude in degrees: 2 decimals would move a point by up to about 1 km; 6 is ~0.1 m
+COORD_DECIMALS = 6
+COORD_COLUMNS = ("lon", "lat", "longitude", "latitude")
 
 
 def _p_value(name: str) -> bool:
@@ -24,6 +27,9 @@ def round_for_export(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if not pd.api.types.is_float_dtype(s.dtype):
+            continue
+        if str(col) in COORD_COLUMNS:
+            out[col] = s.round(COORD_DECIMALS)
             continue
         v = s.dropna()
         frac = _p_value(col) or (len(v) > 0 and bool((v.abs() <= 1.0).all()))
