@@ -230,6 +230,18 @@ def _protect_outcomes(
     return table
 
 
+def _show_hit_rate(table: pd.DataFrame, summary: dict, charts: dict) -> None:
+    """The chart, chi-square and reference rate of a published hit-rate table, from what it
+    shows (a group with a hidden count is left out of the test)."""
+    charts.clear()
+    charts["find_rates"] = group_rate_chart(table, "find_rate", "Find rate")
+    summary.update(_chi2_visible(table))
+    ref = table[table["group"] == summary.get("reference")]
+    if ref.empty or ref.finds.isna().any() or ref.searches.isna().any():
+        summary["reference_find_rate"] = None
+        summary["reference_find_rate_ci"] = [None, None]
+
+
 def _protect_hit_rate(
     res: Result, audience: Any, summary: dict, tables: dict, charts: dict
 ) -> pd.DataFrame:
@@ -237,13 +249,7 @@ def _protect_hit_rate(
     derived = _hidden_with(["finds", "non_finds", "searches"], _HIT_DERIVED_COLS)
     table = protect_frame(frame, audience, [["finds", "non_finds"], ["searches"]], derived)
     if audience.suppress:
-        charts.clear()
-        charts["find_rates"] = group_rate_chart(table, "find_rate", "Find rate")
-        summary.update(_chi2_visible(table))
-        ref = table[table["group"] == summary.get("reference")]
-        if ref.empty or ref.finds.isna().any() or ref.searches.isna().any():
-            summary["reference_find_rate"] = None
-            summary["reference_find_rate_ci"] = [None, None]
+        _show_hit_rate(table, summary, charts)
     return table
 
 
@@ -368,13 +374,7 @@ def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Resu
             breakdown = out["outcomes"].tables.get(_HIT_RATE_BREAKDOWN[key])
             table = _align_hit_rate(table, breakdown)
             table.attrs[CHECKED_ATTR] = mark
-            charts.clear()
-            charts["find_rates"] = group_rate_chart(table, "find_rate", "Find rate")
-            summary.update(_chi2_visible(table))
-            ref = table[table["group"] == summary.get("reference")]
-            if ref.empty or ref.finds.isna().any() or ref.searches.isna().any():
-                summary["reference_find_rate"] = None
-                summary["reference_find_rate_ci"] = [None, None]
+            _show_hit_rate(table, summary, charts)
         notes = list(res.notes)
         if audience.suppress:
             notes = [scrub_small_numbers(n, audience.threshold) for n in notes]
