@@ -19,34 +19,10 @@ from harmscope.reference.offences import load_weights
 from harmscope.store import Store
 
 
-def run(
-    store: Store,
-    *,
-    level: str = "district",
-    area: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    scheme: str = "css",
-    weights: str | Path | None = None,
-    by_month: bool = False,
-    categories: list[str] | None = None,
-    audience: str = "internal",
-    threshold: int = 5,
-) -> dict[str, Any]:
-    """Everything the command prints, as one JSON-ready dict, through the publishing path."""
-    return publication(
-        store,
-        level=level,
-        area=area,
-        date_from=date_from,
-        date_to=date_to,
-        scheme=scheme,
-        weights=weights,
-        by_month=by_month,
-        categories=categories,
-        audience=audience,
-        threshold=threshold,
-    ).document()
+def run(store: Store, **options: Any) -> dict[str, Any]:
+    """Everything the command prints, as one JSON-ready dict, through the publishing path
+    (keywords as :func:`publication`)."""
+    return publication(store, **options).document()
 
 
 def publication(

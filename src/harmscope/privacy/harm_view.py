@@ -220,7 +220,16 @@ def harm_view(
             table,
             totals,
             notes,
-            locals_for_lsoa(area, date_from, date_to, scheme, weights, by_month, categories, alpha),
+            dict(
+                area=area,
+                date_from=date_from,
+                date_to=date_to,
+                scheme=scheme,
+                weights=weights,
+                by_month=by_month,
+                categories=categories,
+                alpha=alpha,
+            ),
         )
     scope = resolve_scope(area, date_from, date_to)
     force_of = _forces_of(res.table, level)
@@ -299,22 +308,20 @@ def harm_view(
     # by category and the whole slice
     codes = list(dict.fromkeys(totals["area_code"].astype(str)))
 
+    # every universe row the output covers, once, grouped by universe (one per force)
+    covered: dict[int, tuple[Universe, set[str]]] = {}
+    for code in codes:
+        u, rws = rows_of(code)
+        if u is not None:
+            covered.setdefault(id(u), (u, set()))[1].update(rws)
+    missing = any(rows_of(code)[0] is None for code in codes)
+
     def over_areas(cols) -> BlockSum:
+        if missing:
+            return BlockSum(None, None, None, None, 0.0)
         total = BlockSum(0, 0.0, 0.0, 0.0, 0.0)
-        seen = set()
-        for code in codes:
-            u, rws = rows_of(code)
-            if u is None:
-                return BlockSum(None, None, None, None, 0.0)
-            for rw in rws:
-                seen.add((id(u), rw))
-        by_u: dict[int, tuple[Universe, list[str]]] = {}
-        for code in codes:
-            u, _ = rows_of(code)
-            by_u.setdefault(id(u), (u, []))
-        for uid, (u, lst) in by_u.items():
-            lst.extend(sorted(rw for (i, rw) in seen if i == uid))
-            total = _add(total, u.total(lst, cols))
+        for u, rws in covered.values():
+            total = _add(total, u.total(sorted(rws), cols))
         return total
 
     whole = over_areas(cats)
@@ -357,19 +364,6 @@ def harm_view(
     )
     return HarmView(
         table, pub_totals, pub_cat, res.tables["weights"], summary, notes, res.method, res
-    )
-
-
-def locals_for_lsoa(area, date_from, date_to, scheme, weights, by_month, categories, alpha) -> dict:
-    return dict(
-        area=area,
-        date_from=date_from,
-        date_to=date_to,
-        scheme=scheme,
-        weights=weights,
-        by_month=by_month,
-        categories=categories,
-        alpha=alpha,
     )
 
 

@@ -202,15 +202,12 @@ class Universe:
             grand_vis = True
             if suppress:
                 hidden[unpub, :] = True
-                row_vis[unpub] = False
                 mkey = key[0] if len(key) == 1 else key
-                mt = margins.get(mkey if self.by else None)
-                if mt is not None:
-                    tot_col = "total" if "total" in mt.columns else mt.columns[-1]
-                    row_vis, col_vis, grand_vis = _visible_margins(
-                        mt, part, row, rows, cols, tot_col
-                    )
-                    row_vis[unpub] = False
+                # no published margins to read: treat every total as hidden (closed)
+                row_vis, col_vis, grand_vis = _visible_margins(
+                    margins.get(mkey if self.by else None), rows, cols
+                )
+                row_vis[unpub] = False
             w = np.array([self.weights.get(c, 0.0) for c in cols])
             self.blocks[key] = _Block(rows, cols, x, hidden, row_vis, col_vis, grand_vis, w)
         self.categories = cols
@@ -292,29 +289,21 @@ class Universe:
         return BlockSum(int(round(count)), harm, w2, w_max, err)
 
 
-def _visible_margins(mt: pd.DataFrame, part: pd.DataFrame, row: str, rows, cols, tot_col):
+def _visible_margins(mt: pd.DataFrame | None, rows, cols):
     """Row, column and grand-total visibility from protect_long's published margins.
 
-    protect_long's margins frame is indexed by the wide table's index plus "Total"; its rows are
-    the areas in the order the pivot produced, which we recover from the frame's non-total rows.
+    The margins frame holds one row per area, in the pivot's (sorted) order, plus "Total"; its
+    last column is the row total. Anything that cannot be read is taken as hidden, so a
+    figure is never computed from a total that was not published.
     """
-    n, m = len(rows), len(cols)
-    row_vis = np.ones(n, bool)
-    col_vis = np.ones(m, bool)
-    grand_vis = True
-    body = mt.drop(index="Total", errors="ignore")
-    # the pivot sorts areas, as ``rows`` is sorted: match by position
-    pivot_rows = sorted(part[row].astype(str).unique())
-    if tot_col in body.columns and len(body) == len(pivot_rows):
-        vis = body[tot_col].notna().to_numpy()
-        pos = {r: k for k, r in enumerate(pivot_rows)}
-        for i, r in enumerate(rows):
-            row_vis[i] = bool(vis[pos[r]])
-    if "Total" in mt.index:
-        total_row = mt.loc["Total"]
-        for j, c in enumerate(cols):
-            if c in total_row.index:
-                col_vis[j] = bool(pd.notna(total_row[c]))
-        if tot_col in total_row.index:
-            grand_vis = bool(pd.notna(total_row[tot_col]))
-    return row_vis, col_vis, grand_vis
+    row_vis = np.zeros(len(rows), bool)
+    col_vis = np.zeros(len(cols), bool)
+    if mt is None or "Total" not in mt.index:
+        return row_vis, col_vis, False
+    tot_col = "total" if "total" in mt.columns else mt.columns[-1]
+    body = mt.drop(index="Total")
+    if len(body) == len(rows):  # ``rows`` is sorted, as the pivot's index is
+        row_vis = body[tot_col].notna().to_numpy(bool).copy()
+    total_row = mt.loc["Total"]
+    col_vis = np.array([c in total_row.index and bool(pd.notna(total_row[c])) for c in cols])
+    return row_vis, col_vis, bool(pd.notna(total_row[tot_col]))
