@@ -63,6 +63,7 @@ SENSITIVE_TABLES = frozenset(
         "persons",
         "persons_in_crimes",
         "links",
+        "link_entities",
     }
 )
 SENSITIVE_AUDIENCES = frozenset({"internal"})
