@@ -23,6 +23,7 @@ browser:
 demo: setup
 	$(VENV)/bin/harmscope demo --out demo-output
 
+# Style, imports, bugbear, and C901: no function over McCabe complexity 12 (pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 

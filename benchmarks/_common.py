@@ -1,4 +1,6 @@
-"""Shared by the benchmark and validation scripts: where the data are, a store, a timer.
+"""Shared by the benchmark and validation scripts: where the data are, a store, a timer, a
+child process. Importing it loads no harmscope module, so a script measuring its children's
+peak memory (which counts what a fork inherits) stays small.
 
 Not run by run.py (it only runs bench_*.py and validate_*.py). Scripts import it as
 ``_common``: Python puts the script's own folder first on the path.
@@ -6,14 +8,18 @@ Not run by run.py (it only runs bench_*.py and validate_*.py). Scripts import it
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harmscope.sources.ingest import ingest_paths
-from harmscope.store import Store
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 # The shared data sit beside the checkout (../shared/data) unless HARMSCOPE_SHARED says otherwise.
 SHARED = (
@@ -34,6 +40,10 @@ def street_files() -> list[Path]:
 
 def street_store(name: str = "bench.duckdb") -> Store:
     """A read-only store of :func:`street_files`; HARMSCOPE_BENCH_DB reuses an existing one."""
+    # Imported here: the scripts that only use run_child keep their parent process small.
+    from harmscope.sources.ingest import ingest_paths
+    from harmscope.store import Store
+
     path = os.environ.get("HARMSCOPE_BENCH_DB")
     if path and Path(path).exists():
         return Store.open(path, read_only=True)
@@ -56,3 +66,19 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
     """Best wall time of ``repeat`` calls."""
     return timed(fn, repeat)[0]
+
+
+def run_child(script: str, mode: str, *args, env: dict | None = None) -> dict:
+    """Run ``script`` (Python source) as ``mode`` in a fresh interpreter and return the JSON
+    on its last line of output. One process per step, so each step's peak memory (its own
+    ru_maxrss) is measured apart from the others'."""
+    res = subprocess.run(
+        [sys.executable, "-c", script, mode, *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if res.returncode:
+        raise SystemExit(f"{mode} failed: {res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])

@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with Store.open(Path(tmp) / "kent.duckdb") as store:
             ingest_paths(store, kent_street_files(), quiet=True)
-            pts = g.located_points(store, crime_types=["Violence and sexual offences"])
+            pts = g.EventFilter(["Violence and sexual offences"]).points(store)
     events = int(pts["count"].sum())
     grid = g.make_grid(
         pts.x.to_numpy(), pts.y.to_numpy(), cell_size=180, boundary=area_boundary(None)

@@ -12,11 +12,12 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import run_child
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -59,16 +60,7 @@ print(json.dumps(out))
 
 
 def _child(mode: str, path: Path, db) -> dict:
-    res = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(path), str(db)],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        check=False,
-    )
-    if res.returncode:
-        raise SystemExit(f"{mode} failed: {res.stderr[-2000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD, mode, path, db)
 
 
 def main() -> int:

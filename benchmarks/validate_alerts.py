@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from _common import kent_street_files
 
-from harmscope.analysis.trends import AlertSettings, alerts, judge_matrix, monthly_cube
+from harmscope.analysis.trends import AlertSettings, alerts, judge_matrix
+from harmscope.analysis.trends import _monthly_cube as monthly_cube
 from harmscope.sources.ingest import ingest_paths
 from harmscope.store import Store
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 from esda.smoothing import Empirical_Bayes
 
-from harmscope.analysis.concentration import _bootstrap, gini
 from harmscope.analysis.harm import log_ratio_ci, weighted_poisson_ci
-from harmscope.analysis.smoothing import eb_global
+from harmscope.analysis.harm.concentration import _bootstrap, gini
+from harmscope.analysis.harm.smoothing import eb_global
 from harmscope.reference import load_lad, load_lsoa11
 from harmscope.reference.offences import load_weights
 

@@ -342,38 +342,39 @@ def _successor_map(reg: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def build_lad(s: dict[str, pd.DataFrame], lsoa: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    reg = s["reg"]
-    cur = reg[
-        (reg["current-authority"] == "True")
-        & (reg["lower-or-unitary"] == "True")
-        & reg.nation.isin(["England", "Wales"])
-    ].copy()
-    county_names = dict(zip(reg["local-authority-code"], reg["nice-name"], strict=True))
-    gss_by_code = dict(zip(reg["local-authority-code"], reg["gss-code"], strict=True))
+def _register_alt_names(r: pd.Series) -> list[str]:
+    """The display-worthy alternative names one register row lists under 'alt-names'."""
+    # Register alt-names are comma-joined, so names that themselves hold a comma are
+    # taken out whole before splitting ("Bournemouth, Christchurch and Poole").
+    raw = str(r["alt-names"])
+    for whole in (r["official-name"], r["nice-name"]):
+        if isinstance(whole, str) and "," in whole:
+            raw = raw.replace(whole, "")
+    names = []
+    for part in raw.split(","):
+        part = part.strip()
+        # Register alt-names are comma-joined, so "Bristol, City of" arrives in pieces,
+        # and the '... Council' forms never appear in police LSOA names.
+        if (
+            not part
+            or part == "nan"
+            or normalise_name(part) in {"city of", "county of"}
+            or normalise_name(part).endswith(("council", " ua"))
+            or part == part.lower()
+        ):
+            continue
+        names.append(part)
+    return names
 
-    # Candidate alternative names per LAD, in order of preference for display.
+
+def _alt_names(reg: pd.DataFrame, cur: pd.DataFrame, lsoa: pd.DataFrame) -> dict[str, list[str]]:
+    """Candidate alternative names per current LAD (GSS code), in order of preference for
+    display: the register's alt-names, then the names of the councils it replaced, then the
+    district prefixes of its LSOA names (the forms police data uses)."""
+    gss_by_code = dict(zip(reg["local-authority-code"], reg["gss-code"], strict=True))
     alts: dict[str, list[str]] = {g: [] for g in cur["gss-code"]}
     for _, r in cur.iterrows():
-        # Register alt-names are comma-joined, so names that themselves hold a comma are
-        # taken out whole before splitting ("Bournemouth, Christchurch and Poole").
-        raw = str(r["alt-names"])
-        for whole in (r["official-name"], r["nice-name"]):
-            if isinstance(whole, str) and "," in whole:
-                raw = raw.replace(whole, "")
-        for part in raw.split(","):
-            part = part.strip()
-            # Register alt-names are comma-joined, so "Bristol, City of" arrives in pieces,
-            # and the '... Council' forms never appear in police LSOA names.
-            if (
-                not part
-                or part == "nan"
-                or normalise_name(part) in {"city of", "county of"}
-                or normalise_name(part).endswith(("council", " ua"))
-                or part == part.lower()
-            ):
-                continue
-            alts[r["gss-code"]].append(part)
+        alts[r["gss-code"]].extend(_register_alt_names(r))
     succ = _successor_map(reg)
     old = reg[
         (reg["current-authority"] != "True") & reg["local-authority-type"].isin(["NMD", "UA"])
@@ -385,50 +386,74 @@ def build_lad(s: dict[str, pd.DataFrame], lsoa: pd.DataFrame) -> tuple[pd.DataFr
     prefixes = lsoa.assign(district=lsoa.lsoa11_name.map(lsoa_name_district))
     for gss, grp in prefixes.groupby("lad_code"):
         alts[gss].extend(sorted(set(grp.district)))
+    return alts
 
-    # Keep a name only if it points at one LAD; report collisions instead of guessing.
+
+def _ambiguous_names(cur: pd.DataFrame, alts: dict[str, list[str]]) -> list[str]:
+    """Normalised names that point at more than one LAD: dropped and reported, because
+    guessing which district a shared name means would misplace records."""
     owners: dict[str, set[str]] = {}
     for _, r in cur.iterrows():
         owners.setdefault(normalise_name(r["nice-name"]), set()).add(r["gss-code"])
     for gss, names in alts.items():
         for n in names:
             owners.setdefault(normalise_name(n), set()).add(gss)
-    dropped = sorted(k for k, v in owners.items() if len(v) > 1)
+    return sorted(k for k, v in owners.items() if len(v) > 1)
+
+
+def _kept_alt_names(name: str, candidates: list[str], dropped: list[str]) -> list[str]:
+    """The candidates that are neither the LAD's own name, a repeat, nor ambiguous."""
+    seen = {normalise_name(name)}
+    keep = []
+    for n in candidates:
+        k = normalise_name(n)
+        if k in seen or k in dropped:
+            continue
+        seen.add(k)
+        keep.append(n)
+    return keep
+
+
+def _county_of(r: pd.Series, name: str, county_names: dict[str, str]) -> str:
+    """The county level a LAD reports under, which depends on the kind of authority."""
+    t = r["local-authority-type"]
+    if t == "NMD":
+        return county_names.get(r["county-la"], "")
+    if t in ("LBO", "CC"):
+        return "Greater London"
+    if t == "MD":
+        return MET_COUNTY_BY_COMBINED_AUTHORITY.get(r["combined-authority"], "")
+    return name  # unitary authorities and Welsh principal areas are their own county level
+
+
+def build_lad(s: dict[str, pd.DataFrame], lsoa: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    reg = s["reg"]
+    cur = reg[
+        (reg["current-authority"] == "True")
+        & (reg["lower-or-unitary"] == "True")
+        & reg.nation.isin(["England", "Wales"])
+    ].copy()
+    county_names = dict(zip(reg["local-authority-code"], reg["nice-name"], strict=True))
+    alts = _alt_names(reg, cur, lsoa)
+    # Keep a name only if it points at one LAD; report collisions instead of guessing.
+    dropped = _ambiguous_names(cur, alts)
 
     rows = []
     pop = lsoa.groupby("lad_code").population_2019.sum()
     for _, r in cur.iterrows():
         gss, name = r["gss-code"], r["nice-name"]
-        seen = {normalise_name(name)}
-        keep = []
-        for n in alts[gss]:
-            k = normalise_name(n)
-            if k in seen or k in dropped:
-                continue
-            seen.add(k)
-            keep.append(n)
-        t = r["local-authority-type"]
-        if t == "NMD":
-            county = county_names.get(r["county-la"], "")
-        elif t in ("LBO", "CC"):
-            county = "Greater London"
-        elif t == "MD":
-            county = MET_COUNTY_BY_COMBINED_AUTHORITY.get(r["combined-authority"], "")
-        else:  # unitary authorities and Welsh principal areas are their own county level
-            county = name
-        forces = force_for(r["county-la"], name, t)
+        forces = force_for(r["county-la"], name, r["local-authority-type"])
         if len(forces) != 1:
             raise SystemExit(f"{gss} {name}: force areas {forces}, expected exactly one")
-        force = forces[0]
         rows.append(
             {
                 "lad_code": gss,
                 "lad_name": name,
-                "alt_names": "|".join(keep),
-                "county": county,
+                "alt_names": "|".join(_kept_alt_names(name, alts[gss], dropped)),
+                "county": _county_of(r, name, county_names),
                 # Estimate: one CSP per district in Kent and Medway (see SOURCES.md).
                 "csp": f"{name} CSP" if gss in KENT_MEDWAY_LADS else "",
-                "force": force,
+                "force": forces[0],
                 "population_2019": int(pop.get(gss, 0)),
                 "region": r["region"],
             }

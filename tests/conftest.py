@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,14 @@ KENT_STREET = sorted((POLICE / "kent" / "street").glob("*.csv.gz"))
 KENT_STOP_SEARCH = sorted((POLICE / "kent" / "stop-and-search").glob("*.csv.gz"))
 COMPARISON_STREET = sorted((POLICE / "comparison" / "street").glob("*.csv.gz"))
 EXCERPTS = POLICE / "kent" / "excerpts"
+# One small district in one month: the smallest counts the publishing tests probe.
+DOVER_JAN_2025 = ["--area", "Dover", "--from", "2025-01", "--to", "2025-01"]
+# The seven Gi* classes, hottest first, written out here (not taken from the code under test).
+GISTAR_CLASSES = [
+    *(f"hot {c}%" for c in (99, 95, 90)),
+    "not significant",
+    *(f"cold {c}%" for c in (90, 95, 99)),
+]
 
 
 def _need_shared() -> None:
@@ -103,38 +112,56 @@ def shared_data() -> Path:
     return SHARED
 
 
-@pytest.fixture(scope="session")
-def kent_store_path(tmp_path_factory) -> Path:
-    """A store file with every Kent street file (2024-01..04, 2025-01..12) and the 12 Kent
-    2018 stop-and-search files. Tests must not write to it."""
+def _ingested_store(tmp_path_factory, name: str, paths: list[Path]) -> Path:
+    """A store file (in a session folder) holding ``paths``, every file ingested cleanly."""
     _need_shared()
-    path = tmp_path_factory.mktemp("kent") / "kent.duckdb"
+    path = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
     with Store.open(path) as store:
-        report = ingest_paths(store, [*KENT_STREET, *KENT_STOP_SEARCH])
+        report = ingest_paths(store, paths)
         assert report.ok, report.failed
     return path
 
 
-@pytest.fixture(scope="session")
-def kent_store(kent_store_path) -> Store:
-    store = Store.open(kent_store_path, read_only=True)
+def _read_only(path: Path):
+    store = Store.open(path, read_only=True)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def kent_store_path(tmp_path_factory) -> Path:
+    """A store file with every Kent street file (2024-01..04, 2025-01..12) and the 12 Kent
+    2018 stop-and-search files. Tests must not write to it."""
+    return _ingested_store(tmp_path_factory, "kent", [*KENT_STREET, *KENT_STOP_SEARCH])
+
+
+@pytest.fixture(scope="session")
+def kent_store(kent_store_path) -> Store:
+    yield from _read_only(kent_store_path)
+
+
+@pytest.fixture(scope="session")
+def kent_copy(kent_store_path, tmp_path_factory):
+    """``kent_copy(folder_name, db_name)`` -> (a new folder, a writable copy of the Kent store
+    in it): for the tests that add to a store (ED, crime extracts, schemes)."""
+
+    def make(folder_name: str, db_name: str) -> tuple[Path, Path]:
+        folder = tmp_path_factory.mktemp(folder_name)
+        db = folder / db_name
+        shutil.copy(kent_store_path, db)
+        return folder, db
+
+    return make
 
 
 @pytest.fixture(scope="session")
 def all_store_path(tmp_path_factory) -> Path:
     """Kent (street and stop and search) plus the Essex and Sussex street files."""
-    _need_shared()
-    path = tmp_path_factory.mktemp("all") / "all.duckdb"
-    with Store.open(path) as store:
-        report = ingest_paths(store, [*KENT_STREET, *KENT_STOP_SEARCH, *COMPARISON_STREET])
-        assert report.ok, report.failed
-    return path
+    return _ingested_store(
+        tmp_path_factory, "all", [*KENT_STREET, *KENT_STOP_SEARCH, *COMPARISON_STREET]
+    )
 
 
 @pytest.fixture(scope="session")
 def all_store(all_store_path) -> Store:
-    store = Store.open(all_store_path, read_only=True)
-    yield store
-    store.close()
+    yield from _read_only(all_store_path)

@@ -13,10 +13,10 @@ from harmscope.analysis.trends import (
     baseline_positions,
     judge_matrix,
     judge_series,
-    monthly_cube,
     quasi_poisson_mean,
     upper_limit,
 )
+from harmscope.analysis.trends import _monthly_cube as monthly_cube
 from harmscope.cli import main
 from harmscope.errors import HarmscopeError
 

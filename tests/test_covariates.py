@@ -8,9 +8,9 @@ import json
 import pytest
 
 from harmscope.cli import main
-from harmscope.commands.covariates import example_path
 from harmscope.errors import HarmscopeError
 from harmscope.sources.covariates import add_covariate, parse_period, read_covariate
+from harmscope.sources.covariates_example import example_path
 from harmscope.store import Store
 
 SOURCE = "test figures"

@@ -171,28 +171,33 @@ def test_real_kent_district_by_category(kent_store):
         assert hi - lo > 1e-6, f"{cell} recovered"
 
 
-def _attack_linked(df, prot, groupings) -> dict[int, tuple[float, float]]:
-    """LP attack on a unit table published with group totals for several groupings."""
-    n = len(df)
-    shown = prot.frame["n"].astype("Float64").to_numpy(float, na_value=np.nan)
-    unknown = [i for i in range(n) if np.isnan(shown[i])]
-    margin_unknowns = []
-    eqs = []  # (unit indices, margin value or None -> unknown margin key)
+def _linked_margins(df, prot, groupings) -> list[tuple]:
+    """One (unit indices, margin value or None when hidden, margin key, grouping) per group
+    total the protected output publishes (or hides) for each grouping."""
+    eqs = []
     for g in groupings:
         m = prot.margins[g].set_index(g)["n"]
         for label, total in m.items():
             members = np.nonzero(df[g].astype("string").fillna("(none)").to_numpy(object) == label)[
                 0
             ]
-            key = (g, label)
-            if pd.isna(total):
-                margin_unknowns.append(key)
-            eqs.append((members, None if pd.isna(total) else float(total), key, g))
+            eqs.append((members, None if pd.isna(total) else float(total), (g, label), g))
+    return eqs
+
+
+def _linked_variables(unknown, eqs, prot) -> dict[tuple, int]:
+    """Column of each unknown: hidden units, then hidden margins, then a hidden grand total."""
     var = {("u", i): k for k, i in enumerate(unknown)}
-    for key in margin_unknowns:
-        var[("m", key)] = len(var)
+    for _members, total, key, _g in eqs:
+        if total is None:
+            var[("m", key)] = len(var)
     if prot.total is None:
         var[("t",)] = len(var)
+    return var
+
+
+def _margin_rows(eqs, shown, var) -> tuple[list, list]:
+    """Each group total = the sum of its member units (visible units moved to the right)."""
     a_eq, b_eq = [], []
     for members, total, key, _g in eqs:
         row = np.zeros(len(var))
@@ -206,10 +211,16 @@ def _attack_linked(df, prot, groupings) -> dict[int, tuple[float, float]]:
             row[var[("m", key)]] -= 1
         else:
             rhs += total
-        if row.any():
+        if row.any():  # an equation over visible figures only tells the attacker nothing
             a_eq.append(row)
             b_eq.append(rhs)
-    for g in groupings:  # group totals add up to the grand total
+    return a_eq, b_eq
+
+
+def _grand_total_rows(eqs, groupings, var, prot) -> tuple[list, list]:
+    """For each grouping, its group totals add up to the grand total."""
+    a_eq, b_eq = [], []
+    for g in groupings:
         row = np.zeros(len(var))
         rhs = 0.0
         for _members, total, key, gg in eqs:
@@ -226,6 +237,19 @@ def _attack_linked(df, prot, groupings) -> dict[int, tuple[float, float]]:
         if row.any():
             a_eq.append(row)
             b_eq.append(rhs)
+    return a_eq, b_eq
+
+
+def _attack_linked(df, prot, groupings) -> dict[int, tuple[float, float]]:
+    """LP attack on a unit table published with group totals for several groupings."""
+    n = len(df)
+    shown = prot.frame["n"].astype("Float64").to_numpy(float, na_value=np.nan)
+    unknown = [i for i in range(n) if np.isnan(shown[i])]
+    eqs = _linked_margins(df, prot, groupings)
+    var = _linked_variables(unknown, eqs, prot)
+    a_eq, b_eq = _margin_rows(eqs, shown, var)
+    a_tot, b_tot = _grand_total_rows(eqs, groupings, var, prot)
+    a_eq, b_eq = a_eq + a_tot, b_eq + b_tot
     out = {}
     for i in unknown:
         obj = np.zeros(len(var))

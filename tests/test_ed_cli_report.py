@@ -15,18 +15,16 @@ import pytest
 
 from harmscope.cli import main
 from harmscope.privacy.pseudonymise import is_test_nhs_number
-from harmscope.report.render import build_report, render_html
-from harmscope.report.section import ReportContext
+from harmscope.report.render import render_html
 from harmscope.store import Store
+from report_helpers import one_section_report, report_ctx
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def cli_env(kent_store_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("edcli")
-    db = folder / "cli.duckdb"
-    shutil.copy(kent_store_path, db)
+def cli_env(kent_copy):
+    folder, db = kent_copy("edcli", "cli.duckdb")
     key = folder / "partnership.key"
     key.write_text("e5915b775506c7f47df0ec987ff2939fa5ba812029a2d64e288009700c28a20f\n")
     return folder, db, key
@@ -151,16 +149,9 @@ def test_demo_hook(kent_store_path, tmp_path):
 
 
 def _render(store, audience: str, path: Path) -> Path:
-    ctx = ReportContext(
-        store=store,
-        area="Kent",
-        date_from=date(2025, 1, 1),
-        date_to=date(2025, 12, 1),
-        audience=audience,
+    report = one_section_report(
+        store, "true_picture", audience, date(2025, 1, 1), date(2025, 12, 1)
     )
-    report = build_report(ctx, only=["true_picture"])
-    built = report.sections[0]
-    assert built.error is None and not built.withheld and built.section is not None
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
@@ -204,14 +195,7 @@ def test_read_only_store_withholds_ed_figures(cli_env):
 
     _, db, _ = cli_env
     with Store.open(db, read_only=True) as store:
-        ctx = ReportContext(
-            store=store,
-            area="Kent",
-            date_from=date(2025, 1, 1),
-            date_to=date(2025, 12, 1),
-            audience="public",
-        )
-        sec = section.build(ctx)
+        sec = section.build(report_ctx(store, "public", date(2025, 1, 1), date(2025, 12, 1)))
     assert "withheld" in sec.html and not sec.tables
 
 

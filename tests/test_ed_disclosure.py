@@ -128,6 +128,19 @@ def _leaks(
     return out
 
 
+def _one_way_leaks(true: np.ndarray, published: pd.Series, total_vis: bool, threshold: int):
+    """:func:`_leaks` of a one-way table: each cell is its own row total; the one column
+    total is the grand total (published or not)."""
+    return _leaks(
+        true[:, None],
+        published.isna().to_numpy()[:, None],
+        published.notna().to_numpy(),
+        [total_vis],
+        total_vis,
+        threshold,
+    )
+
+
 def _audit_public(res, raw, threshold: int) -> None:
     tables = {"area": res.table, **res.tables}
     for name, table in tables.items():
@@ -152,24 +165,10 @@ def _audit_public(res, raw, threshold: int) -> None:
     timed_vis = total_vis and s["ed_without_time"] is not None
     # one-way tables
     true_area = raw.table.set_index("area_code")["ed"].reindex(area.area_code).to_numpy(float)
-    leaks = _leaks(
-        true_area[:, None],
-        area.ed.isna().to_numpy()[:, None],
-        area.ed.notna().to_numpy(),
-        [placed_vis],
-        placed_vis,
-        threshold,
-    )
+    leaks = _one_way_leaks(true_area, area.ed, placed_vis, threshold)
     assert not leaks, f"area table: {leaks}"
     true_w = raw.tables["weapons"].set_index("weapon_code")["ed"].reindex(weapons.weapon_code)
-    leaks = _leaks(
-        true_w.to_numpy(float)[:, None],
-        weapons.ed.isna().to_numpy()[:, None],
-        weapons.ed.notna().to_numpy(),
-        [total_vis],
-        total_vis,
-        threshold,
-    )
+    leaks = _one_way_leaks(true_w.to_numpy(float), weapons.ed, total_vis, threshold)
     assert not leaks, f"weapons table: {leaks}"
     # two-way tables; by_month's row totals are the area table's cells
     area_vis = dict(zip(area.area_code, area.ed.notna(), strict=True))

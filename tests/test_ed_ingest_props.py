@@ -15,17 +15,11 @@ from harmscope.sources.ed import ingest_ed
 from harmscope.store import Store
 
 KEY = b"property-test-key-0123456789"
-HEADER = [
-    "site_code",
-    "arrival_datetime",
-    "assault_datetime",
-    "assault_method",
-    "assault_method_text",
-    "location_type",
-    "location_desc",
-    "age_band",
-    "nhs_number",
-]
+# A file with the required columns, the free text and the identifier (no place columns).
+HEADER = (
+    "site_code,arrival_datetime,assault_datetime,assault_method,assault_method_text,"
+    "location_type,location_desc,age_band,nhs_number"
+).split(",")
 
 
 @st.composite

@@ -26,10 +26,8 @@ SEED = 11
 
 
 @pytest.fixture(scope="module")
-def ed(kent_store_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ed")
-    db = folder / "ed.duckdb"
-    shutil.copy(kent_store_path, db)
+def ed(kent_copy):
+    folder, db = kent_copy("ed", "ed.duckdb")
     store = Store.open(db)
     sim = simulate_ed(police_volumes(store), seed=SEED)
     ed_csv = write_ed_csv(sim, folder / "ed_synthetic.csv")
@@ -134,10 +132,11 @@ def test_a_failure_inside_the_transaction_leaves_the_store_as_it_was(ed, monkeyp
         "(SELECT count(*) FROM rejects) AS r"
     )
 
-    def boom(_path):
+    def boom(*_args, **_kwargs):
         raise OSError("disk vanished")
 
-    monkeypatch.setattr(ed_source, "_file_sha256", boom)
+    # Fails after the rows are inserted, while the file's ingests row is written.
+    monkeypatch.setattr(ed_source, "record_ingest", boom)
     with pytest.raises(OSError):
         ingest_ed(ed.store, path, key=KEY)
     after = ed.store.query(

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harmscope.analysis.concentration import concentration, gini, lorenz, top_share, units_for_share
+from harmscope.analysis.harm.concentration import (
+    concentration,
+    gini,
+    lorenz,
+    top_share,
+    units_for_share,
+)
 
 
 def test_hand_computed_example():
@@ -32,7 +38,7 @@ def test_hand_computed_example():
 
 def test_expected_concentration_recovers_planted_truth():
     """Seeded: 2,000 places with lognormal risk; recorded counts are Poisson around it."""
-    from harmscope.analysis.concentration import _bootstrap
+    from harmscope.analysis.harm.concentration import _bootstrap
 
     rng = np.random.default_rng(11)
     mu = rng.lognormal(0.0, 1.0, 2000)

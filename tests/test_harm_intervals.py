@@ -7,8 +7,8 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-from harmscope.analysis.compare import _exact_rate_ratio
 from harmscope.analysis.harm import garwood, log_ratio_ci, weighted_poisson_ci
+from harmscope.analysis.harm.compare import _exact_rate_ratio
 
 
 @pytest.mark.parametrize("n", [0, 1, 4, 17, 250, 10_000])
@@ -60,3 +60,24 @@ def test_exact_rate_ratio_is_clopper_pearson_transformed():
         phi / (1 - phi) * pb / pa
     )
     assert lo < ratio < hi
+
+
+def test_precision_recall_is_two_wilson_rates():
+    from harmscope.analysis.intervals import precision_recall
+
+    got = precision_recall(3, 4, 6)
+    p_lo, p_hi = proportion_confint(3, 4, alpha=0.05, method="wilson")
+    r_lo, r_hi = proportion_confint(3, 6, alpha=0.05, method="wilson")
+    assert list(got) == [
+        "precision",
+        "precision_low",
+        "precision_high",
+        "recall",
+        "recall_low",
+        "recall_high",
+    ]
+    assert got["precision"] == 0.75 and got["recall"] == 0.5
+    assert [got["precision_low"], got["precision_high"]] == pytest.approx([p_lo, p_hi])
+    assert [got["recall_low"], got["recall_high"]] == pytest.approx([r_lo, r_hi])
+    # nothing flagged: no precision to speak of, rather than 0/0
+    assert precision_recall(0, 0, 2)["precision"] is None

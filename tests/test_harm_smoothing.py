@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from esda.smoothing import Empirical_Bayes
 
-from harmscope.analysis.smoothing import eb_global, smoothed_lsoa_rates
+from harmscope.analysis.harm.smoothing import eb_global, smoothed_lsoa_rates
 
 
 def test_hand_computed_example():

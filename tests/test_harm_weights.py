@@ -76,6 +76,7 @@ def test_taxonomy_covers_the_ons_list_and_flags():
         "sexual-offences",
         "robbery",
         "possession-of-weapons-offences",
+        "drug-offences",  # 92A, 92C-92E: for the county-lines supply flag (issue 15)
     }
     leaves = ons[(ons.is_leaf == "True") & ons.offence_group_code.isin(groups)].code
     expected = (set(leaves) - {"1-4.1-4.10-4.2"}) | {"1", "4.1", "4.2", "4.10"}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from conftest import GISTAR_CLASSES
 from harmscope.analysis import grid as g
 from harmscope.analysis.gistar import adjust, classify, gi_star, gi_star_z, permutation_p
 from harmscope.errors import HarmscopeError
@@ -75,12 +76,8 @@ def test_distance_band_equals_libpysal():
 
 @pytest.fixture(scope="module")
 def kent_violence(kent_store):
-    pts = g.located_points(
-        kent_store,
-        crime_types=["Violence and sexual offences"],
-        date_from=date(2025, 1, 1),
-        date_to=date(2025, 12, 1),
-    )
+    violence = g.EventFilter(["Violence and sexual offences"], date(2025, 1, 1), date(2025, 12, 1))
+    pts = violence.points(kent_store)
     grid = g.make_grid(pts.x.to_numpy(), pts.y.to_numpy(), cell_size=1000)
     counts, _, _ = grid.count(pts)
     return grid, counts
@@ -119,15 +116,7 @@ def test_corrections_match_statsmodels():
 def test_classes():
     z = np.array([3.0, 2.0, 1.7, 0.1, -1.7, -2.0, -3.0])
     p = np.array([0.005, 0.04, 0.09, 0.9, 0.09, 0.04, 0.005])
-    assert list(classify(z, p)) == [
-        "hot 99%",
-        "hot 95%",
-        "hot 90%",
-        "not significant",
-        "cold 90%",
-        "cold 95%",
-        "cold 99%",
-    ]
+    assert list(classify(z, p)) == GISTAR_CLASSES
 
 
 def test_permutation_p_is_calibrated_and_seeded():

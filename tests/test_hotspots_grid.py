@@ -13,7 +13,7 @@ from harmscope.errors import HarmscopeError
 
 
 def test_bng_round_trip_and_kent_extent(kent_store):
-    pts = g.located_points(kent_store, date_from=date(2025, 1, 1), date_to=date(2025, 1, 1))
+    pts = g.EventFilter(date_from=date(2025, 1, 1), date_to=date(2025, 1, 1)).points(kent_store)
     # Kent and Medway lie within roughly E 530-655 km, N 105-195 km of the National Grid
     assert pts.x.between(530_000, 655_000).mean() > 0.999
     assert pts.y.between(105_000, 195_000).mean() > 0.999

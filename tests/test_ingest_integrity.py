@@ -51,6 +51,17 @@ def _month_rows(store: Store, month: str = "2025-01") -> int:
     )
 
 
+def test_the_released_police_migration_runs_the_same_sql():
+    """m001's SQL is built from a shared column block; a store made by an earlier release
+    must still have been made by exactly this text (hash of the SQL released in v1)."""
+    import hashlib
+
+    from harmscope.store.migrations import m001_police
+
+    digest = hashlib.sha256(m001_police.SQL.encode()).hexdigest()
+    assert digest == "bdd3e6202ca8ae879f335ca0fa7cbe57fc869f1fd166edbe10a5455270d2d59b"
+
+
 # -- finding 3: a month that shrinks -------------------------------------------------------------
 
 

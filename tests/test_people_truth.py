@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmscope.analysis.concentration import top_share
+from harmscope.analysis.harm.concentration import top_share
 from harmscope.analysis.people import people_profile
 from harmscope.analysis.people.power_few import bootstrap_top_shares
 from harmscope.analysis.people.timing import aoristic_hour_of_week

@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner
@@ -114,104 +115,48 @@ def _area_args(cmd: str, area: str) -> list[str]:
     return {"evaluate": ["--district", area]}.get(cmd, ["--area", area])
 
 
+class _Call(NamedTuple):
+    """How the attack invokes one command."""
+
+    head: list[str]  # the command and its options before the area
+    period: tuple[str, ...]  # the period's flags: alerts takes its last month only
+    out: tuple[str, str]  # the output flag and file name ('' for a folder: the case's own)
+    after: tuple[str, ...] = ()  # options after the period
+    json: bool = True  # --json --quiet before the store; the report: --quiet after it
+
+
+_CALLS = {
+    "report": _Call(["report"], ("--from", "--to"), ("--out", "r.html"), json=False),
+    "harm": _Call(["harm", "--level", "district"], ("--from", "--to"), ("--csv", "harm.csv")),
+    "hotspots": _Call(["hotspots"], ("--from", "--to"), ("--out", "cells.geojson")),
+    "alerts": _Call(["alerts", "--level", "district"], ("--month",), ("--out", "alerts.csv")),
+    # DiD only: synthetic control needs donor forces (a Kent-only store divides by zero)
+    # and ITS needs 6 months before 2025-01 (the store has 4)
+    "evaluate": _Call(["evaluate"], ("--start", "--end"), ("--out", ""), ("--method", "did")),
+    "stopsearch": _Call(["stopsearch"], ("--from", "--to"), ("--out", "ss.json")),
+}
+
+
 def run_command(cmd: str, area: str, period: str, audience: str, db: str, tmp: Path) -> Emitted:
     """One invocation of ``cmd`` for ``area`` over ``period`` for ``audience``."""
+    if cmd not in _CALLS:
+        raise ValueError(cmd)
     name = f"{cmd}:{area}:{period}"
     d = tmp / audience / name.replace(" ", "_").replace(":", "__")
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
-    f, t = PERIODS[period]
-    base = ["--db", db, "--audience", audience]
-    if cmd == "report":
-        args = [
-            "report",
-            *_area_args(cmd, area),
-            "--from",
-            f,
-            "--to",
-            t,
-            "--out",
-            str(d / "r.html"),
-        ]
-        return _invoke(name, [*args, *base, "--quiet"], d)
-    if cmd == "harm":
-        args = [
-            "harm",
-            "--level",
-            "district",
-            *_area_args(cmd, area),
-            "--from",
-            f,
-            "--to",
-            t,
-            "--csv",
-            str(d / "harm.csv"),
-            "--json",
-            "--quiet",
-        ]
-        return _invoke(name, [*args, *base], d)
-    if cmd == "hotspots":
-        args = [
-            "hotspots",
-            *_area_args(cmd, area),
-            "--from",
-            f,
-            "--to",
-            t,
-            "--out",
-            str(d / "cells.geojson"),
-            "--json",
-            "--quiet",
-        ]
-        return _invoke(name, [*args, *base], d)
-    if cmd == "alerts":
-        args = [
-            "alerts",
-            "--level",
-            "district",
-            *_area_args(cmd, area),
-            "--month",
-            t,
-            "--out",
-            str(d / "alerts.csv"),
-            "--json",
-            "--quiet",
-        ]
-        return _invoke(name, [*args, *base], d)
-    if cmd == "evaluate":
-        # DiD only: synthetic control needs donor forces (a Kent-only store divides by zero)
-        # and ITS needs 6 months before 2025-01 (the store has 4)
-        args = [
-            "evaluate",
-            *_area_args(cmd, area),
-            "--start",
-            f,
-            "--end",
-            t,
-            "--method",
-            "did",
-            "--out",
-            str(d),
-            "--json",
-            "--quiet",
-        ]
-        return _invoke(name, [*args, "--db", db, "--audience", audience], d)
-    if cmd == "stopsearch":
-        f, t = STOPSEARCH_PERIODS[period]
-        args = [
-            "stopsearch",
-            "--from",
-            f,
-            "--to",
-            t,
-            "--out",
-            str(d / "ss.json"),
-            "--json",
-            "--quiet",
-        ]
-        return _invoke(name, [*args, *base], d)
-    raise ValueError(cmd)
+    call = _CALLS[cmd]
+    f, t = (STOPSEARCH_PERIODS if cmd == "stopsearch" else PERIODS)[period]
+    months = [t] if len(call.period) == 1 else [f, t]
+    dates = [x for pair in zip(call.period, months, strict=True) for x in pair]
+    # stop and search runs at force level only: no area option
+    where = [] if cmd == "stopsearch" else _area_args(cmd, area)
+    out_flag, out_name = call.out
+    out = str(d / out_name) if out_name else str(d)
+    lead, tail = (["--json", "--quiet"], []) if call.json else ([], ["--quiet"])
+    args = [*call.head, *where, *dates, *call.after, out_flag, out, *lead]
+    return _invoke(name, [*args, "--db", db, "--audience", audience, *tail], d)
 
 
 def _plan() -> list[tuple[str, str, list[str]]]:

@@ -16,13 +16,19 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from conftest import DOVER_JAN_2025
 from harmscope.cli import main
-from harmscope.commands.harm import run as harm_run
 from harmscope.privacy.audience import get_audience
+from harmscope.privacy.publishers import publish_harm
 from harmscope.privacy.weighted import Universe, _Block
 from harmscope.reference import load_lad
 
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+
+
+def harm_run(store, *, audience="internal", threshold=5, **options):
+    """What `harmscope harm --json` prints: the harm Publication's document."""
+    return publish_harm(store, audience, threshold, **options).document()
 
 
 def _districts() -> list[str]:
@@ -85,12 +91,7 @@ def test_public_by_category_shows_no_small_count(kent_store_path, capsys):
             "harm",
             "--db",
             str(kent_store_path),
-            "--area",
-            "Dover",
-            "--from",
-            "2025-01",
-            "--to",
-            "2025-01",
+            *DOVER_JAN_2025,
             "--audience",
             "public",
             "--json",
@@ -259,12 +260,7 @@ def test_failed_section_is_an_error_not_a_box(kent_store_path, tmp_path, monkeyp
         "report",
         "--db",
         str(kent_store_path),
-        "--area",
-        "Dover",
-        "--from",
-        "2025-01",
-        "--to",
-        "2025-01",
+        *DOVER_JAN_2025,
         "--sections",
         "profile_headline,profile_categories",
     ]

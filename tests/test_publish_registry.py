@@ -8,11 +8,11 @@ shown to come from a finished Publication (a registry check, not a reviewer's me
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import typer
 
+from conftest import DOVER_JAN_2025
 from harmscope.cli import app, main
 from harmscope.privacy import publish
 
@@ -21,7 +21,7 @@ KEY = "9f3c1a7e5b2d4086c1e7a9f0b3d5c7e92a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d"
 # command path -> (arguments after the path, the publication's name, prints JSON on stdout)
 RUNS: dict[tuple[str, ...], tuple[list[str], str, bool]] = {
     ("harm",): (
-        ["--area", "Dover", "--from", "2025-01", "--to", "2025-01", "--json"],
+        [*DOVER_JAN_2025, "--json"],
         "harm",
         True,
     ),
@@ -35,12 +35,7 @@ RUNS: dict[tuple[str, ...], tuple[list[str], str, bool]] = {
     ("evaluate",): (["--power", "--json"], "power", True),
     ("report",): (
         [
-            "--area",
-            "Dover",
-            "--from",
-            "2025-01",
-            "--to",
-            "2025-01",
+            *DOVER_JAN_2025,
             "--sections",
             "profile_headline,profile_categories",
             "--out",
@@ -53,6 +48,7 @@ RUNS: dict[tuple[str, ...], tuple[list[str], str, bool]] = {
     ("ed", "picture"): (["--json"], "ed-picture", True),
     ("ed", "export"): (["--out", "{tmp}/export"], "ed-export", False),
     ("people",): (["--json", "--reps", "20"], "people", True),
+    ("networks",): (["--json"], "networks", True),
     ("drivers",): (
         [
             "--covariate",
@@ -93,10 +89,8 @@ def test_every_audience_command_is_registered_here():
 
 
 @pytest.fixture(scope="module")
-def env(kent_store_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("registry")
-    db = folder / "store.duckdb"
-    shutil.copy(kent_store_path, db)
+def env(kent_copy):
+    folder, db = kent_copy("registry", "store.duckdb")
     key = folder / "partnership.key"
     key.write_text(KEY + "\n")
     ed = folder / "ed.csv"
@@ -115,6 +109,10 @@ def env(kent_store_path, tmp_path_factory):
     add = ["covariates", "add", str(cov / "officers_fte.csv"), "--name", "officers_fte"]
     add += ["--unit", "FTE", "--source", "Home Office police workforce (OGL)", "--db", str(db)]
     assert main(add) == 0
+    lines = folder / "lines"  # SYNTHETIC county-lines links for `networks` (issue 15)
+    assert main(["simulate", "lines", "--seed", "3", "--out", str(lines)]) == 0
+    ingest = ["links", "ingest", str(lines / "links.csv"), "--db", str(db)]
+    assert main([*ingest, "--key-file", str(key), "-q"]) == 0
     return folder, db
 
 

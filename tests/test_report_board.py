@@ -12,7 +12,6 @@ import gzip
 import json
 import re
 import zipfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +38,7 @@ from harmscope.report.render import (
 from harmscope.sources.ingest import ingest_paths
 from harmscope.store import Store
 from harmscope.store.status import partial_months, store_status
+from report_helpers import HtmlTables
 
 # Raw field names and machine formats a board must never read (issue 12).
 FORBIDDEN = ["_low", "_high", "officer_defined", "share_low", "_rate", "_per_1000", "harm_ci"]
@@ -223,34 +223,6 @@ def test_out_extension_picks_the_format(tmp_path):
         output_format(Path("a.html"), "docx")
 
 
-class _HtmlTables(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tables: list[tuple[list[str], list[list[str]]]] = []
-        self._cell = self._row = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append(([], []))
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            head, rows = self.tables[-1]
-            (rows if head else head).extend([self._row] if head else self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _same(html_text: str, value) -> bool:
     """Whether an HTML cell shows the workbook's typed value."""
     if isinstance(value, str):
@@ -296,7 +268,7 @@ def test_excel_workbook_matches_the_html_tables(kent_store, tmp_path):
     assert wb.sheetnames == ["README", *names.values()]
     readme = " ".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value)
     assert "police.uk" in readme and "Disclosure control" in readme and "Method" in readme
-    parser = _HtmlTables()
+    parser = HtmlTables()
     parser.feed(html)
     html_tables = [(h, r) for h, r in parser.tables]
     suppressed_seen = 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from harmscope.cli import main as cli_main
 from harmscope.errors import HarmscopeError
 from harmscope.privacy.audience import CHECKED_ATTR
 from harmscope.report.render import SUPPRESSED, chart_frame, discover_sections, write_report
+from report_helpers import BROWSER_ARGS, CHARTS_SETTLED, HtmlTables
 
 PROFILE_KEYS = [
     "coverage",
@@ -32,50 +32,8 @@ PROFILE_KEYS = [
 ]
 
 
-class _Tables(HTMLParser):
-    """Collects every <table> as header + rows of cell text, and every src/href."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: list[tuple[list[str], list[list[str]]]] = []
-        self.links: list[str] = []
-        self.ids: list[str] = []
-        self._cell: list[str] | None = None
-        self._row: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if "id" in a:
-            self.ids.append(a["id"])
-        for key in ("src", "href"):
-            if key in a:
-                self.links.append(a[key])
-        if tag == "table":
-            self.tables.append(([], []))
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            head, rows = self.tables[-1]
-            if not head:
-                head.extend(self._row)
-            else:
-                rows.append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def _parse(path: Path) -> _Tables:
-    p = _Tables()
+def _parse(path: Path) -> HtmlTables:
+    p = HtmlTables()
     p.feed(path.read_text(encoding="utf-8"))
     return p
 
@@ -297,67 +255,28 @@ def test_user_errors_name_the_option(kent_store, tmp_path):
         write_report(kent_store, "Kent", "2025-01", "2025-02", tmp_path / "no" / "x.html")
 
 
+def _report_cli(area: str, out: Path, db: Path, *extra: str) -> int:
+    """``harmscope report`` for March 2025 of ``area``; the exit code."""
+    return cli_main(
+        ["report", "--area", area, "--from", "2025-03", "--to", "2025-03"]
+        + ["--out", str(out), "--db", str(db), *extra]
+    )
+
+
 def test_cli_report_and_error_exit(kent_store_path, tmp_path, capsys):
     out = tmp_path / "cov.html"
-    code = cli_main(
-        [
-            "report",
-            "--area",
-            "Dover",
-            "--from",
-            "2025-03",
-            "--to",
-            "2025-03",
-            "--out",
-            str(out),
-            "--db",
-            str(kent_store_path),
-            "--audience",
-            "public",
-            "--threshold",
-            "10",
-            "--sections",
-            "coverage,methods",
-            "--quiet",
-        ]
+    code = _report_cli(
+        "Dover",
+        out,
+        kent_store_path,
+        *("--audience", "public", "--threshold", "10"),
+        *("--sections", "coverage,methods", "--quiet"),
     )
     assert code == 0 and out.exists()
     assert capsys.readouterr().out.strip() == str(out)
-    code = cli_main(
-        [
-            "report",
-            "--area",
-            "Nowhere",
-            "--from",
-            "2025-03",
-            "--to",
-            "2025-03",
-            "--out",
-            str(out),
-            "--db",
-            str(kent_store_path),
-        ]
-    )
-    assert code == 2
+    assert _report_cli("Nowhere", out, kent_store_path) == 2
     assert "--area" in capsys.readouterr().err
-    code = cli_main(
-        [
-            "report",
-            "--area",
-            "Dover",
-            "--from",
-            "2025-03",
-            "--to",
-            "2025-03",
-            "--out",
-            str(out),
-            "--db",
-            str(kent_store_path),
-            "--sections",
-            "nope",
-        ]
-    )
-    assert code == 2
+    assert _report_cli("Dover", out, kent_store_path, "--sections", "nope") == 2
     assert "--sections" in capsys.readouterr().err
 
 
@@ -401,14 +320,7 @@ def test_report_renders_offline_in_chromium(internal_report):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=BROWSER_ARGS,
         )
         page = browser.new_page(viewport={"width": 1200, "height": 1400})
 
@@ -424,11 +336,7 @@ def test_report_renders_offline_in_chromium(internal_report):
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.goto(path.as_uri())
-        page.wait_for_function(
-            "Number(document.body.dataset.chartsDone) + Number(document.body.dataset.chartsFailed)"
-            " >= Number(document.body.dataset.chartsTotal)",
-            timeout=90_000,
-        )
+        page.wait_for_function(CHARTS_SETTLED, timeout=90_000)
         state = page.evaluate(
             """() => ({
                 total: Number(document.body.dataset.chartsTotal),

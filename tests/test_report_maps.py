@@ -12,6 +12,7 @@ import pytest
 from harmscope.analysis import grid as gridmod
 from harmscope.analysis.places import GENERIC_PLACES
 from harmscope.report.render import write_report
+from report_helpers import CHARTS_SETTLED
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -152,11 +153,7 @@ def test_maps_zoom_offline_in_chromium(maidstone):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(path.as_uri())
-        page.wait_for_function(
-            "Number(document.body.dataset.chartsDone) + Number(document.body.dataset.chartsFailed)"
-            " >= Number(document.body.dataset.chartsTotal)",
-            timeout=60_000,
-        )
+        page.wait_for_function(CHARTS_SETTLED, timeout=60_000)
         page.locator(hot).scroll_into_view_if_needed()
         first = page.eval_on_selector(hot, state)
         towns = page.eval_on_selector_all(f"{hot} .hs-town", "els => els.map(e => e.textContent)")

@@ -13,6 +13,7 @@ from harmscope.commands.stopsearch import demo
 from harmscope.privacy.audience import is_checked
 from harmscope.report.section import ReportContext
 from harmscope.report.sections import stopsearch as section
+from report_helpers import report_ctx
 
 COUNT_KEYS = (
     "searches",
@@ -118,14 +119,7 @@ def test_terminal_output(kent_store_path, capsys):
 
 @pytest.mark.parametrize("audience", ["internal", "public"])
 def test_report_section(kent_store, audience):
-    ctx = ReportContext(
-        store=kent_store,
-        area="Kent",
-        date_from=date(2018, 1, 1),
-        date_to=date(2018, 12, 1),
-        audience=audience,
-    )
-    sec = section.build(ctx)
+    sec = section.build(report_ctx(kent_store, audience, date(2018, 1, 1), date(2018, 12, 1)))
     assert sec is not None and sec.title == "Stop and search"
     assert sec.disclosure_checked and all(is_checked(t) for t in sec.tables.values())
     assert "6,217" in sec.html and "Wilson" in sec.method
@@ -191,13 +185,7 @@ def test_every_month_and_the_year_run_for_each_audience(
 
 
 def test_public_report_section_for_one_month(kent_store):
-    ctx = ReportContext(
-        store=kent_store,
-        area="Kent Police",
-        date_from=date(2018, 1, 1),
-        date_to=date(2018, 1, 1),
-        audience="public",
-    )
-    sec = section.build(ctx)
+    one_month = report_ctx(kent_store, "public", date(2018, 1, 1), date(2018, 1, 1), "Kent Police")
+    sec = section.build(one_month)
     assert sec is not None and sec.title == "Stop and search" and sec.disclosure_checked
     assert all(is_checked(t) for t in sec.tables.values())

@@ -155,19 +155,13 @@ def evaluate_hotspots(
             where="--evaluate (--from/--to, --test-from/--test-to)",
             fix="choose a test period that starts after --to",
         )
-    from harmscope.analysis.hotspots import build_units
+    from harmscope.analysis.grid import EventFilter
+    from harmscope.analysis.hotspots import UnitRule, _build_units
 
-    frame, W, notes, extra = build_units(
-        store,
-        crime_types=crime_types,
-        date_from=min(train[0], test[0]),
-        date_to=max(train[1], test[1]),
-        area=area,
-        units=units,
-        cell_size=cell_size,
-        neighbours=neighbours,
-        weight=weight,
-        by_month=True,
+    period = (min(train[0], test[0]), max(train[1], test[1]))
+    rule = UnitRule(units, cell_size, neighbours, weight)
+    frame, W, notes, extra = _build_units(
+        store, EventFilter(crime_types, *period, area), rule, by_month=True
     )
     months = np.array(extra["months"])
     in_train = (months >= train[0]) & (months <= train[1])
@@ -261,7 +255,12 @@ def evaluate_hotspots(
     per_unit["s_similar"] = s["similar"]
     per_unit["s_direction"] = s["direction"]
     res = Result(
-        table=table, summary=summary, method=method, notes=notes, tables={"units": per_unit}
+        table=table,
+        summary=summary,
+        method=method,
+        notes=notes,
+        tables={"units": per_unit},
+        title="Hotspot accuracy on the later period",
     )
     res.charts["pai"] = {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",

@@ -366,8 +366,7 @@ def drivers(
             fix="a panel needs at least 3 areas and 3 periods that have the covariate "
             f"{lag} period(s) earlier; add more years or areas",
         )
-    fd, lead, plc, dl = fits["fd"], fits["lead"], fits["placebo"], fits["dl"]
-    dl_cols = [_shift_col(k) for k in range(lags + 1)]
+    fd, lead, plc = fits["fd"], fits["lead"], fits["placebo"]
 
     q = stats.t.ppf(1 - alpha / 2, main.df) + stats.t.ppf(power, main.df)
     mde = float(q * main.se())
@@ -382,34 +381,7 @@ def drivers(
             "areas, so the lead (placebo timing) test could not be run."
         )
 
-    rows = [_row("levels (two-way fixed effects)", f"lag {lag}", main, 0, alpha)]
-    if fd is not None:
-        rows.append(_row("first differences", f"change, lag {lag}", fd, 0, alpha))
-    if lead is not None:
-        rows.append(
-            _row("placebo timing (lead)", "lead 1 (next period's covariate)", lead, 1, alpha)
-        )
-    if plc is not None:
-        rows.append(_row(f"placebo outcome ({placebo})", f"lag {lag}", plc, 0, alpha))
-    cum = None
-    if dl is not None:
-        for i, c in enumerate(dl_cols):
-            rows.append(_row("distributed lag", c.replace("x_lag", "lag "), dl, i, alpha))
-        cum = dl.combo(np.ones(len(dl_cols)), alpha)
-        rows.append(
-            {
-                "model": "distributed lag",
-                "term": f"sum of lags 0-{lags}",
-                "estimate": cum[0],
-                "ci_low": cum[2][0],
-                "ci_high": cum[2][1],
-                "se": cum[1],
-                "p": cum[3],
-                "n_obs": dl.nobs,
-                "n_areas": dl.groups,
-            }
-        )
-    table = pd.DataFrame(rows)
+    table, cum = _model_table(main, fits, lag, lags, placebo, alpha)
 
     timing = _timing(lag, period_kind)
     # believed only when both placebo checks ran and came back null
@@ -486,6 +458,56 @@ def drivers(
             "Outcome: harm, the ONS Crime Severity Score weighted sum of every crime type "
             "(sentence-equivalent days); the placebo's own harm is part of it, a small share."
         )
+    out_panel = _out_panel(panel, is_harm)
+    res = Result(
+        table=table,
+        summary=summary,
+        method=method,
+        tables={"panel": out_panel},
+        notes=notes,
+        title=f"Drivers: {outcome_name} and {covariate_name}",
+    )
+    if charts:
+        res.charts = _charts(panel, main, xmain, covariate_name, outcome_name, per_cap)
+    return res
+
+
+def _model_table(main: Fit, fits: dict, lag: int, lags: int, placebo: str, alpha: float):
+    """(one row per model and term, the distributed lag's sum or None)."""
+    fd, lead, plc, dl = fits["fd"], fits["lead"], fits["placebo"], fits["dl"]
+    dl_cols = [_shift_col(k) for k in range(lags + 1)]
+    rows = [_row("levels (two-way fixed effects)", f"lag {lag}", main, 0, alpha)]
+    if fd is not None:
+        rows.append(_row("first differences", f"change, lag {lag}", fd, 0, alpha))
+    if lead is not None:
+        rows.append(
+            _row("placebo timing (lead)", "lead 1 (next period's covariate)", lead, 1, alpha)
+        )
+    if plc is not None:
+        rows.append(_row(f"placebo outcome ({placebo})", f"lag {lag}", plc, 0, alpha))
+    cum = None
+    if dl is not None:
+        for i, c in enumerate(dl_cols):
+            rows.append(_row("distributed lag", c.replace("x_lag", "lag "), dl, i, alpha))
+        cum = dl.combo(np.ones(len(dl_cols)), alpha)
+        rows.append(
+            {
+                "model": "distributed lag",
+                "term": f"sum of lags 0-{lags}",
+                "estimate": cum[0],
+                "ci_low": cum[2][0],
+                "ci_high": cum[2][1],
+                "se": cum[1],
+                "p": cum[3],
+                "n_obs": dl.nobs,
+                "n_areas": dl.groups,
+            }
+        )
+    return pd.DataFrame(rows), cum
+
+
+def _out_panel(panel: pd.DataFrame, is_harm: bool) -> pd.DataFrame:
+    """The panel as published beside the fit."""
     out_panel = panel[
         [
             "area_code",
@@ -503,16 +525,7 @@ def drivers(
         out_panel = out_panel.rename(
             columns={"outcome_count": "outcome_harm", "outcome_rate": "harm_rate"}
         )
-    res = Result(
-        table=table,
-        summary=summary,
-        method=method,
-        tables={"panel": out_panel},
-        notes=notes,
-    )
-    if charts:
-        res.charts = _charts(panel, main, xmain, covariate_name, outcome_name, per_cap)
-    return res
+    return out_panel
 
 
 def _row(model: str, term: str, fit: Fit, i: int, alpha: float) -> dict:
@@ -651,6 +664,27 @@ def _method(
     )
 
 
+def _path_panel(field: str, title: str) -> dict:
+    """One panel of the areas' paths: a line per area over the periods."""
+    return {
+        "mark": "line",
+        "height": 160,
+        "width": 520,
+        "encoding": {
+            "x": {"field": "period", "type": "ordinal", "title": None},
+            "y": {
+                "field": field,
+                "type": "quantitative",
+                "title": title,
+                "scale": {"zero": False},
+            },
+            "detail": {"field": "area_name"},
+            "tooltip": [{"field": "area_name"}],
+            "opacity": {"value": 0.5},
+        },
+    }
+
+
 def _charts(panel, main: Fit, xcol, cov, outcome, per_cap) -> dict:
     per = " per 100,000" if per_cap else ""
     paths = (
@@ -663,40 +697,8 @@ def _charts(panel, main: Fit, xcol, cov, outcome, per_cap) -> dict:
         "title": f"Each area's path: {cov}{per} and {outcome}{per}",
         "data": {"values": paths.to_dict(orient="records")},
         "vconcat": [
-            {
-                "mark": "line",
-                "height": 160,
-                "width": 520,
-                "encoding": {
-                    "x": {"field": "period", "type": "ordinal", "title": None},
-                    "y": {
-                        "field": "covariate_rate",
-                        "type": "quantitative",
-                        "title": f"{cov}{per}",
-                        "scale": {"zero": False},
-                    },
-                    "detail": {"field": "area_name"},
-                    "tooltip": [{"field": "area_name"}],
-                    "opacity": {"value": 0.5},
-                },
-            },
-            {
-                "mark": "line",
-                "height": 160,
-                "width": 520,
-                "encoding": {
-                    "x": {"field": "period", "type": "ordinal", "title": None},
-                    "y": {
-                        "field": "outcome_rate",
-                        "type": "quantitative",
-                        "title": f"{outcome}{per}",
-                        "scale": {"zero": False},
-                    },
-                    "detail": {"field": "area_name"},
-                    "tooltip": [{"field": "area_name"}],
-                    "opacity": {"value": 0.5},
-                },
-            },
+            _path_panel("covariate_rate", f"{cov}{per}"),
+            _path_panel("outcome_rate", f"{outcome}{per}"),
         ],
     }
     # The fitted association on the within scale: both variables with the area and period
@@ -754,30 +756,18 @@ def _charts(panel, main: Fit, xcol, cov, outcome, per_cap) -> dict:
 
 
 # -- inputs from the store or a file -----------------------------------------------------------
-def outcome_from_store(store, *, level: str, period_kind: str) -> tuple[pd.DataFrame, list[str]]:
-    """Counts by area, period and crime type from ``street_crimes``; whole periods only."""
+def _outcome_from_store(store, *, level: str, period_kind: str) -> tuple[pd.DataFrame, list[str]]:
+    """Counts by area, period and crime type from ``street_crimes``; whole periods only.
+    The counts come from the query layer (``store.queries.drivers``)."""
     from harmscope.reference.tables import load_lad
+    from harmscope.store.queries.drivers import area_period_counts, area_period_months
 
-    area = {"force": "falls_within", "district": "lad_code", "csp": "lad_code"}[level]
-    per = {
-        "month": "month",
-        "year": "make_date(year(month), 1, 1)",
-        "financial_year": "make_date(CASE WHEN month(month) >= 4 THEN year(month) "
-        "ELSE year(month) - 1 END, 4, 1)",
-    }[period_kind]
-    df = store.query(
-        f"SELECT {area} AS area_code, {per} AS period_start, crime_type AS offence, "
-        f"count(*) AS count, count(DISTINCT month) AS months FROM street_crimes "
-        f"WHERE {area} IS NOT NULL GROUP BY ALL"
-    )
+    df = area_period_counts(store, level=level, period_kind=period_kind)
     notes = []
     if df.empty:
         return df.assign(area_name=[], period=[], population=[]), notes
     need = 1 if period_kind == "month" else 12
-    months = store.query(
-        f"SELECT {area} AS area_code, {per} AS period_start, count(DISTINCT month) AS months "
-        f"FROM street_crimes WHERE {area} IS NOT NULL GROUP BY ALL"
-    )
+    months = area_period_months(store, level=level, period_kind=period_kind)
     whole = months[months.months >= need][["area_code", "period_start"]]
     part = len(months) - len(whole)
     if part:
@@ -863,7 +853,7 @@ def drivers_from_store(
     if outcome_file is not None:
         out, source, notes = read_outcome_table(outcome_file, level=level, period_kind=kind)
     else:
-        out, notes = outcome_from_store(store, level=level, period_kind=kind)
+        out, notes = _outcome_from_store(store, level=level, period_kind=kind)
         source = "police.uk street-level crime in this store (Open Government Licence v3.0)"
         if out.empty:
             raise HarmscopeError(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from harmscope.analysis.intervals import holm
 from harmscope.errors import HarmscopeError
 
 CLASS_ORDER = [
@@ -173,11 +174,11 @@ def adjust(p: np.ndarray, method: str) -> np.ndarray:
     m = len(q)
     if m == 0 or method == "none":
         return p.copy()
+    if method == "holm":
+        return holm(p)  # the codebase's one Holm adjustment
     order = np.argsort(q)
     ranked = q[order]
-    if method == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    elif method in ("fdr", "bh", "fdr_bh"):
+    if method in ("fdr", "bh", "fdr_bh"):
         adj = np.minimum.accumulate((m / np.arange(m, 0, -1)) * ranked[::-1])[::-1]
     else:
         raise HarmscopeError(

@@ -18,6 +18,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from harmscope.errors import HarmscopeError
+from harmscope.store.queries.scope import forces_held, weighted_counts
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
@@ -85,46 +86,18 @@ def _filters(
     harm.resolve_scope, so every analysis accepts the same areas and rejects misspelt
     categories with the same message."""
     from harmscope.analysis.harm import resolve_scope
+    from harmscope.store.queries.scope import LOCATED
 
-    try:
-        scope = resolve_scope(
-            area, None, None, categories=list(crime_types) if crime_types else None
-        )
-    except HarmscopeError as exc:
-        if exc.where == "--category":  # our commands call the option --crime-type
-            raise HarmscopeError(exc.problem, where="--crime-type", fix=exc.fix) from None
-        raise
-    where = [scope.where]
-    params: list = list(scope.params)
-    if located:
-        where += ["s.longitude IS NOT NULL", "s.latitude IS NOT NULL"]
-    if date_from is not None:
-        where.append("s.month >= ?")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("s.month <= ?")
-        params.append(date_to)
-    return " AND ".join(where), params
+    scope = resolve_scope(
+        area, date_from, date_to, categories=list(crime_types) if crime_types else None
+    )
+    return (scope.where + (f" AND {LOCATED}" if located else "")), list(scope.params)
 
 
-def weight_case(weights: pd.Series | None) -> tuple[str, list]:
-    """SQL expression giving each row's harm weight (1 when unweighted), with its parameters."""
-    if weights is None:
-        return "1.0", []
-    parts, params = [], []
-    for cat, w in weights.items():
-        parts.append("WHEN ? THEN ?")
-        params += [str(cat), float(w)]
-    return "CASE crime_type " + " ".join(parts) + " ELSE NULL END", params
-
-
-def require_one_force(store, where: str = "TRUE", params: list | None = None) -> None:
+def _require_one_force(store, where: str = "TRUE", params: list | None = None) -> None:
     """Without an area, the rows must come from one force: one grid across several forces
     would mix their patterns (and their boundaries)."""
-    forces = store.query(
-        f"SELECT DISTINCT falls_within AS f FROM street_crimes s WHERE {where} ORDER BY 1",
-        params or [],
-    ).f.tolist()
+    forces = sorted(forces_held(store, where, list(params or [])))
     if len(forces) > 1:
         raise HarmscopeError(
             f"the store holds {len(forces)} forces here ({', '.join(forces)}); one grid across "
@@ -134,41 +107,45 @@ def require_one_force(store, where: str = "TRUE", params: list | None = None) ->
         )
 
 
-def located_points(
-    store,
-    *,
-    crime_types: list[str] | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    area: str | None = None,
-    weights: pd.Series | None = None,
-    by_month: bool = False,
-) -> pd.DataFrame:
-    """Street crimes grouped by their (anonymised, snapped) location: x, y (BNG), count, value.
+@dataclass(frozen=True)
+class EventFilter:
+    """Which street crimes an analysis reads: categories, months and area. The public analyses
+    keep their keyword signatures; inside, the four travel together, so every loader (grid
+    points, LSOA counts, the unweighted tally) filters on exactly the same rows."""
 
-    police.uk snaps every crime to one of a limited set of map points, so grouping by
-    coordinates in DuckDB returns a frame far smaller than the rows, without losing anything.
-    ``value`` is the harm-weighted count; rows whose category has no weight are counted but
-    add nothing to ``value`` (reported as ``unweighted`` by the caller).
-    """
-    where, params = _filters(crime_types, date_from, date_to, area)
-    if area is None:
-        require_one_force(store, where, params)
-    wexpr, wparams = weight_case(weights)
-    month_col = "month, " if by_month else ""
-    sql = f"""
-        SELECT {month_col} longitude, latitude, count(*) AS count,
-               coalesce(sum({wexpr}), 0) AS value,
-               count(*) FILTER (WHERE {wexpr} IS NULL) AS unweighted
-        FROM street_crimes s WHERE {where}
-        GROUP BY ALL
-    """
-    # the weight expression appears twice in the SELECT list, before the WHERE parameters
-    df = store.query(sql, wparams + wparams + params)
-    if df.empty:
-        return df.assign(x=pd.Series(dtype=float), y=pd.Series(dtype=float))
-    df["x"], df["y"] = to_bng(df["longitude"].to_numpy(), df["latitude"].to_numpy())
-    return df
+    crime_types: list[str] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    area: str | None = None
+
+    def sql(self, located: bool = True) -> tuple[str, list]:
+        """The WHERE clause (alias ``s``) and its parameters."""
+        return _filters(self.crime_types, self.date_from, self.date_to, self.area, located)
+
+    def points(
+        self, store, weights: pd.Series | None = None, by_month: bool = False
+    ) -> pd.DataFrame:
+        """Street crimes grouped by their (anonymised, snapped) location: x, y (BNG), count,
+        value.
+
+        police.uk snaps every crime to one of a limited set of map points, so grouping by
+        coordinates in DuckDB returns a frame far smaller than the rows, without losing
+        anything. ``value`` is the harm-weighted count; rows whose category has no weight are
+        counted but add nothing to ``value`` (reported as ``unweighted`` by the caller).
+
+        A loader, not an analysis (issue 11): its SQL is the query layer's
+        (``store.queries.scope``), this only resolves the scope and projects the points.
+        """
+        where, params = self.sql()
+        if self.area is None:
+            _require_one_force(store, where, params)
+        keys = {"month": "s.month"} if by_month else {}
+        keys.update(longitude="s.longitude", latitude="s.latitude")
+        df = weighted_counts(store, where, params, keys, weights)
+        if df.empty:
+            return df.assign(x=pd.Series(dtype=float), y=pd.Series(dtype=float))
+        df["x"], df["y"] = to_bng(df["longitude"].to_numpy(), df["latitude"].to_numpy())
+        return df
 
 
 # -- grids ------------------------------------------------------------------------------------

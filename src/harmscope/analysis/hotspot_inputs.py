@@ -21,7 +21,7 @@ def harm_weights(scheme: str) -> tuple[pd.Series | None, str]:
     scheme = (scheme or "none").lower()
     if scheme not in SCHEMES:
         raise HarmscopeError(
-            f"unknown weight scheme {scheme!r}", where="--weight", fix="use css, chi or none"
+            f"unknown weight scheme {scheme!r}", where="--weights", fix="use css, chi or none"
         )
     if scheme == "none":
         return None, "Unweighted: every crime counts 1."
@@ -30,8 +30,8 @@ def harm_weights(scheme: str) -> tuple[pd.Series | None, str]:
     except ImportError:
         raise HarmscopeError(
             f"the {scheme} harm weights are not available in this installation",
-            where="--weight",
-            fix="use --weight none",
+            where="--weights",
+            fix="use --weights none",
         ) from None
     table = loader(scheme)
     series = _as_series(table)
@@ -60,8 +60,8 @@ def _as_series(table) -> pd.Series:
             return table.set_index(key)[val].astype(float)
     raise HarmscopeError(
         "the harm-weight table has an unexpected shape (need crime_type and weight columns)",
-        where="--weight",
-        fix="use --weight none",
+        where="--weights",
+        fix="use --weights none",
     )
 
 

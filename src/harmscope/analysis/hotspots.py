@@ -9,6 +9,7 @@ learnmoreemerging.htm; also implemented in R sfdep::emerging_hotspot_analysis).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -17,9 +18,11 @@ from scipy import sparse, stats
 
 from harmscope.analysis import grid as gridmod
 from harmscope.analysis.gistar import CLASS_ORDER, adjust, analytic_p, gi_star, gi_star_z, with_self
+from harmscope.analysis.grid import EventFilter
 from harmscope.analysis.hotspot_inputs import area_boundary, harm_weights, lsoa_units
 from harmscope.analysis.result import Result, frame_records
 from harmscope.errors import HarmscopeError
+from harmscope.store.queries.scope import weighted_counts
 
 CLASS_COLOURS = {
     "hot 99%": "#b2182b",
@@ -35,41 +38,34 @@ CLASS_COLOURS = {
 # -- units and their values ------------------------------------------------------------------
 
 
-def build_units(
-    store,
-    *,
-    crime_types=None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    area: str | None = None,
-    units: str = "grid",
-    cell_size: float | None = None,
-    neighbours: str = "queen",
-    weight: str = "none",
-    clip: bool = True,
-    by_month: bool = False,
+@dataclass(frozen=True)
+class UnitRule:
+    """How units are formed and valued: grid cells (of ``cell_size`` m, None = automatic) or
+    LSOAs, the neighbour rule, and the harm weighting scheme."""
+
+    units: str = "grid"
+    cell_size: float | None = None
+    neighbours: str = "queen"
+    weight: str = "none"
+
+
+def _build_units(
+    store, events: EventFilter, rule: UnitRule, *, clip: bool = True, by_month: bool = False
 ):
     """Units (grid cells or LSOAs), their counts and weighted values, and binary neighbours.
 
     Returns (frame, W, notes, extra) where frame has unit, x, y, count, value and, with
     ``by_month``, extra['months'] and extra['counts'/'values'] as (T, n) arrays.
     """
-    weights, wnote = harm_weights(weight)
+    units, neighbours, area = rule.units, rule.neighbours, events.area
+    weights, wnote = harm_weights(rule.weight)
     notes: list[str] = [wnote]
     extra: dict = {}
     if units not in ("grid", "lsoa"):
         raise HarmscopeError(f"unknown units {units!r}", where="--units", fix="use grid or lsoa")
     if units == "grid":
-        pts = gridmod.located_points(
-            store,
-            crime_types=crime_types,
-            date_from=date_from,
-            date_to=date_to,
-            area=area,
-            weights=weights,
-            by_month=by_month,
-        )
-        grid, gnotes = clipped_grid(pts, area, cell_size, clip)
+        pts = events.points(store, weights, by_month)
+        grid, gnotes = clipped_grid(pts, area, rule.cell_size, clip)
         notes += gnotes
         frame, outside = grid_frame(grid, pts)
         if outside:
@@ -90,7 +86,7 @@ def build_units(
 
         cent = shapely.point_on_surface(polys)
         frame = pd.DataFrame({"unit": codes, "x": shapely.get_x(cent), "y": shapely.get_y(cent)})
-        agg = _lsoa_counts(store, crime_types, date_from, date_to, area, weights, by_month)
+        agg = _lsoa_counts(store, events, weights, by_month)
         if by_month:
             extra["months"], extra["counts"], extra["values"] = _pivot(agg, codes)
             frame["count"] = extra["counts"].sum(axis=0).round().astype(np.int64)
@@ -109,7 +105,7 @@ def build_units(
     lon, lat = gridmod.to_wgs84(frame.x.to_numpy(), frame.y.to_numpy())
     frame["lon"], frame["lat"] = lon, lat
     if weights is not None:
-        unweighted = _unweighted(store, crime_types, date_from, date_to, area, weights)
+        unweighted = _unweighted(store, events, weights)
         if unweighted:
             notes.append(
                 f"{unweighted:,} events are in categories without a weight and add nothing to 'value'."
@@ -136,13 +132,12 @@ def _monthly(grid, pts: pd.DataFrame):
     return [pd.Timestamp(m).date() for m in months], counts, values
 
 
-def _lsoa_counts(store, crime_types, date_from, date_to, area, weights, by_month) -> pd.DataFrame:
-    where, params = gridmod._filters(crime_types, date_from, date_to, area, located=False)
-    wexpr, wparams = gridmod.weight_case(weights)
-    mcol = "month, " if by_month else ""
-    sql = f"""SELECT {mcol} lsoa11_code, count(*) AS count, coalesce(sum({wexpr}), 0) AS value
-              FROM street_crimes s WHERE s.lsoa11_code IS NOT NULL AND {where} GROUP BY ALL"""
-    return store.query(sql, wparams + params)
+def _lsoa_counts(store, events: EventFilter, weights, by_month) -> pd.DataFrame:
+    where, params = events.sql(located=False)
+    keys = {"month": "s.month"} if by_month else {}
+    keys["lsoa11_code"] = "s.lsoa11_code"
+    where = f"s.lsoa11_code IS NOT NULL AND {where}"
+    return weighted_counts(store, where, params, keys, weights).drop(columns="unweighted")
 
 
 def _pivot(agg: pd.DataFrame, codes: list[str]):
@@ -154,8 +149,8 @@ def _pivot(agg: pd.DataFrame, codes: list[str]):
     return [pd.Timestamp(m).date() for m in months], c, v
 
 
-def _unweighted(store, crime_types, date_from, date_to, area, weights) -> int:
-    where, params = gridmod._filters(crime_types, date_from, date_to, area, located=False)
+def _unweighted(store, events: EventFilter, weights) -> int:
+    where, params = events.sql(located=False)
     cats = list(weights.index)
     sql = f"SELECT count(*) AS n FROM street_crimes s WHERE {where} AND s.crime_type NOT IN ({','.join('?' * len(cats))})"
     return int(store.query(sql, params + cats)["n"].iloc[0])
@@ -212,16 +207,10 @@ def hotspots(
     clip: bool = True,
 ) -> Result:
     """Gi* hotspots of (harm-weighted) counts on a grid or on LSOAs, with corrected p-values."""
-    frame, W, notes, extra = build_units(
+    frame, W, notes, extra = _build_units(
         store,
-        crime_types=crime_types,
-        date_from=date_from,
-        date_to=date_to,
-        area=area,
-        units=units,
-        cell_size=cell_size,
-        neighbours=neighbours,
-        weight=weight,
+        EventFilter(crime_types, date_from, date_to, area),
+        UnitRule(units, cell_size, neighbours, weight),
         clip=clip,
     )
     if frame["count"].sum() == 0:
@@ -241,13 +230,20 @@ def hotspots(
         )
     summary = _summary(table, extra, weight, permutations, correction, seed)
     method = _method_text(extra, weight, permutations, correction, seed, units)
-    # the neighbour matrix, for disclosure control of published z-scores; the categories, to
-    # tell a one-category weighted value (weight x count) from a mix of weights
-    extras = {"weights": W, "crime_types": list(crime_types or [])}
-    res = Result(table=table, summary=summary, method=method, notes=notes, extras=extras)
+    res = _spatial_result(table, summary, method, notes, W, crime_types, "Gi* hotspots")
     res.charts["map"] = map_chart(table, extra, title="Gi* hotspots")
     res.tables["classes"] = class_table(table)
     return res
+
+
+def _spatial_result(table, summary, method, notes, W, crime_types, title: str) -> Result:
+    """A hotspot Result with its declared extras (analysis.result.EXTRAS): the neighbour
+    matrix, for disclosure control of published z-scores; the categories, to tell a
+    one-category weighted value (weight x count) from a mix of weights."""
+    extras = {"weights": W, "crime_types": list(crime_types or [])}
+    return Result(
+        table=table, summary=summary, method=method, notes=notes, extras=extras, title=title
+    )
 
 
 def class_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -482,16 +478,10 @@ def emerging_hotspots(
     min_periods: int = 10,
 ) -> Result:
     """Emerging hotspot patterns per unit from a monthly space-time Gi* and a Mann-Kendall trend."""
-    frame, W, notes, extra = build_units(
+    frame, W, notes, extra = _build_units(
         store,
-        crime_types=crime_types,
-        date_from=date_from,
-        date_to=date_to,
-        area=area,
-        units=units,
-        cell_size=cell_size,
-        neighbours=neighbours,
-        weight=weight,
+        EventFilter(crime_types, date_from, date_to, area),
+        UnitRule(units, cell_size, neighbours, weight),
         by_month=True,
     )
     months = extra["months"]
@@ -546,10 +536,7 @@ def emerging_hotspots(
         "fixed; with 12 months, 90% means 11 of 12. Uncertainty: each bin's FDR-adjusted p and each "
         "trend's p are in the table."
     )
-    # the neighbour matrix, for disclosure control of published z-scores; the categories, to
-    # tell a one-category weighted value (weight x count) from a mix of weights
-    extras = {"weights": W, "crime_types": list(crime_types or [])}
-    res = Result(table=table, summary=summary, method=method, notes=notes, extras=extras)
+    res = _spatial_result(table, summary, method, notes, W, crime_types, "Emerging hotspots")
     show = table[table["pattern"] != "no pattern"]
     res.charts["map"] = _pattern_map(show, extra)
     res.tables["patterns"] = counts.rename_axis("pattern").reset_index(name="units")

@@ -1,4 +1,6 @@
-"""Interval and test helpers for proportions and rate ratios, shared by the analyses.
+"""Interval and test helpers for proportions, Poisson counts and rate ratios, shared by the
+analyses: the one Holm adjustment (:func:`holm`) and the one Poisson interval (:func:`garwood`)
+of the codebase live here.
 
 Everything here works on counts (the small aggregated frames the store hands back), is
 vectorised over numpy arrays, and is pinned in the tests against statsmodels.
@@ -67,6 +69,22 @@ def rate_with_ci(count: int, nobs: int, alpha: float = 0.05) -> tuple[float | No
         return None, [None, None]
     low, high = wilson(count, nobs, alpha)
     return count / nobs, [float(low), float(high)]
+
+
+def precision_recall(true_pos: int, flagged: int, planted: int) -> dict:
+    """Precision (true_pos of ``flagged``) and recall (true_pos of ``planted``) with their
+    Wilson 95% bounds, as the flat JSON-ready keys every flag's error table carries (one
+    definition, so the network and people transparency records cannot drift apart)."""
+    prec, prec_ci = rate_with_ci(true_pos, flagged)
+    rec, rec_ci = rate_with_ci(true_pos, planted)
+    return {
+        "precision": prec,
+        "precision_low": prec_ci[0],
+        "precision_high": prec_ci[1],
+        "recall": rec,
+        "recall_low": rec_ci[0],
+        "recall_high": rec_ci[1],
+    }
 
 
 def two_proportion_z(k1, n1, k2, n2) -> tuple[np.ndarray, np.ndarray]:
@@ -143,9 +161,52 @@ def rate_ratio_ci(a, n1, b, n2, alpha: float = 0.05) -> tuple[np.ndarray, np.nda
 
 
 def poisson_rate_ci(count: float, exposure: float, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Garwood) interval for a Poisson rate count/exposure."""
+    """Exact (Garwood) interval for a Poisson rate count/exposure (one rate, as floats)."""
     if exposure <= 0:
         return math.nan, math.nan
-    low = 0.0 if count == 0 else stats.chi2.ppf(alpha / 2, 2 * count) / 2
-    high = stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
+    low, high = garwood(count, alpha)
     return float(low / exposure), float(high / exposure)
+
+
+# -- Poisson counts and weighted sums of them (harm) --------------------------------------------
+# Counts are treated as Poisson and populations as fixed. A count gets the exact (Garwood)
+# interval; a harm total Σ wᵢnᵢ gets the gamma interval of Fay & Feuer (1997, Stat Med
+# 16:791), the standard interval for a weighted sum of Poisson counts (it reduces to Garwood
+# when all weights are 1). Neither covers error in the weights or in the population.
+
+
+def garwood(count, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Poisson interval for a count (arrays): the one Poisson interval of harmscope."""
+    n = np.asarray(count, dtype=float)
+    low = np.where(n > 0, stats.chi2.ppf(alpha / 2, 2 * np.maximum(n, 1e-300)) / 2, 0.0)
+    high = stats.chi2.ppf(1 - alpha / 2, 2 * n + 2) / 2
+    return low, high
+
+
+def weighted_poisson_ci(total, sum_w2, w_max, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Fay-Feuer gamma interval for y = Σ wᵢnᵢ with nᵢ ~ Poisson.
+
+    ``total`` = y, ``sum_w2`` = Σ wᵢ²nᵢ (its variance estimate), ``w_max`` = the largest
+    weight that could contribute. With every weight 1 this is the Garwood interval.
+    """
+    y = np.asarray(total, dtype=float)
+    v = np.asarray(sum_w2, dtype=float)
+    wm = np.asarray(w_max, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shape_lo = np.where(v > 0, 2 * y * y / v, np.nan)
+        low = np.where(y > 0, v / (2 * y) * stats.chi2.ppf(alpha / 2, shape_lo), 0.0)
+        v2, y2 = v + wm * wm, y + wm
+        high = np.where(
+            wm > 0, v2 / (2 * y2) * stats.chi2.ppf(1 - alpha / 2, 2 * y2 * y2 / v2), 0.0
+        )
+    return low, high
+
+
+def log_ratio_ci(y1, v1, y2, v2, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ratio y1/y2 of two independent weighted Poisson totals, delta-method log interval."""
+    y1, v1, y2, v2 = (np.asarray(a, dtype=float) for a in (y1, v1, y2, v2))
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where((y1 > 0) & (y2 > 0), y1 / y2, np.nan)
+        se = np.sqrt(v1 / y1**2 + v2 / y2**2)
+        return ratio, ratio * np.exp(-z * se), ratio * np.exp(z * se)

@@ -86,14 +86,7 @@ def kde(
 ) -> Result:
     """Quartic KDE surface on the (clipped) BNG grid; density in weighted events per km²."""
     weights, wnote = harm_weights(weight)
-    pts = gridmod.located_points(
-        store,
-        crime_types=crime_types,
-        date_from=date_from,
-        date_to=date_to,
-        area=area,
-        weights=weights,
-    )
+    pts = gridmod.EventFilter(crime_types, date_from, date_to, area).points(store, weights)
     if pts.empty:
         raise HarmscopeError(
             "no located events match these filters",
@@ -141,7 +134,7 @@ def kde(
         "grid (the coast, the area edge) is lost, reported as mass_share_on_grid. Uncertainty: KDE is "
         "descriptive; the surface depends on the bandwidth (announced) and has no sampling interval."
     )
-    res = Result(table=table, summary=summary, method=method, notes=notes)
+    res = Result(table=table, summary=summary, method=method, notes=notes, title="Kernel density")
     show = table[table["kde"] > table["kde"].max() * 0.01]
     feats = unit_features(
         show, {"grid": grid, "cell_size": grid.cell_size}, ["unit", "count", "kde"]

@@ -34,6 +34,7 @@ from harmscope.errors import HarmscopeError
 from harmscope.privacy.audience import apply_mask, get_audience, protect_table
 from harmscope.privacy.disclosure import protect_linked
 from harmscope.sources.ed import LOCATION_TYPES, WEAPON_CODES
+from harmscope.store.queries.ed import has_ed_data
 
 POLICE_PROXY = "Violence and sexual offences"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -49,13 +50,6 @@ def _ed_filter(date_from: date | None, date_to: date | None) -> tuple[str, list]
         sql += " AND month <= ?"
         params.append(pd.Timestamp(date_to).date())
     return sql, params
-
-
-def has_ed_data(store) -> bool:
-    return (
-        store.table_exists("ed_assaults")
-        and int(store.query("SELECT count(*) AS n FROM ed_assaults").n[0]) > 0
-    )
 
 
 def exact_ratio_ci(ed, police, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -554,4 +548,4 @@ def _method(level: str, alpha: float, window: int, aud, linked: bool) -> str:
     return text
 
 
-__all__ = ["true_picture", "exact_ratio_ci", "hidden_hotspot_test", "has_ed_data", "LOCATION_TYPES"]
+__all__ = ["true_picture", "exact_ratio_ci", "hidden_hotspot_test", "LOCATION_TYPES"]

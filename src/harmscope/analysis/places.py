@@ -48,40 +48,25 @@ GENERIC_PLACES = frozenset(
 NO_LOCATION = "No Location"
 
 
-def street_points(store, area: str | None) -> pd.DataFrame:
-    """The distinct police.uk map points in the area over **every month the store holds**, with
-    their location names: ``lon``, ``lat``, ``location``.
-
-    Every month, not the report's period: the layer then shows the street network rather than
-    where crime happened in the period, and a sparse quarter still gets its streets."""
-    where, params = gridmod._filters(None, None, None, area)
-    df = store.query(
-        "SELECT round(s.longitude, 5) AS lon, round(s.latitude, 5) AS lat, "
-        "any_value(s.location) AS location FROM street_crimes s "
-        f"WHERE {where} AND s.location IS NOT NULL AND s.location <> ? "
-        "GROUP BY 1, 2 ORDER BY 1, 2",
-        [*params, NO_LOCATION],
-    )
-    return df.reset_index(drop=True)
-
-
-def point_names(
-    store,
-    *,
-    crime_types: list[str] | None,
-    date_from: date | None,
-    date_to: date | None,
+def point_scope(
     area: str | None,
-) -> pd.DataFrame:
-    """Events by map point and name for the analysis' own filters: ``lon``, ``lat``,
-    ``location``, ``lsoa_name``, ``lad_name``, ``n`` (aggregated in the engine; one row per
-    point and LSOA, a few thousand rows for a force-year)."""
-    where, params = gridmod._filters(crime_types, date_from, date_to, area)
-    return store.query(
-        "SELECT s.longitude AS lon, s.latitude AS lat, s.location, s.lsoa_name, s.lad_name, "
-        f"count(*) AS n FROM street_crimes s WHERE {where} GROUP BY ALL",
-        params,
-    )
+    *,
+    crime_types: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> tuple[str, list]:
+    """WHERE clause (alias ``s``) and parameters for the located street crimes of an area (and,
+    for cell names, the analysis' own categories and months), the same scope the hotspot grid
+    reads. The points themselves come from the query layer (``store.queries.points``):
+
+    - ``street_points(store, *point_scope(area), skip_location=NO_LOCATION)``: the distinct map
+      points over **every month the store holds**, with their names, for the street layer.
+      Every month, not the report's period: the layer then shows the street network rather
+      than where crime happened in the period, and a sparse quarter still gets its streets.
+    - ``point_names(store, *point_scope(area, crime_types=..., date_from=..., date_to=...))``:
+      events by map point and name, for :func:`cell_places`.
+    """
+    return gridmod._filters(crime_types, date_from, date_to, area)
 
 
 def cell_places(

@@ -39,6 +39,8 @@ from scipy import stats
 from harmscope.analysis.hotspot_inputs import harm_weights
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
+from harmscope.months import to_month
+from harmscope.store.queries.scope import CUBE_KEYS, count_cube, months_held
 
 
 @dataclass
@@ -203,15 +205,12 @@ def judge_series(y: np.ndarray, months: list[date], s: AlertSettings | None = No
 
 # -- the store-level analysis ----------------------------------------------------------------
 
-_LEVELS = {
-    "district": "lad_name",
-    # LSOA names are the MSOA name plus a letter ("Maidstone 012F"): dropping the letter groups
-    # an LSOA with its neighbours into a cluster of 4-6 LSOAs big enough to count on
-    "lsoa_cluster": "regexp_replace(lsoa_name, '[A-Z]$', '')",
-}
+_LEVELS = {"district": CUBE_KEYS["district_name"], "lsoa_cluster": CUBE_KEYS["lsoa_cluster"]}
 
 
-def monthly_cube(store, level: str, crime_types=None, area=None) -> tuple[pd.DataFrame, list[date]]:
+def _monthly_cube(
+    store, level: str, crime_types=None, area=None
+) -> tuple[pd.DataFrame, list[date]]:
     """Counts per area x category x month (zeros filled), and the months the store holds."""
     if level not in _LEVELS:
         raise HarmscopeError(
@@ -221,19 +220,19 @@ def monthly_cube(store, level: str, crime_types=None, area=None) -> tuple[pd.Dat
     from harmscope.analysis.grid import _filters
 
     where_sql, params = _filters(crime_types, None, None, area, located=False)
-    where = [where_sql, f"{expr} IS NOT NULL"]
-    months_df = store.query("SELECT DISTINCT month FROM street_crimes ORDER BY month")
-    months = [pd.Timestamp(m).date() for m in months_df["month"]]
-    df = store.query(
-        f"SELECT {expr} AS area, crime_type, month, count(*) AS count FROM street_crimes s "
-        f"WHERE {' AND '.join(where)} GROUP BY ALL",
+    where = f"{where_sql} AND {expr} IS NOT NULL"
+    months = [to_month(m).first_day for m in months_held(store)]
+    df = count_cube(
+        store,
+        where,
         params,
+        {"area": expr, "crime_type": CUBE_KEYS["category"], "month": CUBE_KEYS["month"]},
     )
     if df.empty:
         raise HarmscopeError(
             "no events match these filters", where="alerts", fix="check --crime-type and --area"
         )
-    df["month"] = pd.to_datetime(df["month"]).dt.date
+    df["month"] = [to_month(m).first_day for m in df["month"]]
     full = pd.MultiIndex.from_product(
         [sorted(df["area"].unique()), sorted(df["crime_type"].unique()), months],
         names=["area", "crime_type", "month"],
@@ -284,7 +283,7 @@ def alerts(
 ) -> Result:
     """Farrington-style exceedances and CUSUM per area x category x month, alarms ranked by harm."""
     s = settings or AlertSettings()
-    cube, months = monthly_cube(store, level, crime_types, area)
+    cube, months = _monthly_cube(store, level, crime_types, area)
     notes = [history_statement(months, s)]
     try:
         weights, wnote = harm_weights(weight)

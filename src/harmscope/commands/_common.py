@@ -4,17 +4,218 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from harmscope.analysis.result import _jsonable
+from harmscope.errors import HarmscopeError
 
 DbOption = typer.Option(
     None, "--db", help="Store file (default: HARMSCOPE_DB or ./harmscope.duckdb)."
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 QuietOption = typer.Option(False, "--quiet", "-q", help="No progress bars or chatter on stderr.")
+
+# -- options several commands share (one definition, one help text) -------------------------
+AREA_HELP = (
+    "Force (Kent Police), county (Kent), district name or GSS code, several districts "
+    '("Dartford,Gravesham") or a named CSP ("Safer Maidstone Partnership"). Required when the '
+    "store holds several forces."
+)
+AudienceOption = typer.Option(
+    "internal", "--audience", help="internal | partner | public (public suppresses small counts)."
+)
+ThresholdOption = typer.Option(
+    5, "--threshold", help="Smallest count shown to a public audience (smaller ones suppressed)."
+)
+FromOption = typer.Option(None, "--from", help="First month, YYYY-MM (default: first held).")
+ToOption = typer.Option(None, "--to", help="Last month, YYYY-MM (default: last held).")
+CategoryOption = typer.Option(
+    None, "--category", help="police.uk category (repeat for several); default all."
+)
+# Old spellings, hidden, kept for one release (docs/DEVELOPING.md, "CLI vocabulary").
+OldCrimeTypeOption = typer.Option(None, "--crime-type", hidden=True, help="Old name of --category.")
+OldWeightOption = typer.Option(None, "--weight", hidden=True, help="Old name of --weights.")
+OldSchemeOption = typer.Option(None, "--scheme", hidden=True, help="Old name of --weights.")
+KeyFileOption = typer.Option(
+    None, "--key-file", help="File holding the pseudonymisation key (else HARMSCOPE_KEY)."
+)
+TABLE_OUT_HELP = (
+    "the format comes from the extension: .csv, .xlsx (with a README sheet) or .parquet."
+)
+
+
+def area_option(help: str = AREA_HELP):
+    """``--area`` with the command's own help (what an area may be differs by command)."""
+    return typer.Option(None, "--area", help=help)
+
+
+def out_option(what: str, *, formats: str = TABLE_OUT_HELP):
+    """``--out FILE``: ``what`` is written; the help names the formats it takes."""
+    return typer.Option(None, "--out", help=f"{what}; {formats}")
+
+
+def weights_option(default_help: str, *, none: bool = False):
+    """``--weights``: a packaged harm scheme (css | chi[ | none]) or a CSV of category weights."""
+    kinds = "css | chi | none" if none else "css | chi"
+    return typer.Option(
+        None,
+        "--weights",
+        help=f"Harm weights: {kinds} (css: ONS Crime Severity Score, chi: Cambridge Crime Harm "
+        f"Index){'' if none else ', or a CSV of category weights (columns category,weight[,source,status,derivation])'}; "
+        f"default {default_help}.",
+    )
+
+
+def _given(value) -> bool:
+    return value is not None and value != [] and value != ()
+
+
+def renamed(value, old_value, *, new: str, old: str, default=None, quiet: bool = False):
+    """The value of an option given by its name or by its hidden old name (one release).
+
+    Both at once is an error; the old name alone works and says so on stderr (never stdout,
+    so --json stays clean; nothing with --quiet or --json)."""
+    if not _given(old_value):
+        return value if _given(value) else default
+    if _given(value):
+        raise HarmscopeError(
+            f"{old} is the old name of {new}; both were given",
+            where=old,
+            fix=f"give only {new}",
+        )
+    if not quiet:
+        sys.stderr.write(f"Note: {old} is now {new}; {old} will be removed in a later release.\n")
+    return old_value
+
+
+def harm_weights(
+    weights: str | None,
+    old: str | None,
+    *,
+    old_name: str,
+    default: str = "css",
+    choices: tuple[str, ...] = ("css", "chi"),
+    files: bool = False,
+    quiet: bool = False,
+) -> tuple[str, str | None]:
+    """``--weights`` (or its hidden old name) as the library's pair (scheme, weights file):
+    a packaged scheme in ``choices``, or (where ``files``) the path of a CSV of category
+    weights, the scheme then staying ``default``."""
+    if files and _given(old) and _given(weights) and weights not in choices:
+        return old, weights  # the old pair `--scheme S --weights FILE`: the file wins, as before
+    value = renamed(weights, old, new="--weights", old=old_name, default=default, quiet=quiet)
+    if value in choices:
+        return value, None
+    if files and value == weights:
+        return default, value
+    raise HarmscopeError(
+        f"unknown harm weights {value!r}",
+        where="--weights" if value == weights else old_name,
+        fix=f"use {' | '.join(choices)}" + (" or the path of a weights CSV" if files else ""),
+    )
+
+
+def require_area(
+    store, area: str | None, *, where: str = "--area", quiet: bool = False
+) -> str | None:
+    """No silent area default: with no ``area``, a store holding several forces is refused
+    (naming them), and a single-force store's force is announced on stderr. Returns the area
+    given, else the one force held (None when the store holds no street crimes)."""
+    if area:
+        return area
+    from harmscope.store.queries.catalog import forces_held
+
+    forces = forces_held(store)
+    if len(forces) > 1:
+        raise HarmscopeError(
+            f"the store holds {len(forces)} forces ({', '.join(forces)}) and no area was given",
+            where=where,
+            fix=f"pass {where} with one of them (or a district, county or CSP within one)",
+        )
+    if forces and not quiet:
+        sys.stderr.write(
+            f"Area: {forces[0]} (the only force the store holds; {where} narrows it).\n"
+        )
+    return forces[0] if forces else None
+
+
+def ingest_command(app: typer.Typer, ingest, *, file_help: str, help: str) -> None:
+    """Add `<group> ingest FILE` to ``app``: a person-level file loaded the same way by every
+    group that takes one (check the file, the store and the key file before any work, load
+    in one store transaction, then print the load report: JSON, or its lines unless --quiet).
+    ``ingest(store, path, key_file=)`` pseudonymises at the door, so no command handles a raw
+    identifier; ``help`` is the command's help text (what a docstring would say)."""
+
+    @app.command("ingest", help=help)
+    def ingest_cmd(
+        path: Path = typer.Argument(..., help=file_help),
+        key_file: Path = KeyFileOption,
+        db: str = DbOption,
+        json_out: bool = JsonOption,
+        quiet: bool = QuietOption,
+    ) -> None:
+        from rich.console import Console
+
+        from harmscope.commands import _validate as validate
+        from harmscope.store import Store
+
+        validate.input_file(path, "FILE")
+        validate.store_path(db)
+        if key_file is not None:
+            validate.input_file(key_file, "--key-file")
+        with Store.open(db) as store:
+            report = ingest(store, path, key_file=key_file)
+        if json_out:
+            print_json(report.to_dict())
+        elif not quiet:
+            Console().print("\n".join(report.lines()), highlight=False)
+
+
+def table(title: str | None, columns):
+    """A rich Table with these column headers (the text views build many such tables)."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    return t
+
+
+def print_notes(res, console) -> None:
+    """A result's notes, then its method, as plain wrapped text."""
+    for note in res.notes:
+        console.print(f"Note: {note}", highlight=False, soft_wrap=True)
+    console.print(f"Method: {res.method}", highlight=False, soft_wrap=True)
+
+
+def print_result(res, title: str, console) -> None:
+    """A result's summary as a measure/value table, its small tables, then notes and method."""
+    from rich.table import Table
+
+    from harmscope.analysis.result import frame_records
+
+    def cell(v) -> str:
+        return f"{v:,.4g}" if isinstance(v, float) else str(v)
+
+    t = Table(title=title)
+    t.add_column("measure")
+    t.add_column("value")
+    for k, v in res.summary.items():
+        t.add_row(k, ", ".join(cell(x) for x in v) if isinstance(v, list) else cell(v))
+    console.print(t)
+    for name, df in res.tables.items():
+        if name in ("units", "geometry_bng") or len(df) > 30:
+            continue
+        bt = Table(title=name)
+        for c in df.columns:
+            bt.add_column(str(c))
+        for rec in frame_records(df):
+            bt.add_row(*[cell(v) for v in rec.values()])
+        console.print(bt)
+    print_notes(res, console)
 
 
 def print_json(obj: Any) -> None:

@@ -109,7 +109,7 @@ def month(value: str | None, where: str):
     """A month written YYYY-MM (the same rule as every other command's --from/--to)."""
     if value is None:
         return None
-    from harmscope.analysis.harm import parse_month
+    from harmscope.months import parse_month
 
     parse_month(value, where)
     return value
@@ -117,7 +117,7 @@ def month(value: str | None, where: str):
 
 def months(first: str | None, last: str | None, where_first: str, where_last: str):
     """Two YYYY-MM months, the first not after the last."""
-    from harmscope.analysis.harm import parse_month
+    from harmscope.months import parse_month
 
     a, b = parse_month(first, where_first), parse_month(last, where_last)
     if a and b and a > b:

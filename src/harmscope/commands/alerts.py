@@ -9,21 +9,31 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.harm import parse_month
-from harmscope.analysis.result import Result, frame_records
-from harmscope.analysis.trends import (
-    ALARM_COLUMNS,
-    AlertSettings,
-    alerts,
-    latest_alarms,
-)
+from harmscope.analysis.result import frame_records
+from harmscope.analysis.trends import ALARM_COLUMNS, AlertSettings
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import (
+    AudienceOption,
+    CategoryOption,
+    DbOption,
+    JsonOption,
+    OldCrimeTypeOption,
+    OldWeightOption,
+    QuietOption,
+    ThresholdOption,
+    area_option,
+    harm_weights,
+    out_option,
+    print_json,
+    renamed,
+    require_area,
+)
 from harmscope.export.files import check_out
+from harmscope.months import parse_month
+from harmscope.privacy.alerts import published_alerts
 from harmscope.store import Store
+from harmscope.store.queries.catalog import street_crime_count
 
-# the published table keeps the month, after the area and category
-SHOWN = [*ALARM_COLUMNS[:2], "month", *ALARM_COLUMNS[2:]]
 HEADERS = [
     "area",
     "category",
@@ -37,35 +47,6 @@ HEADERS = [
     "excess harm",
 ]
 NARROW_DROPS = ("upper limit", "score")  # left out below 110 columns
-
-
-def run(
-    store: Store,
-    *,
-    level: str = "district",
-    crime_types: list[str] | None = None,
-    area: str | None = None,
-    weight: str = "css",
-    month=None,
-    alpha: float = 0.05,
-    audience: str = "internal",
-    threshold: int = 5,
-) -> tuple[Result, pd.DataFrame]:
-    """The alerts result and its published table of alarms (through the publishing path)."""
-    from harmscope.privacy.publishers import publish_alerts
-
-    res = alerts(
-        store,
-        level=level,
-        crime_types=crime_types,
-        area=area,
-        weight=weight,
-        month=month,
-        settings=AlertSettings(alpha=alpha),
-    )
-    pub = publish_alerts(res, latest_alarms(res, SHOWN), audience, threshold)
-    res.extras["publication"] = pub
-    return res, pub.tables["alarms"]
 
 
 def _fmt(v) -> str:
@@ -86,28 +67,24 @@ def register(app: typer.Typer) -> None:
             "--level",
             help="district | lsoa_cluster (LSOAs grouped by their MSOA-style name).",
         ),
-        crime_type: list[str] = typer.Option(
-            None, "--crime-type", help="police.uk category (repeat for several); default all."
+        category: list[str] = CategoryOption,
+        area: str = area_option(
+            "Only this district (LAD code or name), or a force; required when the store holds "
+            "several forces."
         ),
-        area: str = typer.Option(None, "--area", help="Only this district (LAD code or name)."),
-        weight: str = typer.Option(
-            "css", "--weight", help="Rank alarms by harm: css | chi | none."
+        weights: str = typer.Option(
+            None, "--weights", help="Rank alarms by harm: css | chi | none (default css)."
         ),
         month: str = typer.Option(
             None, "--month", help="Month to report, YYYY-MM (default: latest held)."
         ),
         alpha: float = typer.Option(0.05, "--alpha", help="One-sided level of the upper limit."),
         top: int = typer.Option(20, "--top", help="How many alarms to print."),
-        out: Path = typer.Option(
-            None,
-            "--out",
-            help="Write every judged area-month; the format comes from the extension: .csv, "
-            ".xlsx (with a README sheet) or .parquet.",
-        ),
-        audience: str = typer.Option("internal", "--audience", help="internal | partner | public."),
-        threshold: int = typer.Option(
-            5, "--threshold", help="Disclosure threshold for --audience public."
-        ),
+        out: Path = out_option("Write every judged area-month"),
+        audience: str = AudienceOption,
+        threshold: int = ThresholdOption,
+        crime_type: list[str] = OldCrimeTypeOption,
+        weight: str = OldWeightOption,
         db: str = DbOption,
         json_out: bool = JsonOption,
         quiet: bool = QuietOption,
@@ -115,17 +92,22 @@ def register(app: typer.Typer) -> None:
         """Early warning: Farrington-style exceedances and CUSUM per area x category x month, ranked by harm."""
         validate.store_path(db)
         validate.area(area)
-        validate.choice(weight, ("css", "chi", "none"), "--weight")
+        hush = quiet or json_out
+        categories = renamed(category, crime_type, new="--category", old="--crime-type", quiet=hush)
+        scheme, _ = harm_weights(
+            weights, weight, old_name="--weight", choices=("css", "chi", "none"), quiet=hush
+        )
         validate.finite(alpha, "--alpha", gt=0, lt=1, fix="pass e.g. --alpha 0.05")
         validate.int_at_least(top, 0, "--top")
         check_out(out)
         with Store.open(db, read_only=True) as store:
-            res, published = run(
+            require_area(store, area, quiet=quiet)
+            res, published = published_alerts(
                 store,
                 level=level,
-                crime_types=crime_type or None,
+                crime_types=categories or None,
                 area=area,
-                weight=weight,
+                weight=scheme,
                 month=parse_month(month, "--month"),
                 alpha=alpha,
                 audience=audience,
@@ -196,9 +178,9 @@ def register(app: typer.Typer) -> None:
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Alerts on the demo store (public audience): the latest month's alarms by district."""
-    if store.query("SELECT count(*) AS n FROM street_crimes").n[0] == 0:
+    if street_crime_count(store) == 0:
         return ["no street crimes in the sample: skipped"]
-    res, published = run(store, level="district", weight="css", audience="public")
+    res, published = published_alerts(store, level="district", weight="css", audience="public")
     path = Path(out_dir) / "alerts_districts.csv"
     published.to_csv(path, index=False)
     s = res.summary

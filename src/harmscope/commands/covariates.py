@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.errors import HarmscopeError
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
+from harmscope.sources.covariates_example import write_example
 from harmscope.store import Store
+from harmscope.store.queries.catalog import covariates_held
 
 FORMAT_HELP = (
     "FILE is a CSV with the columns area, period, value (optional area_name, unit); lines "
@@ -26,24 +25,6 @@ FORMAT_HELP = (
 covariates_app = typer.Typer(
     help="Area x period series (officer FTE, spend...) for `harmscope drivers`.",
     no_args_is_help=True,
-)
-
-
-def example_path() -> Path:
-    """The packaged example: police officer FTE by force at 31 March 2015-2019 (Home Office)."""
-    return (
-        Path(__file__).resolve().parents[1]
-        / "reference"
-        / "data"
-        / "covariates"
-        / "officers_fte.csv"
-    )
-
-
-EXAMPLE_SOURCE = (
-    "Home Office, Police workforce, England and Wales, 30 September 2015-2019 data tables, "
-    "Table 1 (police officers by police force area, FTE), 31 March column; Open Government "
-    "Licence v3.0"
 )
 
 
@@ -90,19 +71,13 @@ def add(
 def list_(db: str = DbOption, json_out: bool = JsonOption) -> None:
     validate.store_path(db)
     with Store.open(db, read_only=True) as store:
-        df = store.query(
-            "SELECT c.name, c.unit, c.area_level, c.period_kind, c.rows, c.synthetic, c.source, "
-            "min(v.period) AS first, max(v.period) AS last, count(DISTINCT v.area_code) AS areas "
-            "FROM covariates c LEFT JOIN covariate_values v USING (name) GROUP BY ALL ORDER BY name"
-        )
+        df = covariates_held(store)
     if json_out:
         from harmscope.analysis.result import frame_records
 
         print_json({"covariates": frame_records(df)})
         return
-    t = Table(title="Covariates")
-    for c in ("name", "unit", "areas", "periods", "source"):
-        t.add_column(c)
+    t = table("Covariates", ("name", "unit", "areas", "periods", "source"))
     for r in df.itertuples():
         t.add_row(
             r.name + (" (synthetic)" if r.synthetic else ""),
@@ -139,40 +114,6 @@ def example(
         return
     for p in paths:
         Console().print(f"Wrote {p}", highlight=False)
-
-
-def write_example(out: Path, *, elasticity: float = -0.1, seed: int = 1) -> list[Path]:
-    """Copy the real covariate and write a SYNTHETIC outcome table for the same forces."""
-    from harmscope.reference.tables import load_lad
-    from harmscope.simulate.panel import synthetic_outcome
-    from harmscope.sources.covariates import read_covariate
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cov_path = out / "officers_fte.csv"
-    shutil.copyfile(example_path(), cov_path)
-    values, _ = read_covariate(cov_path, unit="FTE")
-    lad = load_lad()
-    pop = lad.dropna(subset=["force"]).groupby("force").population_2019.sum().astype(float)
-    missing = sorted(set(values.area_code) - set(pop.index))
-    if missing:
-        raise HarmscopeError(
-            f"no population for {', '.join(missing)}",
-            where="reference/geography/lad.csv",
-            fix="the packaged district table should name every force",
-        )
-    table = synthetic_outcome(values, pop, elasticity=elasticity, seed=seed)
-    path = out / "recorded_crime_SYNTHETIC.csv"
-    lines = [
-        "# SYNTHETIC recorded crime by force and financial year, made by harmscope.simulate.panel."
-        "synthetic_outcome: NOT real figures.",
-        f"# source: SYNTHETIC, planted elasticity {elasticity} on officer FTE per head a year earlier, seed {seed}",
-        "# population: ONS mid-2019 estimates summed over each force's districts (packaged lad.csv), held constant.",
-        "# No public copy of police recorded crime by force and year could be obtained when this example was built.",
-    ]
-    text = table.drop(columns=["period_start"]).rename(columns={"area_code": "area"})
-    path.write_text("\n".join(lines) + "\n" + text.to_csv(index=False), encoding="utf-8")
-    return [cov_path, path]
 
 
 def register(app: typer.Typer) -> None:

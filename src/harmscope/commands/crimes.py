@@ -8,40 +8,27 @@ import typer
 from rich.console import Console
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.commands.simulate import simulate_app
+from harmscope.commands._common import (
+    JsonOption,
+    ingest_command,
+    print_json,
+)
+from harmscope.commands._simulate_app import simulate_app
 from harmscope.errors import HarmscopeError
 from harmscope.sources.crime_extract import ingest_crime_extract
-from harmscope.store import Store
 
 crimes_app = typer.Typer(
     help="Force recorded-crime extracts (person-level; pseudonymised at the door).",
     no_args_is_help=True,
 )
-KeyFileOption = typer.Option(
-    None, "--key-file", help="File holding the pseudonymisation key (else HARMSCOPE_KEY)."
+
+
+ingest_command(
+    crimes_app,
+    ingest_crime_extract,
+    file_help="Crime extract CSV (format v1).",
+    help="Validate, pseudonymise and load one extract (one transaction; rows conserved).",
 )
-
-
-@crimes_app.command("ingest")
-def ingest_cmd(
-    path: Path = typer.Argument(..., help="Crime extract CSV (format v1)."),
-    key_file: Path = KeyFileOption,
-    db: str = DbOption,
-    json_out: bool = JsonOption,
-    quiet: bool = QuietOption,
-) -> None:
-    """Validate, pseudonymise and load one extract (one transaction; rows conserved)."""
-    validate.input_file(path, "FILE")
-    validate.store_path(db)
-    if key_file is not None:
-        validate.input_file(key_file, "--key-file")
-    with Store.open(db) as store:
-        report = ingest_crime_extract(store, path, key_file=key_file)
-    if json_out:
-        print_json(report.to_dict())
-    elif not quiet:
-        Console().print("\n".join(report.lines()), highlight=False)
 
 
 # `simulate` is owned by commands/simulate.py; the crimes generator joins its group here so the

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from importlib import resources
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-import harmscope.commands as _commands
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import JsonOption, QuietOption, print_json
+from harmscope.commands._demo_hooks import demo_hooks
 from harmscope.sources.ingest import ingest_paths
+from harmscope.sources.sample import sample_dir
 from harmscope.store import Store
+from harmscope.store.queries.catalog import EXAMPLE_QUERY
 from harmscope.store.status import store_status
-
-
-def sample_dir() -> Path:
-    """Folder of the bundled sample (real Kent data shipped inside the package)."""
-    return Path(str(resources.files("harmscope") / "sample" / "police"))
-
-
-def _demo_hooks():
-    # The report goes last: it gathers what the other analyses show, and its path ends the demo.
-    order = lambda m: (m.name == "report", m.name)  # noqa: E731
-    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=order):
-        if info.name in ("demo",) or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"harmscope.commands.{info.name}")
-        hook = getattr(module, "demo", None)
-        if hook is not None:
-            yield info.name, hook
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +58,7 @@ def register(app: typer.Typer) -> None:
                         f"in a 2011 LSOA ({p['no_location']:,} have no location); {p['out_of_area']:,} out of area",
                         highlight=False,
                     )
-            for name, hook in _demo_hooks():
+            for name, hook in demo_hooks():
                 lines = hook(store, out) or []
                 made[name] = [str(x) for x in lines]
                 if not json_out:
@@ -94,8 +76,6 @@ def register(app: typer.Typer) -> None:
             return
         console.print(
             "\nNext: `harmscope status --db " + str(db_path) + "`, "
-            '`harmscope sql "SELECT crime_type, count(*) FROM street_crimes GROUP BY 1" --db '
-            + str(db_path)
-            + "`, or `harmscope --help`.",
+            f'`harmscope sql "{EXAMPLE_QUERY}" --db ' + str(db_path) + "`, or `harmscope --help`.",
             highlight=False,
         )

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
 from harmscope.privacy.publishers import publish_drivers
 from harmscope.store import Store
 
@@ -19,7 +18,8 @@ OUTCOME_FILE_HELP = (
     "period, offence, count [, population, area_name], '# source: ...' note; area level and "
     "period kind as the covariate's (see docs/DEVELOPING.md)."
 )
-# The headline figures, in the order a reader wants them; every one comes from the estimates.
+
+
 def register(app: typer.Typer) -> None:
     @app.command(name="drivers")
     def drivers_cmd(
@@ -97,9 +97,10 @@ def register(app: typer.Typer) -> None:
         console = Console()
         for note in res.notes:
             console.print(note, highlight=False, soft_wrap=True)
-        t = Table(title=f"{res.summary['outcome']} and {covariate}: estimates (elasticities)")
-        for c in ("model", "term", "estimate", "95% interval", "p", "areas"):
-            t.add_column(c)
+        t = table(
+            f"{res.summary['outcome']} and {covariate}: estimates (elasticities)",
+            ("model", "term", "estimate", "95% interval", "p", "areas"),
+        )
         for r in pub.tables["estimates"].itertuples():
             t.add_row(
                 r.model,
@@ -125,8 +126,8 @@ def demo(store: Store, out_dir: Path) -> list[str]:
     import json
 
     from harmscope.analysis.drivers import drivers_from_store
-    from harmscope.commands.covariates import EXAMPLE_SOURCE, write_example
     from harmscope.sources.covariates import add_covariate
+    from harmscope.sources.covariates_example import EXAMPLE_SOURCE, write_example
 
     out_dir = Path(out_dir)
     cov_path, out_path = write_example(out_dir, elasticity=-0.1, seed=1)

@@ -11,26 +11,38 @@ from rich.table import Table
 
 from harmscope.analysis.linkage import true_picture
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import (
+    DbOption,
+    JsonOption,
+    KeyFileOption,
+    QuietOption,
+    print_json,
+)
 from harmscope.errors import HarmscopeError
 from harmscope.export.ed import export_ed
 from harmscope.privacy import audit
 from harmscope.sources.ed import ingest_ed, ingest_police_victims
 from harmscope.store import Store
+from harmscope.store.queries.catalog import district_name, forces_held
 
 ed_app = typer.Typer(
     help="ED assault data (ISTV): ingest, true picture, export.", no_args_is_help=True
 )
 
-KeyFileOption = typer.Option(
-    None, "--key-file", help="File holding the pseudonymisation key (else HARMSCOPE_KEY)."
-)
 AudienceOption = typer.Option("partner", "--audience", help="internal | partner | public.")
 ThresholdOption = typer.Option(
     5, "--threshold", help="Public suppression threshold (counts below it)."
 )
 # Record-level columns an internal export may carry (never the duplicate key).
 DEMO_KEY = b"harmscope-demo-key-for-synthetic-data-only"
+
+
+def _load(ingest, path: Path, db: str | None, **options):
+    """Run one ED-side loader on ``path`` in one store transaction and return its report."""
+    if not path.is_file():
+        raise HarmscopeError("file not found", where=str(path), fix="check the path")
+    with Store.open(db) as store:
+        return ingest(store, path, **options)
 
 
 @ed_app.command("ingest")
@@ -46,10 +58,7 @@ def ingest_cmd(
     quiet: bool = QuietOption,
 ) -> None:
     """Pseudonymise, redact, place and load one ED file (one transaction)."""
-    if not path.is_file():
-        raise HarmscopeError("file not found", where=str(path), fix="check the path")
-    with Store.open(db) as store:
-        report = ingest_ed(store, path, key_file=key_file, gazetteer=gazetteer, postcodes=postcodes)
+    report = _load(ingest_ed, path, db, key_file=key_file, gazetteer=gazetteer, postcodes=postcodes)
     if json_out:
         print_json(report.to_dict())
     elif not quiet:
@@ -66,10 +75,7 @@ def link_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Load a police victim extract, pseudonymised with the same key, for capture-recapture."""
-    if not path.is_file():
-        raise HarmscopeError("file not found", where=str(path), fix="check the path")
-    with Store.open(db) as store:
-        report = ingest_police_victims(store, path, key_file=key_file)
+    report = _load(ingest_police_victims, path, db, key_file=key_file)
     if json_out:
         print_json(report.to_dict())
     else:
@@ -221,7 +227,8 @@ def demo(store, out_dir: Path) -> list[str]:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sim = simulate_ed(police_volumes(store), seed=7)
+    forces = forces_held(store)  # the bundled sample: one force (Kent)
+    sim = simulate_ed(police_volumes(store, forces[0]), seed=7)
     ed_path = write_ed_csv(sim, out_dir / "ed_synthetic_seed7.csv")
     pol_path = write_police_csv(sim, out_dir / "police_victims_synthetic_seed7.csv")
     (out_dir / "ed_synthetic_seed7_truth.json").write_text(
@@ -237,7 +244,7 @@ def demo(store, out_dir: Path) -> list[str]:
         f"SYNTHETIC ED data {ed_path} ({rep.rows_loaded:,} loaded, {rep.rows_rejected:,} rejected, "
         f"{sum(rep.unplaced.values()):,} not placed)",
         f"hidden hotspots found: {', '.join(s['hidden_hotspots']) or 'none'} "
-        f"(planted: {', '.join(_lad_name(store, c) for c in sim.truth['hidden_hotspots'])})",
+        f"(planted: {', '.join(district_name(store, c) for c in sim.truth['hidden_hotspots'])})",
     ]
     if "capture_N" in s:
         lo, hi = s["capture_N_ci"]
@@ -247,13 +254,6 @@ def demo(store, out_dir: Path) -> list[str]:
         )
     lines.append(f"public export ({len(written)} files, audited): {written[0].parent}")
     return lines
-
-
-def _lad_name(store, code: str) -> str:
-    hit = store.query(
-        "SELECT any_value(lad_name) AS n FROM street_crimes WHERE lad_code = ?", [code]
-    ).n
-    return str(hit[0]) if len(hit) and hit[0] is not None else code
 
 
 def register(app: typer.Typer) -> None:

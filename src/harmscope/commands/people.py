@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from harmscope.analysis.people import people_profile
 from harmscope.analysis.people.profile import PeopleProfile
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, print_json
+from harmscope.commands._common import (
+    DbOption,
+    JsonOption,
+    OldSchemeOption,
+    harm_weights,
+    print_json,
+)
 from harmscope.errors import HarmscopeError
-from harmscope.privacy import audit
-from harmscope.privacy.publish import Publication
+from harmscope.export.people import export_person_tables
+from harmscope.privacy.people import publish_people_audited
+from harmscope.sources.truth_persons import read_truth_persons
 from harmscope.store import Store
 
 AUDIENCES = ("internal", "partner", "public")
@@ -44,118 +50,13 @@ def _rfg_weights(text: str | None) -> dict | None:
     return dict(zip(("recency", "frequency", "gravity"), vals, strict=True))
 
 
-def publish_people(profile: PeopleProfile, audience: str, threshold: int) -> Publication:
-    """The aggregate view of the profile for ``audience`` (person-level tables never go in)."""
-    pub = Publication.for_audience(audience, "people", threshold)
-    r = profile.results
-    harm = r["offence_harm"]
-    pub.table(
-        "offence_harm",
-        harm.table[
-            [
-                "code",
-                "label",
-                "ons_subgroup",
-                "police_category",
-                "crimes",
-                "knife",
-                "css_weight",
-                "chi_weight",
-                "css_harm",
-                "chi_harm",
-            ]
-        ],
-        counts=["crimes", "knife"],
-        derived={"css_harm": "crimes", "chi_harm": "crimes"},
-    )
-    pub.table(
-        "harm_by_category",
-        harm.tables["by_category"],
-        counts=["crimes"],
-        derived={
-            "css_harm_code_level": "crimes",
-            "css_harm_category_level": "crimes",
-            "ratio_code_to_category": "crimes",
-        },
-    )
-    pf = r["power_few"].table
-    pub.table(
-        "power_few",
-        pf,
-        counts=["units", "units_in_top"],
-        derived={
-            "harm_share": "units_in_top",
-            "harm_share_low": "units_in_top",
-            "harm_share_high": "units_in_top",
-        },
-    )
-    rv = r["repeat_victims"]
-    pub.table("repeat_victims", rv.table, counts=["victims"])
-    pub.table(
-        "time_to_repeat",
-        rv.tables["time_to_repeat"],
-        counts=["repeats"],
-        derived={"share": "repeats", "share_low": "repeats", "share_high": "repeats"},
-    )
-    pub.table(
-        "victim_offender_overlap",
-        r["overlap"].table,
-        counts=["persons", "victims", "offenders", "both"],
-    )
-    young = r["young"]
-    pub.table("age_crime_curve", young.table, counts=["offences", "offenders"])
-    pub.table("first_contact", young.tables["first_contact"], counts=["offenders"])
-    hours = (
-        r["timing"]
-        .tables["by_hour"]
-        .assign(crimes=lambda d: d.weight.round().astype(int))[["hour", "crimes", "share"]]
-    )
-    pub.table("by_hour", hours, counts=["crimes"], derived={"share": "crimes"})
-    days = (
-        r["timing"]
-        .tables["by_day"]
-        .assign(crimes=lambda d: d.weight.round().astype(int))[["day", "crimes", "share"]]
-    )
-    pub.table("by_day", days, counts=["crimes"], derived={"share": "crimes"})
-    knife = r["knife"]
-    pub.table("knife_enabled", knife.table, counts=["selected", "knife"])
-    pub.table("knife_by_month", knife.tables["by_month"], counts=["selected", "knife"])
-    s = profile.summary
-    sources = {
-        "crimes": "offence_harm",
-        "power_few_share_top1pct": "power_few",
-        "power_few_share_top5pct": "power_few",
-        "power_few_share_top10pct": "power_few",
-        "victim_share_top5pct": "power_few",
-        "place_share_top5pct": "power_few",
-        "repeat_victim_rate": "repeat_victims",
-        "median_days_to_repeat": "time_to_repeat",
-        "overlap_share_of_victims": "victim_offender_overlap",
-        "young_offenders": "first_contact",
-        "peak_age": "age_crime_curve",
-        "knife_share_of_selected": "knife_enabled",
-        "night_share": "by_hour",
-    }
-    pub.figure("synthetic", profile.synthetic, source="reference")
-    for key, src in sources.items():
-        pub.figure(key, s.get(key), source=src)
-        if f"{key}_ci" in s:
-            pub.figure(f"{key}_ci", s[f"{key}_ci"], source=src)
-    for key in [k for k in s if k.startswith(("rfg_flag", "escalation_flag"))]:
-        pub.figure(key, s[key], source="reference")  # measured on synthetic truth only
-    pub.text("method", {name: res.method for name, res in r.items()})
-    pub.text("transparency", profile.transparency)
-    if profile.synthetic:
-        pub.text("label", "SYNTHETIC: made by harmscope simulate crimes; no real person.")
-    return pub.finish()
-
-
 def people_cmd(
     db: str = DbOption,
     json_out: bool = JsonOption,
     audience: str = typer.Option("internal", "--audience", help="internal | partner | public."),
     threshold: int = typer.Option(5, "--threshold", help="Suppress counts below this."),
-    scheme: str = typer.Option("css", "--scheme", help="css | chi harm weights."),
+    weights: str = typer.Option(None, "--weights", help="Harm weights: css | chi (default css)."),
+    scheme_old: str = OldSchemeOption,
     reps: int = typer.Option(200, "--reps", help="Bootstrap replicates."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     rfg_weights: str = typer.Option(
@@ -174,14 +75,14 @@ def people_cmd(
     knife-enabled violence: one profile, published for the audience."""
     validate.store_path(db)
     audience = validate.choice(audience, AUDIENCES, "--audience")
-    validate.choice(scheme, ("css", "chi"), "--scheme")
+    scheme, _ = harm_weights(weights, scheme_old, old_name="--scheme", quiet=json_out)
     validate.int_at_least(threshold, 1, "--threshold")
     validate.int_at_least(reps, 20, "--reps")
     validate.seed(seed)
     validate.finite(flag_top, "--flag-top", gt=0, lt=1)
-    weights = _rfg_weights(rfg_weights)
+    rfg = _rfg_weights(rfg_weights)
     if export is not None:
-        if audience != "internal":
+        if audience != "internal":  # before any work; export_person_tables checks it again
             raise HarmscopeError(
                 "person-level tables are internal only",
                 where="--export",
@@ -191,64 +92,38 @@ def people_cmd(
     truth_df = key = None
     if truth is not None:
         validate.input_file(truth, "--truth")
-        from harmscope.sources.crime_extract import crime_key_material
-
-        key = crime_key_material(None, key_file)
-        truth_df = pd.read_csv(truth)
-        need = {"person_id", "sex", "birth_year", "power_few", "cohort"}
-        if not need <= set(truth_df.columns):
-            raise HarmscopeError(
-                "not a planted-truth persons file",
-                where="--truth",
-                fix="pass the FILE.truth_persons.csv written by `harmscope simulate crimes`",
-            )
+        truth_df, key = read_truth_persons(truth, key_file)
     with Store.open(db) as store:
         profile = people_profile(
             store,
             scheme=scheme,
             reps=reps,
             seed=seed,
-            rfg_weights=weights,
+            rfg_weights=rfg,
             flag_top=flag_top,
             truth_persons=truth_df,
             key=key,
         )
-        pub = publish_people(profile, audience, threshold)
-        audit.record(
-            store,
-            action="picture",
-            what="people profile (aggregates)",
-            query=f"people_profile(scheme={scheme!r}, audience={audience!r}, "
-            f"threshold={threshold})",
-            audience=audience,
-            rows=int(profile.summary.get("crimes") or 0),
-        )
+        pub = publish_people_audited(store, profile, audience, threshold, scheme=scheme)
         written = []
         if export is not None:
-            Path(export).mkdir(parents=True, exist_ok=True)
-            for name, df in (
-                ("rfg_ranking.csv", profile.results["rfg"].table),
-                ("escalation_flags.csv", profile.results["young"].tables["escalation"]),
-            ):
-                out = Path(export) / name
-                df.to_csv(out, index=False)
-                written.append(str(out))
-                audit.record(
-                    store,
-                    action="export",
-                    what=f"person-level {name[:-4]} (pseudonymised)",
-                    query=f"people --export (scheme={scheme!r}, weights={weights}, "
-                    f"flag_top={flag_top})",
-                    audience="internal",
-                    rows=len(df),
-                    output=str(out),
-                )
+            written = export_person_tables(
+                store,
+                profile,
+                export,
+                audience=audience,
+                query=f"people --export (scheme={scheme!r}, weights={rfg}, flag_top={flag_top})",
+            )
     doc = pub.document()
     if written:
         doc["exported"] = written
     if json_out:
         print_json(doc)
         return
+    _print(doc, profile, written)
+
+
+def _print(doc: dict, profile: PeopleProfile, written: list[str]) -> None:
     c = Console()
     if profile.synthetic:
         c.print("SYNTHETIC data", style="bold")

@@ -8,9 +8,18 @@ from pathlib import Path
 import typer
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, Stages, print_json
+from harmscope.commands._common import (
+    DbOption,
+    JsonOption,
+    OldSchemeOption,
+    QuietOption,
+    Stages,
+    harm_weights,
+    print_json,
+)
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
+from harmscope.store.queries.catalog import street_span, table_rows
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +29,7 @@ def register(app: typer.Typer) -> None:
             ...,
             "--area",
             help="A force (Kent Police), county (Kent), district (Maidstone, E07000110) or "
-            "several districts as one area (\"Dartford,Gravesham\").",
+            'several districts as one area ("Dartford,Gravesham").',
         ),
         date_from: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
         date_to: str = typer.Option(..., "--to", help="Last month, YYYY-MM."),
@@ -43,15 +52,11 @@ def register(app: typer.Typer) -> None:
             "--threshold",
             help="Public audience: suppress counts below this (default 5; ONS research outputs use 10).",
         ),
-        scheme: str = typer.Option(
-            "css",
-            "--scheme",
-            help="Harm weights: css (ONS Crime Severity Score) or chi (Cambridge Crime Harm Index).",
-        ),
-        weights: Path = typer.Option(
+        weights: str = typer.Option(
             None,
             "--weights",
-            help="A CSV of category weights to use instead of the packaged table.",
+            help="Harm weights: css (ONS Crime Severity Score, the default), chi (Cambridge "
+            "Crime Harm Index) or a CSV of category weights to use instead of the packaged table.",
         ),
         only: str = typer.Option(
             None,
@@ -77,6 +82,7 @@ def register(app: typer.Typer) -> None:
             help="Internal audience only: exit 0 even when a section could not be built "
             "(its box says why).",
         ),
+        scheme_old: str = OldSchemeOption,
         db: str = DbOption,
         json_out: bool = JsonOption,
         quiet: bool = QuietOption,
@@ -87,45 +93,18 @@ def register(app: typer.Typer) -> None:
         validate.store_path(db)
         validate.area(area)
         validate.output_file(out, "--out", example="report.html")
-        validate.input_file(weights, "--weights")
         chosen = output_format(out, fmt)  # before any work: an unknown extension is refused
-        options = {"scheme": scheme}
-        if cell_size is not None:
-            validate.finite(cell_size, "--cell-size", gt=0, fix="pass metres, e.g. --cell-size 200")
-            options["cell_size"] = cell_size
-        if basemap is not None:
-            from harmscope.report.maps import check_basemap
-
-            options["basemap"] = check_basemap(basemap)
-        if weights is not None:
-            if not weights.exists():
-                raise HarmscopeError(
-                    "file not found",
-                    where=f"--weights {weights}",
-                    fix="give the path of a weights CSV",
-                )
-            options["weights"] = str(weights)
-        sections = None
-        if only:
-            from harmscope.report.render import discover_sections
-
-            known = [name for _, name, _ in discover_sections()]
-            sections = [s.strip() for s in only.split(",") if s.strip()]
-            unknown = [s for s in sections if s not in known]
-            if unknown:
-                raise HarmscopeError(
-                    f"unknown section(s): {', '.join(unknown)}",
-                    where="--sections",
-                    fix=f"choose from: {', '.join(known)}",
-                )
-        # A report that shows ED figures must write its audit row, so it needs a writable store;
-        # one without ED records is only read.
+        scheme, weights_file = harm_weights(
+            weights, scheme_old, old_name="--scheme", files=True, quiet=quiet or json_out
+        )
+        options = _options(scheme, weights_file, cell_size, basemap)
+        sections = _sections(only)
+        # A report that shows ED figures (or the networks section's person-level figures) must
+        # write its audit row, so it needs a writable store; one without them is only read.
         with Store.open(db, read_only=True) as probe:
-            has_ed = probe.table_exists("ed_assaults") and bool(
-                probe.query("SELECT count(*) AS n FROM ed_assaults").n[0]
-            )
+            audited = table_rows(probe, "ed_assaults") > 0 or table_rows(probe, "links") > 0
         with (
-            Store.open(db, read_only=not has_ed) as store,
+            Store.open(db, read_only=not audited) as store,
             Stages("report", quiet=quiet or json_out) as stages,
         ):
             path, rep = write_report(
@@ -150,26 +129,7 @@ def register(app: typer.Typer) -> None:
         if failure is not None:
             path.unlink(missing_ok=True)
             raise failure
-        summary = {
-            "path": str(path),
-            "format": chosen,
-            "audience": audience,
-            "sections": [b.name for b in rep.sections if b.section is not None],
-            "withheld": [b.name for b in rep.sections if b.withheld],
-            "skipped": [b.name for b in rep.skipped],
-            "errors": {b.name: b.error for b in rep.errors},
-            "bytes": path.stat().st_size,
-        }
-        if json_out:
-            print_json(summary)
-        else:
-            for b in rep.errors:
-                sys.stderr.write(f"Warning: section {b.name} failed: {b.error}\n")
-            if not quiet:
-                sys.stderr.write(
-                    f"{len(summary['sections'])} sections, {path.stat().st_size / 1e6:.1f} MB\n"
-                )
-            print(path)
+        _print_summary(path, chosen, audience, rep, json_out, quiet)
         if rep.errors and not allow_partial:
             # a broken part is an error, not a box: the internal draft is kept for the analyst
             raise HarmscopeError(
@@ -182,23 +142,78 @@ def register(app: typer.Typer) -> None:
             )
 
 
+def _options(scheme: str, weights: str | None, cell_size, basemap) -> dict:
+    """The report's options from the command line (checked before any work)."""
+    options = {"scheme": scheme}
+    if cell_size is not None:
+        validate.finite(cell_size, "--cell-size", gt=0, fix="pass metres, e.g. --cell-size 200")
+        options["cell_size"] = cell_size
+    if basemap is not None:
+        from harmscope.report.maps import check_basemap
+
+        options["basemap"] = check_basemap(basemap)
+    if weights is not None:
+        validate.input_file(weights, "--weights")
+        if not Path(weights).exists():
+            raise HarmscopeError(
+                "file not found", where=f"--weights {weights}", fix="give the path of a weights CSV"
+            )
+        options["weights"] = str(weights)
+    return options
+
+
+def _sections(only: str | None) -> list[str] | None:
+    """--sections as a list of known section names (None: all)."""
+    if not only:
+        return None
+    from harmscope.report.render import discover_sections
+
+    known = [name for _, name, _ in discover_sections()]
+    sections = [s.strip() for s in only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in known]
+    if unknown:
+        raise HarmscopeError(
+            f"unknown section(s): {', '.join(unknown)}",
+            where="--sections",
+            fix=f"choose from: {', '.join(known)}",
+        )
+    return sections
+
+
+def _print_summary(
+    path: Path, chosen: str, audience: str, rep, json_out: bool, quiet: bool
+) -> None:
+    summary = {
+        "path": str(path),
+        "format": chosen,
+        "audience": audience,
+        "sections": [b.name for b in rep.sections if b.section is not None],
+        "withheld": [b.name for b in rep.sections if b.withheld],
+        "skipped": [b.name for b in rep.skipped],
+        "errors": {b.name: b.error for b in rep.errors},
+        "bytes": path.stat().st_size,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    for b in rep.errors:
+        sys.stderr.write(f"Warning: section {b.name} failed: {b.error}\n")
+    if not quiet:
+        sys.stderr.write(
+            f"{len(summary['sections'])} sections, {path.stat().st_size / 1e6:.1f} MB\n"
+        )
+    print(path)
+
+
 def demo(store, out_dir: Path) -> list[str]:
     """Write the report for the bundled sample (Kent, 2025-07..12) and return its path line."""
     from harmscope.report.render import write_report
 
-    months = store.query(
-        "SELECT strftime(min(month), '%Y-%m') AS a, strftime(max(month), '%Y-%m') AS b, "
-        "min(falls_within) AS force FROM street_crimes"
-    )
-    if months.a.isna().all():
+    span = street_span(store)
+    if span is None:
         return ["report: no street data in the demo store, no report written"]
-    path, rep = write_report(
-        store,
-        str(months.force[0]),
-        months.a[0],
-        months.b[0],
-        Path(out_dir) / "problem-profile.html",
-    )
+    first, last, force = span
+    path, rep = write_report(store, force, first, last, Path(out_dir) / "problem-profile.html")
     if rep.errors:
         raise HarmscopeError(
             "the demo report has sections that could not be built: "

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
 from harmscope.errors import HarmscopeError
 from harmscope.sources.register import (
     example_register_path,
@@ -21,21 +20,17 @@ from harmscope.store import Store
 
 
 def _areas_text(s: dict) -> str:
-    a = s["areas"]
-    if "lsoas" in a:
-        return f"{len(a['lsoas'])} LSOAs"
-    if "districts" in a:
-        return ", ".join(a["districts"])
-    if "point" in a:
-        p = a["point"]
-        return f"{p['radius_m']:.0f} m around ({p['lat']}, {p['lon']})"
-    return f"countywide ({s['force']})"
+    """The scheme's areas in the words `evaluate` uses (a countywide one names its force)."""
+    from harmscope.analysis.evaluation.run import describe
+
+    return describe({**s["areas"], "force": s["force"]})
 
 
 def _print(schemes: list[dict], title: str) -> None:
-    t = Table(title=title)
-    for c in ("name", "provider", "strand", "areas", "start", "end", "cost (GBP)", "outcome"):
-        t.add_column(c)
+    t = table(
+        title,
+        ("name", "provider", "strand", "areas", "start", "end", "cost (GBP)", "outcome"),
+    )
     for s in schemes:
         t.add_row(
             s["name"],

@@ -9,13 +9,10 @@ import typer
 from rich.console import Console
 
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, print_json
+from harmscope.commands._common import DbOption, JsonOption, print_json, require_area
+from harmscope.commands._simulate_app import simulate_app
 from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
 from harmscope.store import Store
-
-simulate_app = typer.Typer(
-    help="Synthetic data with known ground truth (always labelled synthetic).", no_args_is_help=True
-)
 
 
 @simulate_app.command("ed")
@@ -32,7 +29,12 @@ def simulate_ed_cmd(
         None, "--hidden", help="Comma-separated district codes to plant as hidden hotspots."
     ),
     clean: bool = typer.Option(False, "--clean", help="No deliberately messy records."),
-    force: str = typer.Option("Kent Police", "--force", help="Police force to calibrate on."),
+    force: str = typer.Option(
+        None,
+        "--force",
+        help="Police force to calibrate on; required when the store holds several forces "
+        "(a single-force store's force is used and announced).",
+    ),
     db: str = DbOption,
     json_out: bool = JsonOption,
 ) -> None:
@@ -44,6 +46,7 @@ def simulate_ed_cmd(
     validate.output_file(police_out, "--police-out", example="police_victims.csv")
     validate.output_file(truth_out, "--truth-out", example="truth.json")
     with Store.open(db, read_only=True) as store:
+        force = require_area(store, force, where="--force", quiet=json_out)
         volumes = police_volumes(store, force)
     hidden_t = validate.codes(hidden, volumes.lad_code.unique(), "--hidden", what="district code")
     sim = simulate_ed(volumes, seed=seed, hidden=hidden_t, messy=not clean)
@@ -70,6 +73,56 @@ def simulate_ed_cmd(
         console.print(
             f"  police victim extract: {police_out} ({len(sim.police):,} rows)", highlight=False
         )
+
+
+@simulate_app.command("lines")
+def simulate_lines_cmd(
+    seed: int = typer.Option(..., "--seed", help="Random seed (same seed, same files)."),
+    out: Path = typer.Option(..., "--out", help="Folder for links.csv and truth.json."),
+    lines: int = typer.Option(4, "--lines", help="County lines to plant."),
+    missing_rate: float = typer.Option(
+        0.2, "--missing-rate", help="Share of true links never recorded (0 to below 1)."
+    ),
+    months: int = typer.Option(12, "--months", help="Months in the window."),
+    background: int = typer.Option(
+        300, "--background", help="Background people (about 2 recorded links each)."
+    ),
+    start: str = typer.Option("2025-01", "--start", help="First month, YYYY-MM."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Simulate county-lines link data with planted lines, brokers and runners (SYNTHETIC)."""
+    from harmscope.simulate.lines import write_lines
+
+    validate.seed(seed)
+    validate.output_folder(out, "--out", create=True)
+    links_path, truth_path = write_lines(
+        out,
+        seed,
+        n_lines=lines,
+        missing_rate=missing_rate,
+        months=months,
+        background_people=background,
+        start=start,
+    )
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    summary = {
+        "synthetic": True,
+        "links_file": str(links_path),
+        "truth_file": str(truth_path),
+        "lines": len(truth["lines"]),
+        "recorded_links": truth["recorded_links"],
+        "missing_links": truth["missing_links"],
+        "seed": seed,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    Console().print(
+        f"SYNTHETIC county-lines links: {links_path} ({truth['recorded_links']:,} links, "
+        f"{truth['missing_links']:,} true links left unrecorded, {len(truth['lines'])} lines, "
+        f"seed {seed}); truth: {truth_path}",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -71,6 +71,12 @@ def register(app: typer.Typer) -> None:
             for r in st["street_placement"]:
                 p.add_row(*[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys])
             console.print(p)
+        for f in st.get("files", []):
+            console.print(
+                f"Files: {f['kind']}: {f['files']:,} loaded (last {f['last_loaded']}), rows read "
+                f"{f['rows_read']:,}, loaded {f['rows_loaded']:,}, rejected {f['rows_rejected']:,}",
+                highlight=False,
+            )
         console.print(f"Rejected rows: {st['tables']['rejects']:,}")
         for r in st["rejects_by_reason"][:10]:
             console.print(f"  {r['n']:>7,}  {r['kind']}: {r['reason']}", highlight=False)

@@ -10,68 +10,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis import stopsearch as ss
-from harmscope.analysis.result import _jsonable, frame_records
 from harmscope.commands import _validate as validate
-from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
+from harmscope.commands._common import (
+    DbOption,
+    FromOption,
+    JsonOption,
+    QuietOption,
+    ToOption,
+    out_option,
+    print_json,
+)
+from harmscope.privacy.scrutiny import published_scrutiny
 from harmscope.store import Store
+from harmscope.store.queries.catalog import stop_search_count
 
 # Breakdown tables shown in the terminal (the JSON carries every one).
 _SHOWN = ("by_month", "by_legislation", "by_officer_defined_ethnicity", "by_age_range")
-
-
-def run(
-    store: Store,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    *,
-    force: str | None = None,
-    population: str | Path | None = None,
-    audience: str = "internal",
-    threshold: int = 5,
-    crime_from: str | None = None,
-    crime_to: str | None = None,
-    cell_m: float = 500.0,
-    outcome_mapping: str | Path | None = None,
-) -> dict[str, Any]:
-    """Everything the command prints, as one JSON-ready dict, through the publishing path."""
-    from harmscope.privacy.publishers import publish_stopsearch
-
-    results = ss.scrutiny(
-        store,
-        date_from,
-        date_to,
-        force=force,
-        population=population,
-        crime_from=crime_from,
-        crime_to=crime_to,
-        cell_m=cell_m,
-        outcome_mapping=outcome_mapping,
-    )
-    pub, _ = publish_stopsearch(results, audience, threshold)
-    payload: dict[str, Any] = {"audience": pub.audience.name}
-    for key in results:
-        section = {
-            "summary": pub.figures.get(f"{key}.summary", {}),
-            "method": pub.texts[f"{key}.method"],
-            "notes": pub.texts[f"{key}.notes"],
-        }
-        if key != "outcomes":
-            table = pub.tables.get(f"{key}.table")
-            section["table"] = [] if table is None else frame_records(table)
-        prefix = f"{key}."
-        section["tables"] = {
-            name[len(prefix) :]: frame_records(t)
-            for name, t in pub.tables.items()
-            if name.startswith(prefix) and name != f"{key}.table"
-        }
-        if key == "outcomes":
-            payload.update(section)
-        else:
-            payload[key] = section
-    if pub.dropped:
-        payload["withheld"] = list(pub.dropped)
-    return _jsonable(payload)
 
 
 def _pct(value: Any) -> str:
@@ -161,10 +115,8 @@ def _ci_num(pair: Any) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def stopsearch(
-        date_from: str = typer.Option(
-            None, "--from", help="First month, YYYY-MM (default: first held)."
-        ),
-        date_to: str = typer.Option(None, "--to", help="Last month, YYYY-MM (default: last held)."),
+        date_from: str = FromOption,
+        date_to: str = ToOption,
         force: str = typer.Option(None, "--force", help="Force slug or name, e.g. kent."),
         population: Path = typer.Option(
             None,
@@ -186,11 +138,10 @@ def register(app: typer.Typer) -> None:
             "--outcome-mapping",
             help="Own outcome -> group CSV (columns raw_outcome, group, action, source).",
         ),
-        out: Path = typer.Option(
-            None,
-            "--out",
-            help="Also write the results; the format comes from the extension: .json, .xlsx "
-            "(a sheet per table and a README), .csv or .parquet (first table; the others beside it).",
+        out: Path = out_option(
+            "Also write the results",
+            formats="the format comes from the extension: .json, .xlsx (a sheet per table and a "
+            "README), .csv or .parquet (first table; the others beside it).",
         ),
         db: str = DbOption,
         json_out: bool = JsonOption,
@@ -210,7 +161,7 @@ def register(app: typer.Typer) -> None:
 
         check_out = files.check_out(out, formats=(".json", *files.TABLE_FORMATS))
         with Store.open(db, read_only=True) as store:
-            payload = run(
+            payload, pub = published_scrutiny(
                 store,
                 date_from,
                 date_to,
@@ -226,9 +177,6 @@ def register(app: typer.Typer) -> None:
         if check_out == ".json":
             out.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
         elif out is not None:
-            from harmscope.privacy.publish import last
-
-            pub = last("stopsearch")  # the publication run() just finished
             files.write_tables(
                 pub.tables,
                 out,
@@ -245,9 +193,9 @@ def register(app: typer.Typer) -> None:
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Run the scrutiny on the demo store and write its JSON (public audience)."""
-    if store.query("SELECT count(*) AS n FROM stop_searches").n[0] == 0:
+    if stop_search_count(store) == 0:
         return ["no stop-and-search rows in the sample: skipped"]
-    payload = run(store, audience="public")
+    payload, _ = published_scrutiny(store, audience="public")
     path = Path(out_dir) / "stopsearch.json"
     path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     s = payload["summary"]

@@ -68,41 +68,48 @@ def export_ed(
     out = Path(out)
     fmt = export_files.check_out(out, folder_ok=True)
     aud = get_audience(audience, threshold)
-    written: list[Path] = []
     if records:
-        if not aud.event_level:
-            raise HarmscopeError(
-                f"record-level ED data may not be exported for the {aud.name} audience",
-                where="--records",
-                fix="export aggregates (drop --records), or use --audience internal inside the partnership",
-            )
-        if fmt == "":
-            out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
-        path = out / "ed_records_internal.csv" if fmt == "" else out
-        sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
-        with store.transaction():
-            frame = _screen_records(store.query(sql))
-            audit.record(
-                store,
-                action="export",
-                what="ED records (pseudonymised, redacted)",
-                query=sql,
-                audience=aud.name,
-                rows=len(frame),
-                suppressed=0,
-                output=str(path),
-            )
-            if fmt == "":
-                frame.to_csv(path, index=False)
-            else:
-                export_files.write_table(frame, path)
-        return [path]
-    from harmscope.privacy.publishers import publish_ed_picture
+        return _export_records(store, out, fmt, aud)
+    return _export_aggregates(store, out, fmt, aud, threshold=threshold, level=level)
 
-    result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
-    pub = publish_ed_picture(result, aud, name="ed-export")
+
+def _export_records(store, out: Path, fmt: str, aud) -> list[Path]:
+    """Record level, internal only: screened again on the way out, one audit row."""
+    from harmscope.export import files as export_files
+
+    if not aud.event_level:
+        raise HarmscopeError(
+            f"record-level ED data may not be exported for the {aud.name} audience",
+            where="--records",
+            fix="export aggregates (drop --records), or use --audience internal inside the partnership",
+        )
     if fmt == "":
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)  # only once the request is known to be allowed
+    path = out / "ed_records_internal.csv" if fmt == "" else out
+    sql = f"SELECT {RECORD_COLUMNS} FROM ed_assaults ORDER BY assault_date"
+    with store.transaction():
+        frame = _screen_records(store.query(sql))
+        audit.record(
+            store,
+            action="export",
+            what="ED records (pseudonymised, redacted)",
+            query=sql,
+            audience=aud.name,
+            rows=len(frame),
+            suppressed=0,
+            output=str(path),
+        )
+        if fmt == "":
+            frame.to_csv(path, index=False)
+        else:
+            export_files.write_table(frame, path)
+    return [path]
+
+
+def _aggregate_files(pub, out: Path, fmt: str, aud, level: str):
+    """(file name -> table, file name -> path, summary path) for the published tables."""
+    from harmscope.export import files as export_files
+
     files = {}
     for name, t in pub.tables.items():
         key = (
@@ -118,6 +125,22 @@ def export_ed(
         summary_path = out.with_name(f"{out.stem}_summary.json")
         by_table = export_files.table_paths(list(pub.tables), out)
         targets = dict(zip(files, by_table.values(), strict=True))
+    return files, targets, summary_path
+
+
+def _export_aggregates(
+    store, out: Path, fmt: str, aud, *, threshold: int, level: str
+) -> list[Path]:
+    """The true picture's published tables and summary, each file audited."""
+    from harmscope.export import files as export_files
+    from harmscope.privacy.publishers import publish_ed_picture
+
+    result = true_picture(store, level=level, audience=aud.name, threshold=threshold)
+    pub = publish_ed_picture(result, aud, name="ed-export")
+    if fmt == "":
+        out.mkdir(parents=True, exist_ok=True)
+    files, targets, summary_path = _aggregate_files(pub, out, fmt, aud, level)
+    written: list[Path] = []
     try:
         with store.transaction():
             for name, table in files.items():

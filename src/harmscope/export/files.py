@@ -191,54 +191,15 @@ def _workbook(
     suppressed: Mapping[str, Iterable[str]],
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     # the report's workbook rules (sheet names, typed cells, labels) so both read alike
-    from harmscope.report.excel import SUPPRESSED, _cell, sheet_names
-    from harmscope.report.labels import is_p_column, is_percent_column, label
+    from harmscope.report.excel import column_formats, sheet_names, write_readme, write_sheet
 
-    bold = Font(bold=True)
     wb = Workbook()
-    ws = wb.active
-    ws.title = "README"
-    for r, (a, b) in enumerate(readme or [("What this is", "harmscope export")], start=1):
-        ws.cell(row=r, column=1, value=a).font = bold
-        ws.cell(row=r, column=2, value=b).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 110
+    write_readme(wb, readme or [("What this is", "harmscope export")], first_width=24)
     names = sheet_names(list(tables))
     for key, df in tables.items():
         df = round_for_export(df)
-        ws = wb.create_sheet(names[key])
-        hidden = set(suppressed.get(key, ()))
-        formats = {}
-        for j, col in enumerate(df.columns, start=1):
-            name, s = str(col), df[col]
-            ws.cell(row=1, column=j, value=label(name)).font = bold
-            ws.column_dimensions[get_column_letter(j)].width = max(
-                10, min(40, len(label(name)) + 2)
-            )
-            if pd.api.types.is_integer_dtype(s.dtype):
-                formats[col] = "#,##0"
-            elif pd.api.types.is_float_dtype(s.dtype):
-                if is_percent_column(name, s):
-                    formats[col] = "0.0%"
-                elif is_p_column(name):
-                    formats[col] = "0.000"
-                else:
-                    formats[col] = "#,##0.00"
-            elif name == "month" or pd.api.types.is_datetime64_any_dtype(s.dtype):
-                formats[col] = "mmm yyyy"
-        for i, rec in enumerate(df.itertuples(index=False), start=2):
-            for j, (col, val) in enumerate(zip(df.columns, rec, strict=True), start=1):
-                v = _cell(val, month=str(col) == "month")
-                if v is None and col in hidden:
-                    v = SUPPRESSED
-                elif isinstance(v, (list, dict, tuple)):
-                    v = str(v)  # an interval held as a pair: a cell takes one value
-                c = ws.cell(row=i, column=j, value=v)
-                if col in formats and not isinstance(v, str):
-                    c.number_format = formats[col]
-        ws.freeze_panes = "A2"
+        formats = column_formats(df, whole_when_large=False)
+        write_sheet(wb, names[key], df, set(suppressed.get(key, ())), formats)
     wb.save(out)

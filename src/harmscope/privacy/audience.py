@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -112,25 +113,34 @@ def protect_table(
             prot = protect_counts(
                 df, count_cols, by=by, threshold=audience.threshold, totals=totals, derived=derived
             )
-        out = prot.frame
-        out.attrs[CHECKED_ATTR] = {
-            "audience": audience.name,
-            "threshold": audience.threshold,
-            "count_cols": list(count_cols),
-            "derived_cols": list(derived or {}),
-            "totals": totals,
-            "suppressed": int(prot.mask.to_numpy().sum()),
-            "primary": prot.primary,
-            "secondary": prot.secondary,
-        }
-        return out
-    out = df.copy()
+        return _mark(
+            prot.frame,
+            audience,
+            count_cols,
+            derived,
+            totals=totals,
+            suppressed=int(prot.mask.to_numpy().sum()),
+            primary=prot.primary,
+            secondary=prot.secondary,
+        )
+    return _mark(df.copy(), audience, count_cols, derived, suppressed=0)
+
+
+def _mark(
+    out: pd.DataFrame,
+    audience: Audience,
+    count_cols: Sequence[str],
+    derived: Mapping[str, str | Sequence[str]] | None,
+    **how: Any,
+) -> pd.DataFrame:
+    """Mark ``out`` as checked for ``audience`` (the publishing path reads this mark), with
+    how it was protected (``totals``, ``suppressed``...)."""
     out.attrs[CHECKED_ATTR] = {
         "audience": audience.name,
         "threshold": audience.threshold,
         "count_cols": list(count_cols),
         "derived_cols": list(derived or {}),
-        "suppressed": 0,
+        **how,
     }
     return out
 
@@ -164,13 +174,6 @@ def apply_mask(
         )
     for col in derived or {}:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64").mask(mask)
-    out.attrs[CHECKED_ATTR] = {
-        "audience": audience.name,
-        "threshold": audience.threshold,
-        "count_cols": list(count_cols),
-        "derived_cols": list(derived or {}),
-        "totals": True,
-        "linked": True,
-        "suppressed": int(mask.sum()),
-    }
-    return out
+    return _mark(
+        out, audience, count_cols, derived, totals=True, linked=True, suppressed=int(mask.sum())
+    )

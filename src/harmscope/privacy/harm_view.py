@@ -8,6 +8,7 @@ pattern and no harm figure acts as a checksum (policy: :mod:`harmscope.privacy.w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -172,110 +173,86 @@ def _harm_columns(s: BlockSum, population: float, alpha: float) -> dict:
     return out
 
 
-def harm_view(
-    store: Store,
-    audience: Audience,
-    *,
-    level: str = "district",
-    area: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    scheme: str = "css",
-    weights=None,
-    by_month: bool = False,
-    categories: list[str] | None = None,
-    alpha: float = 0.05,
-) -> HarmView:
-    """``harm_by_area`` for ``audience``: exact for internal and partner; for the public, every
-    count from the force's protected universe and every harm figure from published counts."""
-    res = harm_by_area(
-        store,
-        level=level,
-        area=area,
-        date_from=date_from,
-        date_to=date_to,
-        scheme=scheme,
-        weights=weights,
-        by_month=by_month,
-        categories=categories,
-        alpha=alpha,
-    )
-    drop = ["harm_w2", "w_max"]
-    table = res.table.drop(columns=drop)
-    totals = res.tables["totals"].drop(columns=drop)
-    by_cat = res.tables["by_category"]
-    summary = dict(res.summary)
-    notes = list(res.notes)
-    if not audience.suppress or res.table.empty:
-        return HarmView(
-            table, totals, by_cat, res.tables["weights"], summary, notes, res.method, res
-        )
+_NO_SUM = BlockSum(None, None, None, None, 0.0)
 
-    level = res.summary["level"]
-    if level == "lsoa":
-        return _lsoa_view(
-            store,
-            audience,
-            res,
-            table,
-            totals,
-            notes,
-            dict(
-                area=area,
-                date_from=date_from,
-                date_to=date_to,
-                scheme=scheme,
-                weights=weights,
-                by_month=by_month,
-                categories=categories,
-                alpha=alpha,
-            ),
-        )
-    scope = resolve_scope(area, date_from, date_to)
-    force_of = _forces_of(res.table, level)
-    if level == "county" and scope.lad_codes is not None:
-        force_of = {scope.label: scope.force}
-    universes: dict[str, Universe] = {}
-    for force in sorted({f for f in force_of.values() if f and f != "None"}):
-        universes[force] = universe(
-            store,
-            force,
-            level=level,
-            date_from=date_from,
-            date_to=date_to,
-            scheme=scheme,
-            weights=weights,
-            by_month=by_month,
-            audience=audience,
-        )
 
-    def rows_of(code: str) -> tuple[Universe | None, list[str]]:
-        force = force_of.get(code)
-        u = universes.get(force)
+@dataclass
+class _Slices:
+    """The protected universes an output is cut from, and how each of its areas maps onto
+    them: an area's sum, and a sum over every universe row the output covers, once."""
+
+    level: str
+    scope: Any
+    force_of: dict[str, str]
+    universes: dict[str, Universe]
+
+    def rows_of(self, code: str) -> tuple[Universe | None, list[str]]:
+        u = self.universes.get(self.force_of.get(code))
         if u is None:
             return None, []
-        if level != "county":
+        if self.level != "county":
             return u, [code]
-        if scope.lad_codes is not None:
-            return u, list(scope.lad_codes)
+        if self.scope.lad_codes is not None:
+            return u, list(self.scope.lad_codes)
         all_rows = set()
         for b in u.blocks.values():
             all_rows |= set(b.rows)
         return u, sorted(all_rows)
 
-    cats = sorted(res.table["category"].astype(str).unique())
-
-    def block(code: str, cols, keys) -> BlockSum:
-        u, rows = rows_of(code)
+    def block(self, code: str, cols, keys) -> BlockSum:
+        u, rows = self.rows_of(code)
         if u is None:
-            return BlockSum(None, None, None, None, 0.0)
+            return _NO_SUM
         return u.total(rows, cols, keys)
 
-    # cells: area × category (× month)
+    def over_areas(self, codes: list[str]):
+        """A function cols -> the published sum over all ``codes`` (each universe row once)."""
+        covered: dict[int, tuple[Universe, set[str]]] = {}
+        for code in codes:
+            u, rws = self.rows_of(code)
+            if u is not None:
+                covered.setdefault(id(u), (u, set()))[1].update(rws)
+        missing = any(self.rows_of(code)[0] is None for code in codes)
+
+        def total_of(cols) -> BlockSum:
+            if missing:
+                return _NO_SUM
+            total = BlockSum(0, 0.0, 0.0, 0.0, 0.0)
+            for u, rws in covered.values():
+                total = _add(total, u.total(sorted(rws), cols))
+            return total
+
+        return total_of
+
+
+def _slices(store: Store, audience: Audience, res: Result, level: str, args: dict) -> _Slices:
+    """One protected universe per force the output's areas fall in."""
+    scope = resolve_scope(args["area"], args["date_from"], args["date_to"])
+    force_of = _forces_of(res.table, level)
+    if level == "county" and scope.lad_codes is not None:
+        force_of = {scope.label: scope.force}
+    universes = {
+        force: universe(
+            store,
+            force,
+            level=level,
+            **{k: args[k] for k in ("date_from", "date_to", "scheme", "weights", "by_month")},
+            audience=audience,
+        )
+        for force in sorted({f for f in force_of.values() if f and f != "None"})
+    }
+    return _Slices(level, scope, force_of, universes)
+
+
+def _month_key(r, by_month: bool):
+    return [(r.month,)] if by_month else None
+
+
+def _public_cells(table: pd.DataFrame, sl: _Slices, by_month: bool) -> pd.DataFrame:
+    """area x category (x month) cells: a cell whose count is not published is blanked."""
     hidden = []
     for r in table.itertuples(index=False):
-        key = [(r.month,)] if by_month else None
-        s = block(str(r.area_code), [r.category], key)
+        s = sl.block(str(r.area_code), [r.category], _month_key(r, by_month))
         hidden.append(s.count is None or s.count != int(r.count))
     hidden = np.array(hidden, bool)
     derived = [
@@ -288,12 +265,16 @@ def harm_view(
     for c in derived:
         if c != "count":
             table[c] = pd.to_numeric(table[c], errors="coerce").astype("Float64").mask(hidden)
+    return table
 
-    # area totals
+
+def _public_totals(
+    totals: pd.DataFrame, sl: _Slices, cats: list[str], by_month: bool, alpha: float
+) -> pd.DataFrame:
+    """Area totals, each a published sum over the area's cells."""
     rows = []
     for r in totals.itertuples(index=False):
-        key = [(r.month,)] if by_month else None
-        s = block(str(r.area_code), cats, key)
+        s = sl.block(str(r.area_code), cats, _month_key(r, by_month))
         row = {"area_code": r.area_code, "area_name": r.area_name}
         if by_month:
             row["month"] = r.month
@@ -301,30 +282,13 @@ def harm_view(
         row.update(_harm_columns(s, float(r.population), alpha))
         rows.append(row)
     pub_totals = pd.DataFrame(rows)
-    pub_totals = pub_totals[
+    return pub_totals[
         [c for c in [*totals.columns, "harm_estimated", "harm_error"] if c in pub_totals.columns]
     ]
 
-    # by category and the whole slice
-    codes = list(dict.fromkeys(totals["area_code"].astype(str)))
 
-    # every universe row the output covers, once, grouped by universe (one per force)
-    covered: dict[int, tuple[Universe, set[str]]] = {}
-    for code in codes:
-        u, rws = rows_of(code)
-        if u is not None:
-            covered.setdefault(id(u), (u, set()))[1].update(rws)
-    missing = any(rows_of(code)[0] is None for code in codes)
-
-    def over_areas(cols) -> BlockSum:
-        if missing:
-            return BlockSum(None, None, None, None, 0.0)
-        total = BlockSum(0, 0.0, 0.0, 0.0, 0.0)
-        for u, rws in covered.values():
-            total = _add(total, u.total(sorted(rws), cols))
-        return total
-
-    whole = over_areas(cats)
+def _public_categories(cats: list[str], over_areas, whole: BlockSum) -> pd.DataFrame:
+    """Per category over the whole slice, with shares of the published whole."""
     cat_rows = []
     for c in cats:
         s = over_areas([c])
@@ -335,10 +299,13 @@ def harm_view(
     n_all = whole.count
     pub_cat["count_share"] = pub_cat["count"].astype("Float64") / n_all if n_all else pd.NA
     pub_cat["harm_share"] = pub_cat["harm"] / whole.harm if whole.harm else pd.NA
-    pub_cat = pub_cat.sort_values("harm", ascending=False, na_position="last").reset_index(
-        drop=True
-    )
+    return pub_cat.sort_values("harm", ascending=False, na_position="last").reset_index(drop=True)
 
+
+def _public_summary(
+    summary: dict, whole: BlockSum, pub_cat: pd.DataFrame, audience: Audience, alpha: float
+) -> None:
+    """The headline figures from the published whole (in place)."""
     summary["count"] = whole.count
     summary["harm"] = whole.harm
     if whole.harm is not None:
@@ -356,6 +323,57 @@ def harm_view(
         summary.pop("top_harm_category", None)
         summary.pop("top_harm_category_share", None)
     summary["audience"] = audience.name
+
+
+def harm_view(
+    store: Store,
+    audience: Audience,
+    *,
+    level: str = "district",
+    area: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    scheme: str = "css",
+    weights=None,
+    by_month: bool = False,
+    categories: list[str] | None = None,
+    alpha: float = 0.05,
+) -> HarmView:
+    """``harm_by_area`` for ``audience``: exact for internal and partner; for the public, every
+    count from the force's protected universe and every harm figure from published counts."""
+    args = dict(
+        area=area,
+        date_from=date_from,
+        date_to=date_to,
+        scheme=scheme,
+        weights=weights,
+        by_month=by_month,
+        categories=categories,
+        alpha=alpha,
+    )
+    res = harm_by_area(store, level=level, **args)
+    drop = ["harm_w2", "w_max"]
+    table = res.table.drop(columns=drop)
+    totals = res.tables["totals"].drop(columns=drop)
+    summary = dict(res.summary)
+    notes = list(res.notes)
+    if not audience.suppress or res.table.empty:
+        by_cat = res.tables["by_category"]
+        return HarmView(
+            table, totals, by_cat, res.tables["weights"], summary, notes, res.method, res
+        )
+
+    level = res.summary["level"]
+    if level == "lsoa":
+        return _lsoa_view(store, audience, res, table, totals, notes, args)
+    sl = _slices(store, audience, res, level, args)
+    cats = sorted(res.table["category"].astype(str).unique())
+    table = _public_cells(table, sl, by_month)
+    pub_totals = _public_totals(totals, sl, cats, by_month, alpha)
+    over_areas = sl.over_areas(list(dict.fromkeys(totals["area_code"].astype(str))))
+    whole = over_areas(cats)
+    pub_cat = _public_categories(cats, over_areas, whole)
+    _public_summary(summary, whole, pub_cat, audience, alpha)
     notes.append(
         f"Public audience: counts from 1 to {audience.threshold - 1} are suppressed, with "
         "further counts suppressed so that none can be worked out from the totals; the "
@@ -392,19 +410,9 @@ def _lsoa_view(store, audience, res, table, totals, notes, args) -> HarmView:
     ]
     # protected once for each force (the same pattern whichever area asked), then sliced
     forces = sorted({f for f in _forces_of(totals, "lsoa").values() if f and f != "None"})
+    same = {k: v for k, v in args.items() if k not in ("area", "alpha")}
     wide = [
-        harm_by_area(
-            store,
-            level="lsoa",
-            area=f,
-            date_from=args["date_from"],
-            date_to=args["date_to"],
-            scheme=args["scheme"],
-            weights=args["weights"],
-            by_month=args["by_month"],
-            categories=args["categories"],
-        ).tables["totals"][keep]
-        for f in forces
+        harm_by_area(store, level="lsoa", area=f, **same).tables["totals"][keep] for f in forces
     ]
     out = pd.concat(wide, ignore_index=True) if wide else totals[keep].copy()
     out["district"] = out["area_code"].map(lsoa).fillna("(none)").astype(str)
@@ -468,7 +476,7 @@ def published_weights(
     mean of all weights. So a harm figure over any group (a month, an LSOA, a decile) can never
     tell the suppressed categories apart: their crimes all carry one public weight. The
     overrides are in ``.attrs['overrides']`` (lad_code, month, category, weight), read by
-    :func:`harmscope.analysis.harm.weighted_cube`. For other audiences: the weights unchanged.
+    :func:`harmscope.store.queries.scope.weighted_cube`. For other audiences: the weights unchanged.
     """
     from harmscope.analysis.harm import resolve_weights
 
@@ -477,39 +485,24 @@ def published_weights(
     if not audience.suppress:
         return base
     scope = resolve_scope(area, months_from or date_from, date_to)
-    forces = (
-        store.query(
-            f"SELECT DISTINCT falls_within AS f FROM street_crimes s WHERE {scope.where}",
-            scope.params,
-        )
-        .f.dropna()
-        .tolist()
-    )
+    from harmscope.store.queries.scope import forces_held
+
+    forces = forces_held(store, scope.where, scope.params)
     w = dict(zip(base["category"].astype(str), base["weight"].astype(float), strict=True))
     all_mean = float(np.mean(list(w.values()))) if w else 0.0
     rows = []
+    same = dict(level="district", date_to=date_to, scheme=scheme, weights=weights)
     for force in forces:
         period = universe(
-            store,
-            force,
-            level="district",
-            date_from=date_from,
-            date_to=date_to,
-            scheme=scheme,
-            weights=weights,
-            by_month=False,
-            audience=audience,
+            store, force, date_from=date_from, by_month=False, audience=audience, **same
         )
         monthly = universe(
             store,
             force,
-            level="district",
             date_from=months_from or date_from,
-            date_to=date_to,
-            scheme=scheme,
-            weights=weights,
             by_month=True,
             audience=audience,
+            **same,
         )
         pblock = period.blocks.get(())
         for (month,), b in monthly.blocks.items():

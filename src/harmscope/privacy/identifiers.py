@@ -277,14 +277,20 @@ def _title(word: str) -> str:
     return word[:1].upper() + word[1:].lower() if word.isupper() else word
 
 
-def _find_names(text: str) -> list[Finding]:
-    out: list[Finding] = []
-    given, family = given_names(), surnames()
+def _names_after_titles(text: str) -> list[Finding]:
+    """'Mr John Smith': a title and the words after it, unless they name a place."""
+    out = []
     for m in _TITLE.finditer(text):
         words = m.group().split()[1:]
         if any(_title(w) in PLACE_WORDS for w in words) or _possessive_place(text, m.end()):
             continue  # 'Sir John Moore Avenue', 'Dame Kelly Holmes Way'
         out.append(Finding("name", m.start(), m.end()))
+    return out
+
+
+def _names_after_labels(text: str) -> list[Finding]:
+    """'Name: John Smith': up to three words after a label, stopping at a label stop word."""
+    out = []
     for m in _LABEL.finditer(text):
         pos, first, last = m.end(), None, None
         for _ in range(3):
@@ -299,6 +305,11 @@ def _find_names(text: str) -> list[Finding]:
             pos = last + gap.end()
         if first is not None:
             out.append(Finding("name", first, last))
+    return out
+
+
+def _names_after_label2(text: str, given, family) -> list[Finding]:
+    out = []
     for m in _LABEL2.finditer(text):
         first = m.group(1).split()[0]
         if _title(first) in PLACE_WORDS:
@@ -307,6 +318,12 @@ def _find_names(text: str) -> list[Finding]:
             continue  # text in capitals: "PT STATES HIT..." is not a name
 
         out.append(Finding("name", m.start(1), m.end(1)))
+    return out
+
+
+def _names_after_introducers(text: str) -> list[Finding]:
+    """'known as Kayleigh Ross': one or two capitalised words after an introducer."""
+    out = []
     for m in _INTRO.finditer(text):
         rest = text[m.end() :]
         w = _CAPWORD.match(rest)
@@ -320,33 +337,44 @@ def _find_names(text: str) -> list[Finding]:
         if not strong and _possessive_place(text, m.end() + w.end()):
             continue
         out.append(Finding("name", m.end(), end))
+    return out
+
+
+def _pair_is_name(text: str, w: str, nxt: tuple[int, int, str], given, family) -> bool:
+    """Two adjacent words: a known given name then a non-place, or a known surname after a
+    word that is neither a place nor a non-forename; never a street named after someone."""
+    w2 = nxt[2]
+    if _possessive_place(text, nxt[1]):
+        return False
+    if w in given and w not in _AMBIGUOUS_GIVEN and w2 not in PLACE_WORDS:
+        return True
+    return (
+        w2 in family and w2 not in PLACE_WORDS and w not in PLACE_WORDS and w not in _NOT_FORENAME
+    )
+
+
+def _names_from_words(text: str, given, family) -> list[Finding]:
     # Capitalised words; words in capitals ("KAYLEIGH ROSS") are compared title-cased.
+    out = []
     words = [(w.start(), w.end(), _title(w.group())) for w in _WORD_OR_CAPS.finditer(text)]
     for k, (s, e, w) in enumerate(words):
         nxt = words[k + 1] if k + 1 < len(words) else None
         adjacent = nxt is not None and re.fullmatch(r"\s+", text[e : nxt[0]] or "x") is not None
-        if adjacent:
-            w2 = nxt[2]
-            if (
-                w in given
-                and w not in _AMBIGUOUS_GIVEN
-                and w2 not in PLACE_WORDS
-                and not _possessive_place(text, nxt[1])
-            ):
-                out.append(Finding("name", s, nxt[1]))
-                continue
-            if (
-                w2 in family
-                and w2 not in PLACE_WORDS
-                and w not in PLACE_WORDS
-                and w not in _NOT_FORENAME
-                and not _possessive_place(text, nxt[1])
-            ):
-                out.append(Finding("name", s, nxt[1]))
-                continue
+        if adjacent and _pair_is_name(text, w, nxt, given, family):
+            out.append(Finding("name", s, nxt[1]))
+            continue
         # A lone given name right after "by", "with"...: "punched by Kayleigh".
         if w in given and w not in _AMBIGUOUS_GIVEN and _BY.search(text[max(0, s - 16) : s]):
             out.append(Finding("name", s, e))
+    return out
+
+
+def _find_names(text: str) -> list[Finding]:
+    given, family = given_names(), surnames()
+    out = _names_after_titles(text) + _names_after_labels(text)
+    out += _names_after_label2(text, given, family)
+    out += _names_after_introducers(text)
+    out += _names_from_words(text, given, family)
     for m in _SURNAME_FIRST.finditer(text):
         if _title(m.group(1)) in family or m.group(2) in given:
             out.append(Finding("name", m.start(), m.end()))
@@ -361,36 +389,40 @@ def _possessive_place(text: str, end: int) -> bool:
 
 
 # --- the screen ------------------------------------------------------------------------------
-def find_identifiers(text: str | None, *, kinds=None) -> list[Finding]:
-    """Every identifier found in ``text`` (restricted to ``kinds``), non-overlapping, in order."""
-    if not text:
-        return []
-    want = frozenset(KINDS if kinds is None else kinds)
+def _find_long_numbers(text: str, want: frozenset[str]) -> list[Finding]:
+    """NHS and phone numbers (ten digits or more), neither read off a date."""
+    # A date (with a time after it) is not an NHS or phone number, even in a date column.
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+
+    def on_date(f: Finding) -> bool:
+        return any(f.start < e and s < f.end for s, e in dates)
+
     found: list[Finding] = []
+    if "nhs_number" in want:
+        found += [f for f, strict in _find_nhs(text) if strict or not on_date(f)]
+    if "phone" in want:
+        phones = (Finding("phone", m.start(), m.end()) for m in _PHONE.finditer(text))
+        found += [f for f in phones if not on_date(f)]
+    return found
+
+
+def _find_with_digits(text: str, want: frozenset[str]) -> list[Finding]:
+    """Every kind that needs digits, each tried only when the text holds enough of them."""
     ndigits = sum(c.isdigit() for c in text)
-    if "email" in want and "@" in text:
-        found += [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    found: list[Finding] = []
     if ndigits >= 10 and want & {"nhs_number", "phone"}:
-        # A date (with a time after it) is not an NHS or phone number, even in a date column.
-        dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
-
-        def on_date(f: Finding) -> bool:
-            return any(f.start < e and s < f.end for s, e in dates)
-
-        if "nhs_number" in want:
-            found += [f for f, strict in _find_nhs(text) if strict or not on_date(f)]
-        if "phone" in want:
-            phones = (Finding("phone", m.start(), m.end()) for m in _PHONE.finditer(text))
-            found += [f for f in phones if not on_date(f)]
+        found += _find_long_numbers(text, want)
     if ndigits >= 4 and want & {"date", "date_of_birth"}:
         found += _find_dates(text, want)
-    if ndigits:
-        if "postcode" in want:
-            found += [Finding("postcode", m.start(), m.end()) for m in _POSTCODE.finditer(text)]
-        if "address" in want:
-            found += [Finding("address", m.start(), m.end()) for m in _ADDRESS.finditer(text)]
-    if "name" in want and (any(c.isupper() for c in text) or "name" in text.lower()):
-        found += _find_names(text)
+    if ndigits and "postcode" in want:
+        found += [Finding("postcode", m.start(), m.end()) for m in _POSTCODE.finditer(text)]
+    if ndigits and "address" in want:
+        found += [Finding("address", m.start(), m.end()) for m in _ADDRESS.finditer(text)]
+    return found
+
+
+def _non_overlapping(found: list[Finding]) -> list[Finding]:
+    """The longest findings first (ties: kind order, then position), none overlapping."""
     rank = {k: i for i, k in enumerate(KINDS)}
     found.sort(key=lambda f: (-(f.end - f.start), rank[f.kind], f.start))
     chosen: list[Finding] = []
@@ -398,6 +430,20 @@ def find_identifiers(text: str | None, *, kinds=None) -> list[Finding]:
         if all(f.end <= c.start or f.start >= c.end for c in chosen):
             chosen.append(f)
     return sorted(chosen, key=lambda f: f.start)
+
+
+def find_identifiers(text: str | None, *, kinds=None) -> list[Finding]:
+    """Every identifier found in ``text`` (restricted to ``kinds``), non-overlapping, in order."""
+    if not text:
+        return []
+    want = frozenset(KINDS if kinds is None else kinds)
+    found: list[Finding] = []
+    if "email" in want and "@" in text:
+        found += [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    found += _find_with_digits(text, want)
+    if "name" in want and (any(c.isupper() for c in text) or "name" in text.lower()):
+        found += _find_names(text)
+    return _non_overlapping(found)
 
 
 # Texts the screen found clean, per set of kinds: ED free text and codes repeat a lot ("taxi

@@ -172,6 +172,21 @@ def publish_hotspots(res: Result, audience: str | Audience, threshold: int = 5) 
     return pub.finish()
 
 
+def accuracy_document(res: Result, audience: str | Audience) -> dict[str, Any]:
+    """The hotspot accuracy check (``hotspots --evaluate``) as JSON for ``audience``.
+
+    The internal audience gets the whole result (``Result.to_dict``: per-unit train and test
+    counts with their coordinates included). The others get only the headline, method, notes
+    and the table of hit rates by selection, as this command printed before ``to_dict`` carried
+    every table: per-unit counts are event-level detail and no protection has been designed
+    for them yet, so they never leave for partner or public.
+    """
+    doc = res.to_dict()
+    if not Publication.for_audience(audience, "hotspots-accuracy").closed:
+        return doc
+    return {k: doc[k] for k in ("summary", "method", "notes", "table")}
+
+
 # -- alerts ---------------------------------------------------------------------------------
 def publish_alerts(
     res: Result, alarms: pd.DataFrame, audience: str | Audience, threshold: int = 5

@@ -179,6 +179,38 @@ def _chi2_visible(table: pd.DataFrame) -> dict[str, Any]:
 _Protector = Callable[[Result, Any, dict, dict, dict], pd.DataFrame]
 
 
+def _merged_name(gone: set[str]) -> str:
+    return "_or_".join(c for c in _PARTITION if c in gone)
+
+
+def _merge_hidden_groups(table: pd.DataFrame, gone: set[str]) -> pd.DataFrame:
+    """The outcome groups in ``gone`` as one column (searches less the groups still shown);
+    rates built on them kept as hidden columns, so every table keeps one shape."""
+    known = [c for c in _PARTITION if c not in gone]
+    total = pd.to_numeric(table["searches"], errors="coerce").astype("Float64")
+    for c in known:
+        total = total - pd.to_numeric(table[c], errors="coerce").astype("Float64")
+    table[_merged_name(gone)] = total.round().astype("Int64")
+    for col, sources in _OUTCOME_DERIVED.items():
+        if col in table.columns and set(sources) & gone:
+            table[col] = pd.array([pd.NA] * len(table), dtype="Float64")
+    return table.drop(columns=[c for c in gone if c in table.columns])
+
+
+def _merge_hidden_summary(summary: dict, gone: set[str]) -> None:
+    """The headline with the groups in ``gone`` merged as in the tables (in place)."""
+    known = [c for c in _PARTITION if c not in gone]
+    values = [summary.get("searches"), *[summary.get(c) for c in known]]
+    merged = None if any(v is None for v in values) else values[0] - sum(values[1:])
+    summary[_merged_name(gone)] = merged
+    for c in gone:
+        summary[c] = None
+    for name, (num, den) in RATES.items():
+        if num in gone or den in gone:
+            summary[name] = None
+            summary[f"{name}_ci"] = [None, None]
+
+
 def _protect_outcomes(
     res: Result, audience: Any, summary: dict, tables: dict, charts: dict
 ) -> pd.DataFrame:
@@ -192,17 +224,7 @@ def _protect_outcomes(
         # same in every table and in the headline.
         gone = hidden_totals(res.summary, audience.threshold)
         if gone:
-            merged = "_or_".join(c for c in _PARTITION if c in gone)
-            known = [c for c in _PARTITION if c not in gone]
-            total = pd.to_numeric(table["searches"], errors="coerce").astype("Float64")
-            for c in known:
-                total = total - pd.to_numeric(table[c], errors="coerce").astype("Float64")
-            table[merged] = total.round().astype("Int64")
-            # rates built on a merged group stay as columns, hidden (the tables keep one shape)
-            for col, sources in _OUTCOME_DERIVED.items():
-                if col in table.columns and set(sources) & gone:
-                    table[col] = pd.array([pd.NA] * len(table), dtype="Float64")
-            table = table.drop(columns=[c for c in gone if c in table.columns])
+            table = _merge_hidden_groups(table, gone)
     for name in list(tables):
         if name.startswith("by_"):
             part = table[table.dimension == name[3:]].drop(columns="dimension")
@@ -214,16 +236,7 @@ def _protect_outcomes(
     summary.clear()
     summary.update(protect_summary(res.summary, audience))
     if gone:
-        merged = "_or_".join(c for c in _PARTITION if c in gone)
-        known = [c for c in _PARTITION if c not in gone]
-        values = [summary.get("searches"), *[summary.get(c) for c in known]]
-        summary[merged] = None if any(v is None for v in values) else values[0] - sum(values[1:])
-        for c in gone:
-            summary[c] = None
-        for name, (num, den) in RATES.items():
-            if num in gone or den in gone:
-                summary[name] = None
-                summary[f"{name}_ci"] = [None, None]
+        _merge_hidden_summary(summary, gone)
     if audience.suppress:
         charts.clear()
         charts["monthly_rates"] = monthly_rates_chart(tables["by_month"])
@@ -386,5 +399,6 @@ def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Resu
             method=res.method,
             tables=tables,
             notes=notes,
+            title=res.title,
         )
     return out

@@ -91,45 +91,53 @@ def _read_table_cached(
     if df.empty:
         raise HarmscopeError("has a header but no rows", where=where, fix="add the data rows")
     for col, dtype in required:
-        if dtype == "string":
-            df[col] = df[col].astype("string")
-            continue
-        num = pd.to_numeric(df[col].str.replace(",", "", regex=False), errors="coerce")
-        bad = df[col].notna() & num.isna()
-        if bad.any():
-            first = int(bad.to_numpy().nonzero()[0][0])
-            raise HarmscopeError(
-                f"column {col} must be numeric, but line {first + 2} holds {df[col].iloc[first]!r}",
-                where=where,
-                fix=f"correct or blank that value in {col}",
-            )
-        if dtype == "Int64":
-            frac = num.notna() & (num != num.round())
-            if frac.any():
-                first = int(frac.to_numpy().nonzero()[0][0])
-                raise HarmscopeError(
-                    f"column {col} must hold whole numbers, but line {first + 2} holds "
-                    f"{df[col].iloc[first]!r}",
-                    where=where,
-                    fix=f"correct that value in {col}",
-                )
-            df[col] = num.astype("Int64")
-        else:
-            df[col] = num.astype(dtype)
+        df[col] = _typed_column(df[col], col, dtype, where)
     if unique:
-        dup = df[unique].duplicated(keep=False) & df[unique].notna()
-        if dup.any():
-            vals = sorted(set(df.loc[dup, unique].astype(str)))[:5]
-            raise HarmscopeError(
-                f"column {unique} must be unique, but repeats {', '.join(vals)}",
-                where=where,
-                fix=f"keep one row per {unique}",
-            )
-        if df[unique].isna().any():
-            raise HarmscopeError(
-                f"column {unique} has empty values", where=where, fix=f"fill every {unique}"
-            )
+        _check_unique(df, unique, where)
     return df
+
+
+def _typed_column(values: pd.Series, col: str, dtype: str, where: str) -> pd.Series:
+    """``values`` as ``dtype``; a cell that is not a number (or not whole, for Int64) is an
+    error naming its line (thousands commas are allowed)."""
+    if dtype == "string":
+        return values.astype("string")
+    num = pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce")
+    bad = values.notna() & num.isna()
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise HarmscopeError(
+            f"column {col} must be numeric, but line {first + 2} holds {values.iloc[first]!r}",
+            where=where,
+            fix=f"correct or blank that value in {col}",
+        )
+    if dtype != "Int64":
+        return num.astype(dtype)
+    frac = num.notna() & (num != num.round())
+    if frac.any():
+        first = int(frac.to_numpy().nonzero()[0][0])
+        raise HarmscopeError(
+            f"column {col} must hold whole numbers, but line {first + 2} holds "
+            f"{values.iloc[first]!r}",
+            where=where,
+            fix=f"correct that value in {col}",
+        )
+    return num.astype("Int64")
+
+
+def _check_unique(df: pd.DataFrame, unique: str, where: str) -> None:
+    dup = df[unique].duplicated(keep=False) & df[unique].notna()
+    if dup.any():
+        vals = sorted(set(df.loc[dup, unique].astype(str)))[:5]
+        raise HarmscopeError(
+            f"column {unique} must be unique, but repeats {', '.join(vals)}",
+            where=where,
+            fix=f"keep one row per {unique}",
+        )
+    if df[unique].isna().any():
+        raise HarmscopeError(
+            f"column {unique} has empty values", where=where, fix=f"fill every {unique}"
+        )
 
 
 def _rel(path: Path) -> str:

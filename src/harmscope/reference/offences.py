@@ -258,6 +258,47 @@ def read_weights_file(path: str | Path) -> tuple[pd.DataFrame, str]:
     """
     p = Path(path)
     where = f"--weights {p}"
+    raw = _read_weights_csv(p, where)
+    key = _weights_key(raw, where)
+    raw[key] = raw[key].str.strip()
+    raw["weight"] = _weight_values(raw, key, where)
+    dupes = sorted(set(raw[key][raw[key].duplicated()]))
+    if dupes:
+        raise HarmscopeError(
+            f"{key} listed more than once: {', '.join(dupes)}",
+            where=where,
+            fix="keep one row per " + key,
+        )
+    if "status" in raw.columns:
+        bad = sorted(set(raw["status"].str.strip()) - set(STATUSES) - {""})
+        if bad:
+            raise HarmscopeError(
+                f"unknown status value(s) {', '.join(bad)}",
+                where=where,
+                fix="use one of " + ", ".join(STATUSES),
+            )
+    if key == "category":
+        raw[key] = _known_categories(raw[key], where)
+    else:
+        _check_codes(raw[key], where)
+    for col in ("weight_low", "weight_high"):
+        raw[col] = raw[col].map(_num) if col in raw.columns else math.nan
+    for col, default in (
+        ("status", "official"),
+        ("source", str(p)),
+        ("derivation", "user-supplied table"),
+    ):
+        if col not in raw.columns:
+            raw[col] = default
+        raw[col] = raw[col].replace("", default)
+    if key == "category":
+        return raw[["category", *WEIGHT_COLUMNS]].reset_index(drop=True), "category"
+    out = raw.rename(columns={"code": "key"})
+    return out[["key", *WEIGHT_COLUMNS]].reset_index(drop=True), "code"
+
+
+def _read_weights_csv(p: Path, where: str) -> pd.DataFrame:
+    """The file as text cells, header names trimmed and lower case."""
     if not p.exists():
         raise HarmscopeError("file not found", where=where, fix="check the path")
     if p.is_dir():
@@ -267,25 +308,36 @@ def read_weights_file(path: str | Path) -> tuple[pd.DataFrame, str]:
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise HarmscopeError(
-            f"not a readable CSV ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})",
+            f"not a readable CSV ({type(exc).__name__}: {first_line})",
             where=where,
             fix="save the table as UTF-8 CSV with a header row: category,weight,source,status",
         ) from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
+    return raw
+
+
+def _weights_key(raw: pd.DataFrame, where: str) -> str:
+    """The key column (``category`` or ``code``) of a table that has rows and weights."""
     keys = [c for c in ("category", "code") if c in raw.columns]
     if len(keys) != 1 or "weight" not in raw.columns:
         raise HarmscopeError(
-            f"needs a 'weight' column and exactly one of 'category' or 'code' (found: {', '.join(raw.columns)})",
+            "needs a 'weight' column and exactly one of 'category' or 'code' "
+            f"(found: {', '.join(raw.columns)})",
             where=where,
-            fix="use the header category,weight,source,status (or code,weight,... for offence codes)",
+            fix="use the header category,weight,source,status "
+            "(or code,weight,... for offence codes)",
         )
-    key = keys[0]
     if raw.empty:
         raise HarmscopeError(
             "has a header but no rows", where=where, fix="add one row per category"
         )
-    raw[key] = raw[key].str.strip()
+    return keys[0]
+
+
+def _weight_values(raw: pd.DataFrame, key: str, where: str) -> list[float]:
+    """The weights as numbers; every cell that is not a number >= 0 is named (five at most)."""
     bad_rows = []
     weights = []
     for i, text in enumerate(raw["weight"], start=2):
@@ -304,62 +356,39 @@ def read_weights_file(path: str | Path) -> tuple[pd.DataFrame, str]:
             where=where,
             fix="write plain numbers such as 203.07 (use 0 to leave an offence out of harm)",
         )
-    raw["weight"] = weights
-    dupes = sorted(set(raw[key][raw[key].duplicated()]))
-    if dupes:
+    return weights
+
+
+def _known_categories(values: pd.Series, where: str) -> list[str]:
+    """The police.uk names in their own spelling; all 14 categories must be given."""
+    known = {c.lower(): c for c in POLICE_CATEGORIES}
+    unknown = [c for c in values if c.lower() not in known]
+    if unknown:
         raise HarmscopeError(
-            f"{key} listed more than once: {', '.join(dupes)}",
+            f"unknown police.uk categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}",
             where=where,
-            fix="keep one row per " + key,
+            fix="use the police.uk names: " + ", ".join(POLICE_CATEGORIES),
         )
-    if "status" in raw.columns:
-        bad = sorted(set(raw["status"].str.strip()) - set(STATUSES) - {""})
-        if bad:
-            raise HarmscopeError(
-                f"unknown status value(s) {', '.join(bad)}",
-                where=where,
-                fix="use one of " + ", ".join(STATUSES),
-            )
-    if key == "category":
-        known = {c.lower(): c for c in POLICE_CATEGORIES}
-        unknown = [c for c in raw[key] if c.lower() not in known]
-        if unknown:
-            raise HarmscopeError(
-                f"unknown police.uk categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}",
-                where=where,
-                fix="use the police.uk names: " + ", ".join(POLICE_CATEGORIES),
-            )
-        raw[key] = [known[c.lower()] for c in raw[key]]
-        missing = [c for c in POLICE_CATEGORIES if c not in set(raw[key])]
-        if missing:
-            raise HarmscopeError(
-                f"no weight for {', '.join(missing)}",
-                where=where,
-                fix="add a row for every police.uk category (weight 0 leaves one out of harm)",
-            )
-    else:
-        known_codes = set(_taxonomy().code)
-        unknown = [c for c in raw[key] if c not in known_codes]
-        if unknown:
-            raise HarmscopeError(
-                f"unknown Home Office offence code(s): {', '.join(unknown[:10])}",
-                where=where,
-                fix="use codes from the taxonomy (harmscope.reference.offences.load_taxonomy())",
-            )
-    for col in ("weight_low", "weight_high"):
-        raw[col] = raw[col].map(_num) if col in raw.columns else math.nan
-    for col, default in (
-        ("status", "official"),
-        ("source", str(p)),
-        ("derivation", "user-supplied table"),
-    ):
-        if col not in raw.columns:
-            raw[col] = default
-        raw[col] = raw[col].replace("", default)
-    out = raw.rename(columns={"code": "key"}) if key == "code" else raw
-    first = "category" if key == "category" else "key"
-    cols = [first, *WEIGHT_COLUMNS] if key == "category" else [first, *WEIGHT_COLUMNS]
-    return out[cols].reset_index(drop=True), ("category" if key == "category" else "code")
+    names = [known[c.lower()] for c in values]
+    missing = [c for c in POLICE_CATEGORIES if c not in set(names)]
+    if missing:
+        raise HarmscopeError(
+            f"no weight for {', '.join(missing)}",
+            where=where,
+            fix="add a row for every police.uk category (weight 0 leaves one out of harm)",
+        )
+    return names
+
+
+def _check_codes(values: pd.Series, where: str) -> None:
+    known_codes = set(_taxonomy().code)
+    unknown = [c for c in values if c not in known_codes]
+    if unknown:
+        raise HarmscopeError(
+            f"unknown Home Office offence code(s): {', '.join(unknown[:10])}",
+            where=where,
+            fix="use codes from the taxonomy (harmscope.reference.offences.load_taxonomy())",
+        )
 
 
 def weights_mapping(weights: pd.DataFrame) -> dict[str, float]:

@@ -66,27 +66,80 @@ def _cell(value, *, month: bool):
     return value
 
 
-def write_workbook(report, out: str | Path) -> Path:
-    from openpyxl import Workbook
+def column_formats(df: pd.DataFrame, *, whole_when_large: bool = True) -> dict:
+    """Excel number formats by column: whole numbers, % for shares and rates, 0.000 for
+    p-values, months as "Jan 2025". With ``whole_when_large`` a float column whose values are
+    all 100 or more is shown without decimals (the report's harm totals); an export keeps two."""
+    formats = {}
+    for col in df.columns:
+        name, s = str(col), df[col]
+        if pd.api.types.is_integer_dtype(s.dtype):
+            formats[col] = "#,##0"
+        elif pd.api.types.is_float_dtype(s.dtype):
+            formats[col] = _float_format(name, s, whole_when_large)
+        elif name == "month" or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            formats[col] = "mmm yyyy"
+    return formats
+
+
+def _float_format(name: str, s: pd.Series, whole_when_large: bool) -> str:
+    if is_percent_column(name, s):
+        return "0.0%"
+    if is_p_column(name):
+        return "0.000"
+    v = s.dropna().abs()
+    return "#,##0" if whole_when_large and len(v) and (v >= 100).all() else "#,##0.00"
+
+
+def write_readme(wb, lines: list[tuple[str, str]], *, first_width: int) -> None:
+    """The workbook's first sheet, README: a bold heading and its wrapped text per row."""
     from openpyxl.styles import Alignment, Font
+
+    bold = Font(bold=True)
+    ws = wb.active
+    ws.title = "README"
+    for r, (a, b) in enumerate(lines, start=1):
+        ws.cell(row=r, column=1, value=a).font = bold
+        ws.cell(row=r, column=2, value=b).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = first_width
+    ws.column_dimensions["B"].width = 110
+
+
+def write_sheet(wb, name: str, df: pd.DataFrame, hidden: set, formats: dict) -> None:
+    """One table as a typed sheet: labelled header, numbers as numbers in ``formats``, a
+    missing value in a ``hidden`` (protected) column as [c], the header row frozen."""
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    out = Path(out)
+    bold = Font(bold=True)
+    ws = wb.create_sheet(name)
+    for j, col in enumerate(df.columns, start=1):
+        head = label(str(col))
+        ws.cell(row=1, column=j, value=head).font = bold
+        ws.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(head) + 2))
+    for i, rec in enumerate(df.itertuples(index=False), start=2):
+        for j, (col, val) in enumerate(zip(df.columns, rec, strict=True), start=1):
+            v = _cell(val, month=str(col) == "month")
+            if v is None and col in hidden:
+                v = SUPPRESSED
+            elif isinstance(v, (list, dict, tuple)):
+                v = str(v)  # an interval held as a pair: a cell takes one value
+            c = ws.cell(row=i, column=j, value=v)
+            if col in formats and not isinstance(v, str):
+                c.number_format = formats[col]
+    ws.freeze_panes = "A2"
+
+
+def _readme_lines(report, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The report workbook's README: area, period, audience, sources, sheets, methods."""
     ctx = report.ctx
     pub = report.publication
-    public = ctx.aud.suppress
-    tables: dict[str, pd.DataFrame] = dict(pub.tables) if pub is not None else {}
-    names = sheet_names(list(tables))
     titles = {b.section.key: b.section.title for b in report.sections if b.section is not None}
     methods = {
         b.section.key: b.section.method
         for b in report.sections
         if b.section is not None and b.section.method and not b.withheld
     }
-    bold = Font(bold=True)
-    wb = Workbook()
-    readme = wb.active
-    readme.title = "README"
     area = ctx.cache.get("area_label", ctx.area)
     lines: list[tuple[str, str]] = [
         ("Violence and harm problem profile", str(area)),
@@ -106,7 +159,7 @@ def write_workbook(report, out: str | Path) -> Path:
             "HTML report. Shares and rates are fractions formatted as %; months are dates.",
         ),
     ]
-    if public:
+    if ctx.aud.suppress:
         lines.append(
             (
                 "Disclosure control",
@@ -125,43 +178,20 @@ def write_workbook(report, out: str | Path) -> Path:
     lines.append(("Method", "How each section was worked out"))
     for key, text in methods.items():
         lines.append((titles.get(key, key), text))
-    for r, (a, b) in enumerate(lines, start=1):
-        readme.cell(row=r, column=1, value=a).font = bold
-        c = readme.cell(row=r, column=2, value=b)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    readme.column_dimensions["A"].width = 34
-    readme.column_dimensions["B"].width = 110
+    return lines
 
+
+def write_workbook(report, out: str | Path) -> Path:
+    from openpyxl import Workbook
+
+    out = Path(out)
+    pub = report.publication
+    public = report.ctx.aud.suppress
+    tables: dict[str, pd.DataFrame] = dict(pub.tables) if pub is not None else {}
+    names = sheet_names(list(tables))
+    wb = Workbook()
+    write_readme(wb, _readme_lines(report, names), first_width=34)
     for key, df in tables.items():
-        ws = wb.create_sheet(names[key])
-        hidden = _hidden_cols(df, public)
-        cols = [str(c) for c in df.columns]
-        for j, col in enumerate(cols, start=1):
-            ws.cell(row=1, column=j, value=label(col)).font = bold
-            ws.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(label(col)) + 2))
-        formats = {}
-        for col in df.columns:
-            s = df[col]
-            if pd.api.types.is_integer_dtype(s.dtype):
-                formats[col] = "#,##0"
-            elif pd.api.types.is_float_dtype(s.dtype):
-                if is_percent_column(str(col), s):
-                    formats[col] = "0.0%"
-                elif is_p_column(str(col)):
-                    formats[col] = "0.000"
-                else:
-                    v = s.dropna().abs()
-                    formats[col] = "#,##0" if len(v) and (v >= 100).all() else "#,##0.00"
-            elif str(col) == "month" or pd.api.types.is_datetime64_any_dtype(s.dtype):
-                formats[col] = "mmm yyyy"
-        for i, rec in enumerate(df.itertuples(index=False), start=2):
-            for j, (col, val) in enumerate(zip(df.columns, rec, strict=True), start=1):
-                v = _cell(val, month=str(col) == "month")
-                if v is None and col in hidden:
-                    v = SUPPRESSED
-                c = ws.cell(row=i, column=j, value=v)
-                if col in formats and not isinstance(v, str):
-                    c.number_format = formats[col]
-        ws.freeze_panes = "A2"
+        write_sheet(wb, names[key], df, _hidden_cols(df, public), column_formats(df))
     wb.save(out)
     return out

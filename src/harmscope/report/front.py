@@ -133,178 +133,207 @@ def _span(text: Any) -> str:
     return re.sub(r"\d{4}-\d{2}", lambda m: _month(m.group(0)), str(text))
 
 
-def _count_ratio_ci(a: float, b: float) -> tuple[float, float] | None:
-    """95% interval of a/b for two Poisson counts (log scale, delta method)."""
-    if a <= 0 or b <= 0:
-        return None
-    se = math.sqrt(1 / a + 1 / b)
-    r = a / b
-    return r * math.exp(-1.96 * se), r * math.exp(1.96 * se)
+def _finding(title: str, value: str, detail: str, link: str) -> dict[str, str]:
+    return {"title": title, "value": value, "detail": detail, "link": link}
 
 
-def build_front(report) -> FrontPage:
-    pub = report.publication
-    tables: dict[str, pd.DataFrame] = dict(pub.tables) if pub is not None else {}
-    unit = harm_unit(report.ctx.options)
-    front = FrontPage()
-    f = front.findings
-
+def _headline_findings(tables: dict, unit: str) -> list[dict]:
     head = tables.get("headline.headline")
-    if head is not None and len(head):
-        allc, viol = head.iloc[0], head.iloc[-1]
-        f.append(
-            {
-                "title": "Harm from recorded crime",
-                "value": f"{_big(allc['harm'])} {unit}",
-                "detail": f"95% CI {_big(allc['harm_ci_low'])} to {_big(allc['harm_ci_high'])}; "
-                f"from {_n(allc['count'])} street-level crimes; {_n(allc['harm_rate_per_1000'])} "
-                f"per 1,000 residents (95% CI {_n(allc['harm_rate_ci_low'])} to "
-                f"{_n(allc['harm_rate_ci_high'])}).",
-                "link": "headline",
-            }
-        )
-        f.append(
-            {
-                "title": "Violence, robbery and weapons",
-                "value": f"{_pct(viol['share_of_harm'])} of all harm",
-                "detail": f"{_n(viol['count'])} offences, {_n(viol['rate_per_1000'], 1)} per 1,000 "
-                f"residents (95% CI {_n(viol['rate_ci_low'], 1)} to {_n(viol['rate_ci_high'], 1)}). "
-                "This counts violence and sexual offences, robbery and possession of weapons "
-                "together; violence and sexual offences alone is the larger part.",
-                "link": "headline",
-            }
-        )
+    if head is None or not len(head):
+        return []
+    allc, viol = head.iloc[0], head.iloc[-1]
+    return [
+        _finding(
+            "Harm from recorded crime",
+            f"{_big(allc['harm'])} {unit}",
+            f"95% CI {_big(allc['harm_ci_low'])} to {_big(allc['harm_ci_high'])}; "
+            f"from {_n(allc['count'])} street-level crimes; {_n(allc['harm_rate_per_1000'])} "
+            f"per 1,000 residents (95% CI {_n(allc['harm_rate_ci_low'])} to "
+            f"{_n(allc['harm_rate_ci_high'])}).",
+            "headline",
+        ),
+        _finding(
+            "Violence, robbery and weapons",
+            f"{_pct(viol['share_of_harm'])} of all harm",
+            f"{_n(viol['count'])} offences, {_n(viol['rate_per_1000'], 1)} per 1,000 "
+            f"residents (95% CI {_n(viol['rate_ci_low'], 1)} to {_n(viol['rate_ci_high'], 1)}). "
+            "This counts violence and sexual offences, robbery and possession of weapons "
+            "together; violence and sexual offences alone is the larger part.",
+            "headline",
+        ),
+    ]
+
+
+def _same_period_row(tables: dict):
     same = tables.get("trend.same_period_change")
-    if same is not None and len(same):
-        r = same.iloc[0]
-        f.append(
-            {
-                "title": "Change on the same months a year before",
-                "value": f"harm {_change(r['harm_ratio'])}",
-                "detail": f"{_span(r['months'])} against {_span(r['previous_months'])}: harm "
-                f"{_change(r['harm_ratio'], r['harm_ratio_ci_low'], r['harm_ratio_ci_high'])}; "
-                f"crimes {_change(r['count_ratio'], r['count_ratio_ci_low'], r['count_ratio_ci_high'])}.",
-                "link": "trend",
-            }
+    return same.iloc[0] if same is not None and len(same) else None
+
+
+def _ratio_text(r, measure: str) -> str:
+    return _change(
+        r[f"{measure}_ratio"], r[f"{measure}_ratio_ci_low"], r[f"{measure}_ratio_ci_high"]
+    )
+
+
+def _same_period_findings(tables: dict) -> list[dict]:
+    r = _same_period_row(tables)
+    if r is None:
+        return []
+    return [
+        _finding(
+            "Change on the same months a year before",
+            f"harm {_change(r['harm_ratio'])}",
+            f"{_span(r['months'])} against {_span(r['previous_months'])}: harm "
+            f"{_ratio_text(r, 'harm')}; crimes {_ratio_text(r, 'count')}.",
+            "trend",
         )
+    ]
+
+
+def _concentration_findings(tables: dict) -> list[dict]:
     top = tables.get("concentration.top_shares")
-    if top is not None and len(top):
-        rows = top[(top["measure"] == "harm") & (top["top_pct"] == 10)]
-        if len(rows):
-            r = rows.iloc[0]
-            ci = (
-                f" (95% CI {_pct(r['share_expected_ci_low'], 1)} to "
-                f"{_pct(r['share_expected_ci_high'], 1)})"
-                if "share_expected_ci_low" in r and _ok(r["share_expected_ci_low"])
-                else ""
-            )
-            f.append(
-                {
-                    "title": "Where harm concentrates",
-                    "value": f"{_pct(r['share'])} of harm in 10% of {r['unit']}",
-                    "detail": f"The most harmed 10% of {_n(r['units'])} {r['unit']} hold "
-                    f"{_pct(r['share'], 1)} of harm{ci}.",
-                    "link": "concentration",
-                }
-            )
-    dist = tables.get("districts.districts")
-    if dist is not None and len(dist):
-        d = dist.dropna(subset=["harm_rate_per_1000"])
-        if len(d):
-            r = d.sort_values("harm_rate_per_1000", ascending=False).iloc[0]
-            f.append(
-                {
-                    "title": "Highest harm rate",
-                    "value": f"{r['district']}",
-                    "detail": f"{_n(r['harm_rate_per_1000'])} harm per 1,000 residents (95% CI "
-                    f"{_n(r['harm_rate_ci_low'])} to {_n(r['harm_rate_ci_high'])}), "
-                    f"{_n(r['count'])} crimes.",
-                    "link": "districts",
-                }
-            )
-    cats = tables.get("harm-vs-count.by_category")
-    if cats is not None and len(cats) and {"harm_share", "count_share"} <= set(cats.columns):
-        c = cats.dropna(subset=["harm_share"]).sort_values("harm_share", ascending=False)
-        if len(c):
-            r = c.iloc[0]
-            f.append(
-                {
-                    "title": "Most harmful category",
-                    "value": f"{r['category']}",
-                    "detail": f"{_pct(r['harm_share'])} of harm from {_pct(r['count_share'])} of "
-                    "recorded crimes.",
-                    "link": "harm-vs-count",
-                }
-            )
-    # five findings: the later candidates stand in when an earlier one has no data (no year
-    # before the period, or a figure suppressed)
-    front.findings = f[:5]
+    if top is None or not len(top):
+        return []
+    rows = top[(top["measure"] == "harm") & (top["top_pct"] == 10)]
+    if not len(rows):
+        return []
+    r = rows.iloc[0]
+    ci = (
+        f" (95% CI {_pct(r['share_expected_ci_low'], 1)} to {_pct(r['share_expected_ci_high'], 1)})"
+        if "share_expected_ci_low" in r and _ok(r["share_expected_ci_low"])
+        else ""
+    )
+    return [
+        _finding(
+            "Where harm concentrates",
+            f"{_pct(r['share'])} of harm in 10% of {r['unit']}",
+            f"The most harmed 10% of {_n(r['units'])} {r['unit']} hold "
+            f"{_pct(r['share'], 1)} of harm{ci}.",
+            "concentration",
+        )
+    ]
+
+
+def _top_row(tables: dict, key: str, col: str, needs: tuple[str, ...] = ()):
+    """The row of a published table with the largest ``col`` shown (a suppressed value is
+    missing and cannot be the top), or None when the table or every value is absent."""
+    table = tables.get(key)
+    if table is None or not len(table) or not {col, *needs} <= set(table.columns):
+        return None
+    shown = table.dropna(subset=[col])
+    return shown.sort_values(col, ascending=False).iloc[0] if len(shown) else None
+
+
+def _district_findings(tables: dict) -> list[dict]:
+    r = _top_row(tables, "districts.districts", "harm_rate_per_1000")
+    if r is None:
+        return []
+    return [
+        _finding(
+            "Highest harm rate",
+            f"{r['district']}",
+            f"{_n(r['harm_rate_per_1000'])} harm per 1,000 residents (95% CI "
+            f"{_n(r['harm_rate_ci_low'])} to {_n(r['harm_rate_ci_high'])}), "
+            f"{_n(r['count'])} crimes.",
+            "districts",
+        )
+    ]
+
+
+def _category_findings(tables: dict) -> list[dict]:
+    r = _top_row(tables, "harm-vs-count.by_category", "harm_share", ("count_share",))
+    if r is None:
+        return []
+    return [
+        _finding(
+            "Most harmful category",
+            f"{r['category']}",
+            f"{_pct(r['harm_share'])} of harm from {_pct(r['count_share'])} of recorded crimes.",
+            "harm-vs-count",
+        )
+    ]
+
+
+def _month_change(tables: dict) -> list[dict]:
+    from harmscope.analysis.profile import count_ratio_ci
 
     monthly = tables.get("trend.monthly")
-    if monthly is not None and len(monthly) >= 2:
-        m = monthly.sort_values("month")
-        last, prev = m.iloc[-1], m.iloc[-2]
-        if _ok(last["count"]) and _ok(prev["count"]):
-            ci = _count_ratio_ci(float(last["count"]), float(prev["count"]))
-            ratio = float(last["count"]) / float(prev["count"]) if float(prev["count"]) else None
-            front.changes.append(
-                {
-                    "title": f"Since last month ({_month(last['month'])} against {_month(prev['month'])})",
-                    "text": f"crimes {_n(prev['count'])} to {_n(last['count'])}, "
-                    + _change(ratio, *(ci or (None, None)))
-                    + (
-                        f"; harm {_change(float(last['harm']) / float(prev['harm']))}"
-                        if _ok(last["harm"]) and _ok(prev["harm"]) and float(prev["harm"])
-                        else ""
-                    )
-                    + ". One month's change is often noise: see the alerts below for what exceeds "
-                    "normal variation.",
-                }
-            )
-    if same is not None and len(same):
-        r = same.iloc[0]
-        front.changes.append(
+    if monthly is None or len(monthly) < 2:
+        return []
+    m = monthly.sort_values("month")
+    last, prev = m.iloc[-1], m.iloc[-2]
+    if not (_ok(last["count"]) and _ok(prev["count"])):
+        return []
+    ci = count_ratio_ci(float(last["count"]), float(prev["count"]))
+    ratio = float(last["count"]) / float(prev["count"]) if float(prev["count"]) else None
+    harm = (
+        f"; harm {_change(float(last['harm']) / float(prev['harm']))}"
+        if _ok(last["harm"]) and _ok(prev["harm"]) and float(prev["harm"])
+        else ""
+    )
+    return [
+        {
+            "title": f"Since last month ({_month(last['month'])} against {_month(prev['month'])})",
+            "text": f"crimes {_n(prev['count'])} to {_n(last['count'])}, "
+            + _change(ratio, *(ci or (None, None)))
+            + harm
+            + ". One month's change is often noise: see the alerts below for what exceeds "
+            "normal variation.",
+        }
+    ]
+
+
+def _year_change(tables: dict) -> list[dict]:
+    r = _same_period_row(tables)
+    if r is None:
+        return []
+    return [
+        {
+            "title": f"Since the same months last year ({_span(r['months'])})",
+            "text": f"harm {_ratio_text(r, 'harm')}; crimes {_ratio_text(r, 'count')}.",
+        }
+    ]
+
+
+def _alert_risks(tables: dict) -> list[dict]:
+    alerts = tables.get("alerts.alerts")
+    if alerts is None or not len(alerts):
+        return []
+    a = alerts
+    flag = a.get("alarm", False) | a.get("cusum_alarm", False)
+    a = a[flag.astype(bool)] if hasattr(flag, "astype") else a
+    if "harm_excess" in a:
+        a = a.sort_values("harm_excess", ascending=False, na_position="last")
+    out = []
+    for r in a.head(3).itertuples(index=False):
+        kind = "above its upper limit" if bool(getattr(r, "alarm", False)) else "a sustained rise"
+        out.append(
             {
-                "title": f"Since the same months last year ({_span(r['months'])})",
-                "text": f"harm {_change(r['harm_ratio'], r['harm_ratio_ci_low'], r['harm_ratio_ci_high'])}; "
-                f"crimes {_change(r['count_ratio'], r['count_ratio_ci_low'], r['count_ratio_ci_high'])}.",
+                "title": f"{r.crime_type} in {r.area}",
+                "text": f"{_n(r.observed)} recorded against {_n(r.expected, 1)} expected "
+                f"(upper limit {_n(r.upper, 1)}): {kind}.",
+                "link": "alerts",
             }
         )
+    return out
 
-    alerts = tables.get("alerts.alerts")
-    if alerts is not None and len(alerts):
-        a = alerts
-        flag = a.get("alarm", False) | a.get("cusum_alarm", False)
-        a = a[flag.astype(bool)] if hasattr(flag, "astype") else a
-        if "harm_excess" in a:
-            a = a.sort_values("harm_excess", ascending=False, na_position="last")
-        for r in a.head(3).itertuples(index=False):
-            kind = (
-                "above its upper limit" if bool(getattr(r, "alarm", False)) else "a sustained rise"
-            )
-            front.risks.append(
-                {
-                    "title": f"{r.crime_type} in {r.area}",
-                    "text": f"{_n(r.observed)} recorded against {_n(r.expected, 1)} expected "
-                    f"(upper limit {_n(r.upper, 1)}): {kind}.",
-                    "link": "alerts",
-                }
-            )
-    for key, table in tables.items():
+
+def _hotspot_risks(tables: dict) -> list[dict]:
+    out = [
         # an emerging-hotspot table (hotspots --emerging) names new or intensifying places
-        if key.startswith("hotspots.") and "emerging" in key and len(table):
-            front.risks.append(
-                {
-                    "title": "Emerging hotspots",
-                    "text": f"{len(table):,} cells are new, intensifying or persistent hotspots.",
-                    "link": "hotspots",
-                }
-            )
+        {
+            "title": "Emerging hotspots",
+            "text": f"{len(table):,} cells are new, intensifying or persistent hotspots.",
+            "link": "hotspots",
+        }
+        for key, table in tables.items()
+        if key.startswith("hotspots.") and "emerging" in key and len(table)
+    ]
     hot = tables.get("hotspots.hotspot_classes")
     if hot is not None and len(hot) and "share_of_events" in hot:
         h = hot[hot["class"].astype(str).str.startswith("hot")]
         if len(h) and h["share_of_events"].notna().all():
-            front.risks.append(
+            out.append(
                 {
                     "title": "Persistent hotspots",
                     "text": f"{_n(h['units'].sum())} hotspot cells ({_pct(h['share_of_units'].sum(), 1)} "
@@ -312,7 +341,27 @@ def build_front(report) -> FrontPage:
                     "link": "hotspots",
                 }
             )
-    return front
+    return out
+
+
+def build_front(report) -> FrontPage:
+    pub = report.publication
+    tables: dict[str, pd.DataFrame] = dict(pub.tables) if pub is not None else {}
+    unit = harm_unit(report.ctx.options)
+    findings = [
+        *_headline_findings(tables, unit),
+        *_same_period_findings(tables),
+        *_concentration_findings(tables),
+        *_district_findings(tables),
+        *_category_findings(tables),
+    ]
+    # five findings: the later candidates stand in when an earlier one has no data (no year
+    # before the period, or a figure suppressed)
+    return FrontPage(
+        findings=findings[:5],
+        changes=[*_month_change(tables), *_year_change(tables)],
+        risks=[*_alert_risks(tables), *_hotspot_risks(tables)],
+    )
 
 
 def collect_caveats(blocks: list[dict]) -> list[str]:

@@ -242,26 +242,37 @@ def _field_def(d: dict, channel: str) -> None:
     elif isinstance(d.get("title"), str):
         d["title"] = relabel_text(d["title"])
     kind = d.get("type")
-    if kind == "temporal":
-        if channel == "tooltip":
+    if channel == "tooltip":
+        if kind == "temporal":
             d.setdefault("format", "%b %Y")
-        elif channel in _POSITION and (axis := _sub(d, "axis")) is not None:
-            axis.setdefault("format", "%b %Y")
-    if channel in _POSITION and kind in ("ordinal", "nominal") and field.split(".")[-1] == "month":
+        elif kind == "quantitative" and "format" not in d:
+            d["format"] = ",.3~f"
+    if channel in _POSITION:
+        _position_axis(d, kind, field)
+    if channel in _LEGEND:
+        _legend(d, kind)
+
+
+def _position_axis(d: dict, kind: Any, field: str) -> None:
+    """Months on an x or y axis read "Jan 2025", whether dates or YYYY-MM text."""
+    if kind == "temporal" and (axis := _sub(d, "axis")) is not None:
+        axis.setdefault("format", "%b %Y")
+    if kind in ("ordinal", "nominal") and field.split(".")[-1] == "month":
         if (axis := _sub(d, "axis")) is not None:
             axis.setdefault("labelExpr", _MONTH_LABEL_EXPR)
-    if channel in _LEGEND and kind == "quantitative" and "condition" not in d.get("scale", {}):
+
+
+def _legend(d: dict, kind: Any) -> None:
+    if kind == "quantitative" and "condition" not in d.get("scale", {}):
         if (legend := _sub(d, "legend")) is not None:
             legend.setdefault("format", ",.0f")
-    if channel in _LEGEND and kind in ("nominal", "ordinal"):
+    if kind in ("nominal", "ordinal"):
         # booleans in a legend read "false/true": say what they mean
         if (legend := _sub(d, "legend")) is not None:
             legend.setdefault(
                 "labelExpr",
                 "datum.label == 'true' ? 'yes' : datum.label == 'false' ? 'no' : datum.label",
             )
-    if channel == "tooltip" and kind == "quantitative" and "format" not in d:
-        d["format"] = ",.3~f"
 
 
 def _encoding(enc: dict) -> None:

@@ -43,6 +43,7 @@ from harmscope.report.labels import (
 )
 from harmscope.report.maps import is_map
 from harmscope.report.section import ReportContext, Section
+from harmscope.store.queries import report as queries
 
 VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "leaflet.min.js")
 VENDOR_CSS = ("leaflet.css",)
@@ -318,79 +319,101 @@ def _spec_json(spec: dict) -> str:
     return text.replace("</", "<\\/")
 
 
+def _chart_figure(report: Report, sec: Section, cid: str, spec: dict, page: dict) -> dict:
+    """A chart of a section for the page: its spec (relabelled, or a map put on the page) in
+    ``page["specs"]``, and the figure block with the table shown under it."""
+    key, pub, for_print = sec.key, report.publication, page["for_print"]
+    dom_id = f"chart-{key}-{cid}"
+    if is_map(spec):
+        # a Leaflet map: its labels are written for readers already; its street
+        # layer is the section's published table of that name
+        published = {
+            tid: tab
+            for tid, tab in sec.tables.items()
+            if pub is None or f"{key}.{tid}" in pub.tables
+        }
+        page["specs"][dom_id], drawn = _map_for_page(spec, published, page["map_refs"])
+        if for_print:  # drawn at its printed size, so it is framed as printed
+            page["specs"][dom_id]["print"] = True
+        page["used_tables"] |= drawn
+    else:
+        # readers' titles, legends and tooltips; the data drawn is the published spec's
+        page["specs"][dom_id] = humanize_spec(spec, harm_unit=harm_unit(report.ctx.options))
+    table = sec.tables.get(cid)
+    if table is not None:
+        page["used_tables"].add(cid)
+    else:
+        table = chart_frame(spec)
+    return {
+        "id": dom_id,
+        "caption": months_in_text(sec.captions.get(cid, "")),
+        # in print the chart stands for its table (the full table is in the
+        # Excel workbook and the HTML), which keeps the PDF short
+        "table": _table_block(table, cid, page["public"], for_print)
+        if table is not None and not for_print
+        else None,
+    }
+
+
+def _fill_block(block: dict, report: Report, sec: Section, page: dict) -> None:
+    """A shown section's figures and tables, as far as the publication let them through."""
+    pub = report.publication
+    page["used_tables"] = set()
+    for cid, spec in sec.charts.items():
+        if pub is not None and f"{block['key']}.{cid}" not in pub.figures:
+            continue  # withheld by the publishing path (listed in its 'withheld')
+        block["figures"].append(_chart_figure(report, sec, cid, spec, page))
+    for tid, table in sec.tables.items():
+        if pub is not None and f"{block['key']}.{tid}" not in pub.tables:
+            continue
+        if tid in page["used_tables"]:
+            continue
+        if page["for_print"] and len(block["tables"]) >= PRINT_MAX_TABLES:
+            block["more_tables"].append(label(tid))
+            continue
+        block["tables"].append(_table_block(table, tid, page["public"], page["for_print"]))
+
+
+def _section_block(built, report: Report, page: dict) -> dict:
+    sec = built.section
+    shown = sec is not None and not built.withheld
+    block = {
+        "key": sec.key if sec else built.name,
+        "title": sec.title if sec else built.name.replace("_", " ").title(),
+        "error": built.error,
+        "unavailable": built.unavailable,
+        "withheld": built.withheld,
+        # months read "Jan 2025" in the text too (only digits become month names, so the
+        # section's escaped HTML stays safe)
+        "html": Markup(months_in_text(sec.html)) if shown else Markup(""),
+        "notes": [months_in_text(n) for n in sec.notes] if shown else [],
+        "method": sec.method if shown else "",
+        "figures": [],
+        "tables": [],
+        "more_tables": [],  # print: tables beyond PRINT_MAX_TABLES, named only
+    }
+    if shown:
+        _fill_block(block, report, sec, page)
+    return block
+
+
 def render_html(report: Report, *, for_print: bool = False) -> str:
     ctx = report.ctx
     aud = ctx.aud
-    public = aud.suppress
-    blocks = []
-    specs: dict[str, dict] = {}
-    map_refs: dict[str, Any] = {}  # boundaries and street layers, once per page (report.maps)
-    for built in report.sections:
-        sec = built.section
-        if sec is None and not built.error and not built.unavailable:
-            continue
-        block = {
-            "key": sec.key if sec else built.name,
-            "title": sec.title if sec else built.name.replace("_", " ").title(),
-            "error": built.error,
-            "unavailable": built.unavailable,
-            "withheld": built.withheld,
-            # months read "Jan 2025" in the text too (only digits become month names, so the
-            # section's escaped HTML stays safe)
-            "html": Markup(months_in_text(sec.html)) if sec and not built.withheld else Markup(""),
-            "notes": [months_in_text(n) for n in sec.notes] if sec and not built.withheld else [],
-            "method": sec.method if sec and not built.withheld else "",
-            "figures": [],
-            "tables": [],
-            "more_tables": [],  # print: tables beyond PRINT_MAX_TABLES, named only
-        }
-        if sec is not None and not built.withheld:
-            used_tables = set()
-            pub = report.publication
-            for cid, spec in sec.charts.items():
-                if pub is not None and f"{block['key']}.{cid}" not in pub.figures:
-                    continue  # withheld by the publishing path (listed in its 'withheld')
-                dom_id = f"chart-{block['key']}-{cid}"
-                if is_map(spec):
-                    # a Leaflet map: its labels are written for readers already; its street
-                    # layer is the section's published table of that name
-                    published = {
-                        tid: tab
-                        for tid, tab in sec.tables.items()
-                        if pub is None or f"{block['key']}.{tid}" in pub.tables
-                    }
-                    specs[dom_id], drawn = _map_for_page(spec, published, map_refs)
-                    if for_print:  # drawn at its printed size, so it is framed as printed
-                        specs[dom_id]["print"] = True
-                    used_tables |= drawn
-                else:
-                    # readers' titles, legends and tooltips; the data drawn is the published spec's
-                    specs[dom_id] = humanize_spec(spec, harm_unit=harm_unit(ctx.options))
-                table = sec.tables.get(cid)
-                if table is not None:
-                    used_tables.add(cid)
-                else:
-                    table = chart_frame(spec)
-                block["figures"].append(
-                    {
-                        "id": dom_id,
-                        "caption": months_in_text(sec.captions.get(cid, "")),
-                        # in print the chart stands for its table (the full table is in the
-                        # Excel workbook and the HTML), which keeps the PDF short
-                        "table": _table_block(table, cid, public, for_print)
-                        if table is not None and not for_print
-                        else None,
-                    }
-                )
-            for tid, table in sec.tables.items():
-                if pub is not None and f"{block['key']}.{tid}" not in pub.tables:
-                    continue
-                if tid not in used_tables:
-                    if for_print and len(block["tables"]) >= PRINT_MAX_TABLES:
-                        block["more_tables"].append(label(tid))
-                        continue
-                    block["tables"].append(_table_block(table, tid, public, for_print))
-        blocks.append(block)
+    # what the blocks add to the page: chart specs by element id, and the map layers shared
+    # by every map (boundaries and street points, once per page: report.maps)
+    page: dict[str, Any] = {
+        "public": aud.suppress,
+        "for_print": for_print,
+        "specs": {},
+        "map_refs": {},
+    }
+    blocks = [
+        _section_block(built, report, page)
+        for built in report.sections
+        if built.section is not None or built.error or built.unavailable
+    ]
+    specs, map_refs = page["specs"], page["map_refs"]
 
     from harmscope.report.front import GLOSSARY, build_front, collect_caveats
 
@@ -465,7 +488,8 @@ def make_context(
     options: dict | None = None,
 ) -> ReportContext:
     """Validate the user's arguments and build the context (errors name the option)."""
-    from harmscope.analysis.harm import parse_month, resolve_scope, resolve_weights
+    from harmscope.analysis.harm import resolve_scope, resolve_weights
+    from harmscope.months import parse_month
 
     get_audience(audience, threshold)  # validates both
     opts = dict(options or {})
@@ -480,17 +504,11 @@ def make_context(
     if start > end:
         raise HarmscopeError("--from is after --to", where="--from/--to", fix="swap the two months")
     scope = resolve_scope(area, date_from, date_to)
-    n = store.query(f"SELECT count(*) AS n FROM street_crimes s WHERE {scope.where}", scope.params)
-    if int(n["n"][0]) == 0:
-        whole = resolve_scope(area)
-        held = store.query(
-            "SELECT strftime(min(s.month), '%Y-%m') AS a, strftime(max(s.month), '%Y-%m') AS b "
-            f"FROM street_crimes s WHERE {whole.where}",
-            whole.params,
-        )
+    if queries.street_count(store, scope) == 0:
+        held = queries.street_span(store, resolve_scope(area))
         span = (
-            f"the store holds {held.a[0]} to {held.b[0]} for it"
-            if held.a.notna().all()
+            f"the store holds {held[0]} to {held[1]} for it"
+            if held
             else "the store holds no street-level crime for it at all"
         )
         raise HarmscopeError(

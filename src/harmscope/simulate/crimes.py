@@ -39,6 +39,7 @@ import pandas as pd
 from harmscope.errors import HarmscopeError
 from harmscope.reference._files import resolve
 from harmscope.reference.offences import load_weights
+from harmscope.sources.crime_extract import COLUMNS as EXTRACT_COLUMNS
 
 FORMAT_VERSION = "1"
 YEAR = 2025
@@ -85,29 +86,8 @@ HOUR_W = np.array(
 )
 DAY_W = np.array([0.13, 0.13, 0.13, 0.14, 0.15, 0.17, 0.15])
 MESSY = {"duplicate_row": 0.003, "unknown_code": 0.001, "bad_date": 0.001}
-COLUMNS = [
-    "crime_ref",
-    "offence_code",
-    "recorded_date",
-    "committed_from",
-    "committed_to",
-    "longitude",
-    "latitude",
-    "lsoa_code",
-    "victim_id",
-    "victim_age",
-    "victim_sex",
-    "offender_id",
-    "offender_age",
-    "offender_sex",
-    "domestic_abuse",
-    "knife_flag",
-    "injury_level",
-    "outcome_type",
-    "outcome_date",
-    "exploitation_flag",
-    "synthetic",
-]
+# The extract's columns in the documented order (the reader's own list, so the two agree).
+COLUMNS = list(EXTRACT_COLUMNS)
 
 
 @dataclass

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import HarmscopeError
+from harmscope.sources.ed import AGE_BANDS, WEAPON_CODES
+from harmscope.sources.ed import COLUMNS as ED_COLUMNS
 
-AGE_BANDS = ("0-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_WEIGHTS = (0.04, 0.06, 0.27, 0.26, 0.17, 0.11, 0.06, 0.03)
 AGE_FACTOR = {
     "0-15": 0.7,
@@ -45,7 +46,7 @@ AGE_FACTOR = {
     "55-64": 1.2,
     "65+": 1.3,
 }
-WEAPONS = ("BODY", "BLUNT", "KNIFE", "GLASS", "FIREARM", "OTHER", "UNKNOWN")
+WEAPONS = tuple(WEAPON_CODES)
 WEAPON_WEIGHTS = (0.62, 0.08, 0.08, 0.09, 0.005, 0.06, 0.065)
 WEAPON_FACTOR = {
     "BODY": 0.8,
@@ -85,23 +86,7 @@ SITES = {  # district -> ED site code (fictitious codes for the county's type 1 
     "E07000115": "SYN-TWH",
     "E07000116": "SYN-TWH",
 }
-COLUMNS = [
-    "site_code",
-    "arrival_datetime",
-    "assault_datetime",
-    "assault_method",
-    "assault_method_text",
-    "location_type",
-    "location_desc",
-    "postcode",
-    "longitude",
-    "latitude",
-    "lsoa_code",
-    "age_band",
-    "sex",
-    "nhs_number",
-    "synthetic",
-]
+COLUMNS = list(ED_COLUMNS)
 VENUES = (
     "outside Wetherspoons",
     "outside the kebab shop",
@@ -316,7 +301,19 @@ def _misspell(rng, word: str) -> str:
     return word[:i] + word[i] + word[i:]  # double a letter
 
 
+_WEAPON_TEXT = {
+    "KNIFE": "kitchen knife",
+    "GLASS": "pint glass",
+    "BLUNT": "bat",
+    "BODY": "punched",
+    "OTHER": "",
+    "UNKNOWN": "",
+    "FIREARM": "air weapon",
+}
+
+
 def _istv_rows(rng, ed_pop: pd.DataFrame, towns: pd.DataFrame, messy: bool) -> pd.DataFrame:
+    # The helpers draw from ``rng`` in a fixed order: a seed always makes the same file.
     from harmscope.reference.tables import load_lsoa11
 
     lsoa = load_lsoa11()
@@ -330,68 +327,13 @@ def _istv_rows(rng, ed_pop: pd.DataFrame, towns: pd.DataFrame, messy: bool) -> p
     for v in ed_pop.itertuples(index=False):
         assault: datetime = v.assault_at.to_pydatetime()
         arrival = assault + timedelta(minutes=int(20 + rng.exponential(150)))
-        nte = bool(v.nte)
-        loc_type = (
-            rng.choice(["PUB_CLUB", "STREET"], p=[0.45, 0.55])
-            if nte
-            else rng.choice(
-                ["HOME", "STREET", "WORK", "SHOP", "TRANSPORT", "SCHOOL", "OTHER"],
-                p=[0.35, 0.25, 0.1, 0.1, 0.08, 0.07, 0.05],
-            )
-        )
-        town = v.town or ""
-        short = (
-            town.replace(" town centre", "").replace(" city centre", "").replace(" high street", "")
-        )
-        if rng.random() < rate["misspelt_location"]:
-            short = " ".join(_misspell(rng, w) for w in short.split())
-        u = rng.random()
-        lon = lat = lsoa_code = ""
-        if loc_type == "HOME" and u < 0.5:
-            desc = "home address"  # no place in the text: left to coordinates/LSOA or unplaced
-        elif u < 0.15 and town in town_xy:
-            x, y = town_xy[town]
-            lon, lat = f"{x + rng.normal(0, 0.004):.5f}", f"{y + rng.normal(0, 0.003):.5f}"
-            desc = f"{rng.choice(VENUES)}, {short}"
-        elif u < 0.25 and v.lad_code in lsoa_by_lad:
-            lsoa_code = str(rng.choice(lsoa_by_lad[v.lad_code]))
-            desc = ""
-        else:
-            desc = (
-                f"{rng.choice(VENUES)}, {short}" if rng.random() < 0.6 else f"{short} town centre"
-            )
-        weapon_text = {
-            "KNIFE": "kitchen knife",
-            "GLASS": "pint glass",
-            "BLUNT": "bat",
-            "BODY": "punched",
-            "OTHER": "",
-            "UNKNOWN": "",
-            "FIREARM": "air weapon",
-        }[v.weapon]
-        if rng.random() < rate["free_text_identifier"]:
-            weapon_text += rng.choice(
-                [
-                    " by boyfriend Dave Smith",
-                    " ring back on 07700 900123",
-                    f" pt nhs no {v.nhs_number}",
-                    " assailant Mr Jones",
-                ]
-            )
-        nhs = v.nhs_number
-        if rng.random() < rate["blank_nhs_number"]:
-            nhs = ""
-        elif rng.random() < rate["mistyped_nhs_number"]:
-            nhs = nhs[:-2] + nhs[-1] + nhs[-2]  # transposed digits: fails the check, mostly
-        assault_txt = assault.strftime("%Y-%m-%d %H:%M")
-        if rng.random() < rate["missing_assault_date"]:
-            assault_txt = ""
-        elif rng.random() < rate["missing_assault_time"]:
-            assault_txt = assault.strftime("%Y-%m-%d")
+        loc_type, desc, lon, lat, lsoa_code = _place(rng, v, rate, town_xy, lsoa_by_lad)
+        weapon_text = _weapon_text(rng, v, rate)
+        nhs = _nhs_as_typed(rng, v.nhs_number, rate)
         row = {
             "site_code": SITES.get(v.lad_code, "SYN-OTH"),
             "arrival_datetime": arrival.strftime("%Y-%m-%d %H:%M"),
-            "assault_datetime": assault_txt,
+            "assault_datetime": _assault_text(rng, assault, rate),
             "assault_method": v.weapon,
             "assault_method_text": weapon_text.strip(),
             "location_type": loc_type,
@@ -406,17 +348,84 @@ def _istv_rows(rng, ed_pop: pd.DataFrame, towns: pd.DataFrame, messy: bool) -> p
             "synthetic": "true",
         }
         if rng.random() < rate["invalid_row"]:
-            bad = rng.integers(0, 3)
-            if bad == 0:
-                row["assault_method"] = "SWORD?"
-            elif bad == 1:
-                row["arrival_datetime"] = "31/02/2025 25:61"
-            else:
-                row["site_code"] = ""
+            _spoil(rng, row)
         rows.append(row)
         if rng.random() < rate["duplicate_row"]:
             rows.append(dict(row))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _place(rng, v, rate, town_xy, lsoa_by_lad) -> tuple[str, str, str, str, str]:
+    """(location type, description, longitude, latitude, LSOA) of one attendance: most are
+    described in words, some carry coordinates or an LSOA, a home address neither."""
+    loc_type = (
+        rng.choice(["PUB_CLUB", "STREET"], p=[0.45, 0.55])
+        if bool(v.nte)
+        else rng.choice(
+            ["HOME", "STREET", "WORK", "SHOP", "TRANSPORT", "SCHOOL", "OTHER"],
+            p=[0.35, 0.25, 0.1, 0.1, 0.08, 0.07, 0.05],
+        )
+    )
+    town = v.town or ""
+    short = town.replace(" town centre", "").replace(" city centre", "").replace(" high street", "")
+    if rng.random() < rate["misspelt_location"]:
+        short = " ".join(_misspell(rng, w) for w in short.split())
+    u = rng.random()
+    lon = lat = lsoa_code = ""
+    if loc_type == "HOME" and u < 0.5:
+        desc = "home address"  # no place in the text: left to coordinates/LSOA or unplaced
+    elif u < 0.15 and town in town_xy:
+        x, y = town_xy[town]
+        lon, lat = f"{x + rng.normal(0, 0.004):.5f}", f"{y + rng.normal(0, 0.003):.5f}"
+        desc = f"{rng.choice(VENUES)}, {short}"
+    elif u < 0.25 and v.lad_code in lsoa_by_lad:
+        lsoa_code = str(rng.choice(lsoa_by_lad[v.lad_code]))
+        desc = ""
+    else:
+        desc = f"{rng.choice(VENUES)}, {short}" if rng.random() < 0.6 else f"{short} town centre"
+    return loc_type, desc, lon, lat, lsoa_code
+
+
+def _weapon_text(rng, v, rate) -> str:
+    """The free-text weapon, sometimes with an identifier typed in (for the redactor)."""
+    text = _WEAPON_TEXT[v.weapon]
+    if rng.random() < rate["free_text_identifier"]:
+        text += rng.choice(
+            [
+                " by boyfriend Dave Smith",
+                " ring back on 07700 900123",
+                f" pt nhs no {v.nhs_number}",
+                " assailant Mr Jones",
+            ]
+        )
+    return text
+
+
+def _nhs_as_typed(rng, nhs: str, rate) -> str:
+    if rng.random() < rate["blank_nhs_number"]:
+        return ""
+    if rng.random() < rate["mistyped_nhs_number"]:
+        return nhs[:-2] + nhs[-1] + nhs[-2]  # transposed digits: fails the check, mostly
+    return nhs
+
+
+def _assault_text(rng, assault: datetime, rate) -> str:
+    if rng.random() < rate["missing_assault_date"]:
+        return ""
+    if rng.random() < rate["missing_assault_time"]:
+        return assault.strftime("%Y-%m-%d")
+    return assault.strftime("%Y-%m-%d %H:%M")
+
+
+def _spoil(rng, row: dict) -> None:
+    """Make the row invalid in one of three ways the reader must reject."""
+    bad = rng.integers(0, 3)
+    if bad == 0:
+        row["assault_method"] = "SWORD?"
+    elif bad == 1:
+        row["arrival_datetime"] = "31/02/2025 25:61"
+    else:
+        row["site_code"] = ""
 
 
 def write_ed_csv(sim: EdSimulation, path: str | Path) -> Path:

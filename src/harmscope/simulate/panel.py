@@ -27,6 +27,16 @@ import numpy as np
 import pandas as pd
 
 LABEL = "SYNTHETIC: harmscope.simulate.panel, planted elasticity"
+# The recorded-crime table both simulators make (the shape ``harmscope drivers`` reads).
+OUTCOME_COLUMNS = [
+    "area_code",
+    "area_name",
+    "period",
+    "period_start",
+    "offence",
+    "count",
+    "population",
+]
 
 
 @dataclass
@@ -106,15 +116,7 @@ def simulate_panel(
     )
     out = pd.DataFrame(
         out_rows,
-        columns=[
-            "area_code",
-            "area_name",
-            "period",
-            "period_start",
-            "offence",
-            "count",
-            "population",
-        ],
+        columns=OUTCOME_COLUMNS,
     )
     return SimulatedPanel(cov, out, float(elasticity), int(lag))
 
@@ -250,13 +252,5 @@ def synthetic_outcome(
             )
     return pd.DataFrame(
         rows,
-        columns=[
-            "area_code",
-            "area_name",
-            "period",
-            "period_start",
-            "offence",
-            "count",
-            "population",
-        ],
+        columns=OUTCOME_COLUMNS,
     )

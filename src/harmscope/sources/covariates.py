@@ -220,19 +220,81 @@ def read_covariate(path: str | Path, *, unit: str | None = None) -> tuple[pd.Dat
     col = {c: header.index(c) for c in header}
 
     def cell(rec: list[str], name: str) -> str:
-        i = col.get(name)
-        return rec[i].strip() if i is not None and i < len(rec) else ""
+        return cell_text(rec, col, name)
 
+    final_unit, problems = _unit(path, rows, "unit" in col, cell, unit)
+    lookup = area_lookup()
+    # choose the level that names the most rows (ties: force, district, csp)
+    hits = {lvl: sum(_norm(cell(r, "area")) in lookup[lvl] for _, r in rows) for lvl in LEVELS}
+    level = max(LEVELS, key=lambda lvl: (hits[lvl], -LEVELS.index(lvl)))
+    out, row_problems, kinds = _covariate_rows(rows, cell, level, lookup[level])
+    problems += row_problems
+    if len(kinds) > 1:
+        desc = ", ".join(f"{k} (first on line {ln})" for k, ln in kinds.items())
+        problems.insert(0, f"periods of more than one kind: {desc}")
+    if problems:
+        raise problems_error(
+            path,
+            problems,
+            len(rows),
+            outcome="nothing loaded",
+            fix="correct these lines (areas are force, CSP or district names or codes at one "
+            "level; one row per area and period) and add the file again",
+        )
+    frame = pd.DataFrame(out)
+    facts = {
+        "unit": final_unit,
+        "area_level": level,
+        "period_kind": next(iter(kinds)),
+        "rows_read": len(rows),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+    return frame, facts
+
+
+def cell_text(rec: list[str], col: dict[str, int], name: str) -> str:
+    """The trimmed cell of column ``name`` ('' when the column or the cell is absent)."""
+    i = col.get(name)
+    return rec[i].strip() if i is not None and i < len(rec) else ""
+
+
+def area_period_row(hit: tuple[str, str], per: tuple, area_name: str) -> dict:
+    """The leading fields of a stored row: the area found, its name (the file's, else the
+    reference name) and the period."""
+    return {
+        "area_code": hit[0],
+        "area_name": area_name or hit[1],
+        "period": per[1],
+        "period_start": per[2],
+    }
+
+
+def problems_error(
+    path: Path, problems: list[str], n_rows: int, *, outcome: str, fix: str
+) -> HarmscopeError:
+    """One error listing the first MAX_LISTED problems by line (the file is used whole or
+    not at all) and how many more there are."""
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    return HarmscopeError(
+        f"{path.name}: {len(problems)} problem(s) in {n_rows} rows, {outcome}: "
+        + "; ".join(problems[:MAX_LISTED])
+        + more,
+        where=str(path),
+        fix=fix,
+    )
+
+
+def _unit(path: Path, rows, has_column: bool, cell, unit: str | None) -> tuple[str, list[str]]:
+    """(the series' unit, problems): from --unit, or a unit column holding one value."""
     problems: list[str] = []
-    # unit: --unit, or a unit column holding one value
-    units = sorted({cell(r, "unit") for _, r in rows if "unit" in col} - {""})
-    if "unit" in col and len(units) > 1:
+    units = sorted({cell(r, "unit") for _, r in rows if has_column} - {""})
+    if has_column and len(units) > 1:
         problems.append(
             f"the unit column holds several units ({', '.join(units)}); a series has one"
         )
-    if "unit" in col and len(units) == 1 and unit and units[0].lower() != unit.strip().lower():
+    if has_column and len(units) == 1 and unit and units[0].lower() != unit.strip().lower():
         problems.append(f"the file's unit {units[0]!r} differs from --unit {unit!r}")
-    if "unit" in col:
+    if has_column:
         blank = [ln for ln, r in rows if not cell(r, "unit")]
         if blank and units:
             problems.append(f"unit missing on line(s) {', '.join(map(str, blank[:MAX_LISTED]))}")
@@ -243,16 +305,14 @@ def read_covariate(path: str | Path, *, unit: str | None = None) -> tuple[pd.Dat
             where="--unit",
             fix="say what the values count, e.g. --unit FTE, or add a unit column",
         )
+    return final_unit, problems
 
-    lookup = area_lookup()
-    # choose the level that names the most rows (ties: force, district, csp)
-    hits = {lvl: sum(_norm(cell(r, "area")) in lookup[lvl] for _, r in rows) for lvl in LEVELS}
-    level = max(LEVELS, key=lambda lvl: (hits[lvl], -LEVELS.index(lvl)))
-    keys = lookup[level]
 
+def _covariate_rows(rows, cell, level: str, keys) -> tuple[list[dict], list[str], dict[str, int]]:
+    """(good rows, problems by line, period kinds with the first line of each)."""
     kinds: dict[str, int] = {}
     seen: dict[tuple[str, str], int] = {}
-    out = []
+    out, problems = [], []
     for lineno, rec in rows:
         area_text, period_text, value_text = (
             cell(rec, "area"),
@@ -286,38 +346,9 @@ def read_covariate(path: str | Path, *, unit: str | None = None) -> tuple[pd.Dat
             problems.append(f"line {lineno}: {'; '.join(bad)}")
             continue
         out.append(
-            {
-                "area_code": hit[0],
-                "area_name": cell(rec, "area_name") or hit[1],
-                "period": per[1],
-                "period_start": per[2],
-                "value": value,
-                "line": lineno,
-            }
+            {**area_period_row(hit, per, cell(rec, "area_name")), "value": value, "line": lineno}
         )
-    if len(kinds) > 1:
-        desc = ", ".join(f"{k} (first on line {ln})" for k, ln in kinds.items())
-        problems.insert(0, f"periods of more than one kind: {desc}")
-    if problems:
-        shown = problems[:MAX_LISTED]
-        more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise HarmscopeError(
-            f"{path.name}: {len(problems)} problem(s) in {len(rows)} rows, nothing loaded: "
-            + "; ".join(shown)
-            + more,
-            where=str(path),
-            fix="correct these lines (areas are force, CSP or district names or codes at one "
-            "level; one row per area and period) and add the file again",
-        )
-    frame = pd.DataFrame(out)
-    facts = {
-        "unit": final_unit,
-        "area_level": level,
-        "period_kind": next(iter(kinds)),
-        "rows_read": len(rows),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
-    return frame, facts
+    return out, problems, kinds
 
 
 def add_covariate(

@@ -18,7 +18,6 @@ The format is documented in ``harmscope/reference/data/crime_extract/README.md``
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -31,16 +30,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harmscope import __version__
-from harmscope.errors import HarmscopeError, InputFileError
+from harmscope.errors import InputFileError
 from harmscope.privacy.identifiers import (
     MAX_REJECT_CHARS,
     code_kinds,
     redact,
     screen_reject_text,
 )
-from harmscope.privacy.pseudonymise import KEY_ENV, MAKE_KEY, check_key_strength, load_key
+from harmscope.privacy.pseudonymise import KEY_ENV, MAKE_KEY
 from harmscope.reference.offences import load_taxonomy
+from harmscope.sources._bookkeeping import (
+    DATE_FORMATS,
+    DATETIME_FORMATS,
+    LoadReport,
+    bulk_load_settings,
+    column_names,
+    earlier_ingest,
+    key_material,
+    next_ingest_id,
+    normalise_header,
+    read_preamble,
+    record_ingest,
+    says_synthetic,
+    scan_file,
+)
 
 FORMAT = "harmscope-crime-extract"
 FORMAT_VERSION = 1
@@ -69,16 +82,7 @@ ID_COLUMNS = {"crime_ref": "[CRIME REF]", "victim_id": "[PERSON ID]", "offender_
 # Several offenders of one crime share a cell, separated by '|' (ages and sexes aligned).
 LIST_SEP = "|"
 INGEST_MEMORY_LIMIT = "900MB"
-_TS_FORMATS = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-]
+_TS_FORMATS = [*DATETIME_FORMATS, *DATE_FORMATS]
 # Whitespace Python's str.isspace() finds in ASCII, and '-': what normalise_nhs_number drops
 # (non-ASCII characters are then dropped by its encode('ascii', 'ignore')).
 _DROP = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f -"
@@ -93,31 +97,15 @@ _SAFE_CELL = re.compile(
 
 
 @dataclass
-class CrimeIngestReport:
-    path: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_duplicate: int = 0
-    rows_rejected: int = 0
+class CrimeIngestReport(LoadReport):
     persons_loaded: int = 0
-    reject_reasons: Counter = field(default_factory=Counter)
     unknown_codes: Counter = field(default_factory=Counter)
     encoding: str = "utf-8"
     format_version: int = FORMAT_VERSION
-    synthetic: bool = False
-    ingest_id: int | None = None
-
-    def conserved(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_duplicate + self.rows_rejected
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path,
-            "ingest_id": self.ingest_id,
-            "rows_read": self.rows_read,
-            "rows_loaded": self.rows_loaded,
-            "rows_duplicate": self.rows_duplicate,
-            "rows_rejected": self.rows_rejected,
+            **self.counts_dict(),
             "persons_loaded": self.persons_loaded,
             "reject_reasons": dict(self.reject_reasons),
             "unknown_offence_codes": dict(self.unknown_codes),
@@ -128,14 +116,12 @@ class CrimeIngestReport:
 
     def lines(self) -> list[str]:
         out = [
-            f"{Path(self.path).name}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
-            f"duplicate {self.rows_duplicate:,}, rejected {self.rows_rejected:,}; "
+            f"{self.counts_line()}; "
             f"{self.persons_loaded:,} person records" + (" (SYNTHETIC)" if self.synthetic else "")
         ]
         if self.encoding != "utf-8":
             out.append(f"  the file is not UTF-8: read as {self.encoding}")
-        for reason, n in self.reject_reasons.most_common():
-            out.append(f"  rejected {n:,}: {reason}")
+        out.extend(self.reject_lines())
         if self.unknown_codes:
             codes = ", ".join(f"{c} ({n:,})" for c, n in self.unknown_codes.most_common(20))
             out.append(
@@ -145,20 +131,22 @@ class CrimeIngestReport:
         return out
 
 
+# The refusal when no key is given, in this loader's words.
+_NO_KEY = {
+    "problem": (
+        "no pseudonymisation key: a crime extract holds crime references and victim and "
+        "offender identifiers, and is never loaded without one"
+    ),
+    "fix": (
+        f"set {KEY_ENV} or pass --key-file with the partnership's secret key (the one "
+        f"used for ED data, so people link; make one with `{MAKE_KEY}`)"
+    ),
+}
+
+
 def crime_key_material(key: bytes | None = None, key_file=None) -> bytes:
     """The key, with a crime-extract wording when it is missing."""
-    if key is not None:
-        check_key_strength(key, "key")
-        return key
-    if key_file is None and not os.environ.get(KEY_ENV, "").strip():
-        raise HarmscopeError(
-            "no pseudonymisation key: a crime extract holds crime references and victim and "
-            "offender identifiers, and is never loaded without one",
-            where=f"{KEY_ENV} / --key-file",
-            fix=f"set {KEY_ENV} or pass --key-file with the partnership's secret key (the one "
-            f"used for ED data, so people link; make one with `{MAKE_KEY}`)",
-        )
-    return load_key(key_file)
+    return key_material(key, key_file, **_NO_KEY)
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -197,46 +185,13 @@ def hmac_sql(expr: str, prefix: str = "") -> str:
 
 def _preamble(path: Path) -> tuple[int, bool, int | None, list[str]]:
     """(comment lines before the header, synthetic?, declared format version, header cells)."""
-    first, synthetic, version = 0, False, None
-    with path.open("rb") as fh:
-        for raw in fh:
-            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
-            if line.lstrip().startswith("#"):
-                first += 1
-                low = line.lower()
-                synthetic = synthetic or "synthetic" in low
-                m = re.search(rf"{FORMAT}/(\d+)", low)
-                if m:
-                    version = int(m.group(1))
-                continue
-            header = next(csv.reader([line]), [])
-            return first, synthetic, version, header
-    return first, synthetic, version, []
-
-
-def _scan(path: Path) -> tuple[bool, str]:
-    """(is the file UTF-8?, its SHA-256): one pass over the bytes for both."""
-    dec = codecs.getincrementaldecoder("utf-8")()
-    h = hashlib.sha256()
-    utf8 = True
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-            if utf8:
-                try:
-                    dec.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
-        try:
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return utf8, h.hexdigest()
-
-
-def _normalise_header(cells: list[str]) -> list[str]:
-    return [c.strip().lower().replace(" ", "_").replace("/", "_") for c in cells]
+    comments, header = read_preamble(path)
+    version = None
+    for line in comments:
+        m = re.search(rf"{FORMAT}/(\d+)", line.lower())
+        if m:
+            version = int(m.group(1))
+    return len(comments), says_synthetic(comments), version, header
 
 
 def _screen_cells(cells: list[str], header: list[str] | None) -> str:
@@ -381,7 +336,7 @@ def ingest_crime_extract(
             where=str(path),
             fix="upgrade harmscope, or export the extract in format version 1",
         )
-    header = _normalise_header(header_cells)
+    header = normalise_header(header_cells)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputFileError(
@@ -392,7 +347,7 @@ def ingest_crime_extract(
         )
     report = CrimeIngestReport(path=str(path), synthetic=synthetic, format_version=version or 1)
     read_path, tmp = path, None
-    utf8, sha = _scan(path)
+    utf8, sha = scan_file(path)
     if not utf8:
         # An old export in Windows-1252: transcode a copy so no row is lost to the encoding.
         report.encoding = "windows-1252"
@@ -400,19 +355,10 @@ def ingest_crime_extract(
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(path.read_bytes().decode("cp1252", errors="replace"))
         read_path = Path(tmp)
-    # DuckDB draws a progress bar on stdout for long statements; --json output must stay clean.
-    bar, limit = store.con.execute(
-        "SELECT current_setting('enable_progress_bar'), current_setting('memory_limit')"
-    ).fetchone()
-    store.con.execute("SET enable_progress_bar = false")
-    # The working tables of a million-row extract hold about a gigabyte of text: cap DuckDB's
-    # memory so it spills to its temporary folder rather than growing past the 1.5 GB budget.
-    store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
-        return _load(store, path, sha, read_path, first, header, key, report, started)
+        with bulk_load_settings(store.con, INGEST_MEMORY_LIMIT):
+            return _load(store, path, sha, read_path, first, header, key, report, started)
     finally:
-        store.con.execute(f"SET enable_progress_bar = {'true' if bar else 'false'}")
-        store.con.execute(f"SET memory_limit = '{limit}'")
         if tmp:
             os.unlink(tmp)
 
@@ -422,12 +368,11 @@ def _load(store, path, sha, read_path, first, header, key, report, started) -> C
     opad, ipad = hmac_pads(key)
     # Every column as text, named by us: no sniffing pass over the file (the header was read
     # already), so the file is scanned once.
-    names = ", ".join(f"'{h}': 'VARCHAR'" for h in _dedupe_names(header))
+    names = ", ".join(f"'{h}': 'VARCHAR'" for h in column_names(header, COLUMNS))
     # One worker screens the rejects (Python) while this thread drives the engine, which
     # releases the GIL; leaving the block waits for it, on success or failure.
     with ThreadPoolExecutor(max_workers=1) as pool, store.transaction() as con:
-        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
-        report.ingest_id = ingest_id
+        ingest_id = next_ingest_id(con, report)
         codes = sorted(_known_codes())
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _hs_codes AS SELECT unnest(?::VARCHAR[]) AS code", [codes]
@@ -457,8 +402,11 @@ def _load(store, path, sha, read_path, first, header, key, report, started) -> C
                     null_padding = false)))""",
             {**params, "path": str(read_path), "skip": first, "opad": opad, "ipad": ipad},
         )
+        # DuckDB records one malformed line once per surplus cell: count it once (its message
+        # from the last cell names the true cell count).
         malformed = con.execute(
-            "SELECT line, csv_line, error_message FROM _hs_rej ORDER BY line"
+            "SELECT line, arg_max(csv_line, column_idx), arg_max(error_message, column_idx) "
+            "FROM _hs_rej GROUP BY line ORDER BY line"
         ).fetchall()
         header_line = first + 1
         # Line of a valid record: header line + its ordinal + malformed lines before it
@@ -533,67 +481,7 @@ def _load(store, path, sha, read_path, first, header, key, report, started) -> C
                 CAST(_out_date AS DATE), {flag("exploitation_flag")}, {synth}
             FROM _hs_chk WHERE {new_rows}"""
         )
-        persons = 0
-        sex = (
-            "CASE upper(trim({x})) WHEN 'M' THEN 'male' WHEN 'MALE' THEN 'male' WHEN 'F' THEN "
-            "'female' WHEN 'FEMALE' THEN 'female' WHEN 'X' THEN 'other' WHEN 'OTHER' THEN "
-            "'other' END"
-        )
-        # People: one row per (crime, person, role) holding a store-local integer person_id;
-        # the 64-character pseudonym is computed and stored once per distinct person (table
-        # ``persons``), so a person in many crimes costs one HMAC and one pseudonym.
-        parts = []
-        for role in ("victim", "offender"):
-            idc = f"{role}_id"
-            if idc not in cols:
-                continue
-            age = f"{role}_age" if f"{role}_age" in cols else "''"
-            sx = f"{role}_sex" if f"{role}_sex" in cols else "''"
-            # One person per cell is the rule and several ('|') the exception: only the
-            # exceptions are split into lists (unnesting every row costs more than the read).
-            listed = " OR ".join(
-                f"contains(coalesce({x}, ''), '{LIST_SEP}')" for x in (idc, age, sx)
-            )
-            parts.append(
-                f"""SELECT {base_id} + rec AS crime_id, '{role}' AS role, {synth} AS synthetic,
-                        trim({idc}) AS pid, {age} AS page, {sx} AS psex
-                    FROM _hs_chk WHERE {new_rows} AND trim({idc}) <> '' AND NOT ({listed})
-                UNION ALL
-                SELECT {base_id} + rec AS crime_id, '{role}' AS role, {synth} AS synthetic,
-                        unnest(string_split(trim({idc}), '{LIST_SEP}')) AS pid,
-                        unnest(string_split(coalesce({age}, ''), '{LIST_SEP}')) AS page,
-                        unnest(string_split(coalesce({sx}, ''), '{LIST_SEP}')) AS psex
-                    FROM _hs_chk WHERE {new_rows} AND trim({idc}) <> '' AND ({listed})"""
-            )
-        if parts:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _hs_p AS SELECT * FROM ("
-                + " UNION ALL ".join(parts)
-                + ") WHERE pid IS NOT NULL AND trim(pid) <> ''"
-            )
-            con.execute("DROP TABLE _hs_chk")
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _hs_h AS
-                SELECT pid, {hmac_of_norm_sql("_n")} AS pseudonym
-                FROM (SELECT pid, {norm_sql("pid")} AS _n FROM (SELECT DISTINCT pid FROM _hs_p))""",
-                {"opad": opad, "ipad": ipad},
-            )
-            # New people get the next numbers; a person seen in an earlier extract (or twice
-            # under two spellings that normalise alike) keeps one number.
-            con.execute(
-                """INSERT INTO persons
-                SELECT (SELECT coalesce(max(person_id), 0) FROM persons)
-                        + row_number() OVER (), pseudonym
-                FROM (SELECT DISTINCT pseudonym FROM _hs_h) h
-                WHERE NOT EXISTS (SELECT 1 FROM persons s WHERE s.pseudonym = h.pseudonym)"""
-            )
-            persons = con.execute(
-                f"""INSERT INTO persons_in_crimes
-                SELECT {ingest_id}, p.crime_id, s.person_id, p.role,
-                    try_cast(nullif(trim(p.page), '') AS INTEGER), {sex.format(x="p.psex")},
-                    p.synthetic
-                FROM _hs_p p JOIN _hs_h h USING (pid) JOIN persons s USING (pseudonym)"""
-            ).fetchone()[0]
+        persons = _load_persons(con, cols, base_id, new_rows, synth, ingest_id, opad, ipad)
         report.persons_loaded = int(persons)
         report.rows_loaded = int(n_new)
         report.rows_duplicate = int(n_good - n_new)
@@ -610,7 +498,17 @@ def _load(store, path, sha, read_path, first, header, key, report, started) -> C
             "strftime(month, '%Y-%m')) FROM crimes WHERE source_id = ?",
             [ingest_id],
         ).fetchone()[0]
-        _record_ingest(con, path, sha, ingest_id, months, rejects, report, started)
+        record_ingest(
+            con,
+            path,
+            report,
+            kind="crime_extract",
+            sha=sha,
+            months=months or "",
+            rejects=rejects,
+            parser="duckdb",
+            started=started,
+        )
         for t in (
             "_hs_raw",
             "_hs_chk",
@@ -623,26 +521,77 @@ def _load(store, path, sha, read_path, first, header, key, report, started) -> C
             "_hs_rejscan",
         ):
             con.execute(f"DROP TABLE IF EXISTS {t}")
-    if not report.conserved():  # a bug, not a user error: never load silently wrong counts
-        raise RuntimeError(f"row conservation failed for {path.name}: {report.to_dict()}")
+    report.check_conserved()
     return report
 
 
-def _dedupe_names(header: list[str]) -> list[str]:
-    """Column names for DuckDB: unknown or repeated columns get a private name."""
-    seen: set[str] = set()
-    out = []
-    for i, h in enumerate(header):
-        name = h if (h in COLUMNS and h not in seen) else f"_extra_{i}"
-        seen.add(name)
-        out.append(name.replace("'", ""))
-    return out
+def _load_persons(con, cols, base_id, new_rows, synth, ingest_id, opad, ipad) -> int:
+    """Insert the victims and offenders of the new crimes; returns how many person rows."""
+    sex = (
+        "CASE upper(trim({x})) WHEN 'M' THEN 'male' WHEN 'MALE' THEN 'male' WHEN 'F' THEN "
+        "'female' WHEN 'FEMALE' THEN 'female' WHEN 'X' THEN 'other' WHEN 'OTHER' THEN "
+        "'other' END"
+    )
+    # People: one row per (crime, person, role) holding a store-local integer person_id;
+    # the 64-character pseudonym is computed and stored once per distinct person (table
+    # ``persons``), so a person in many crimes costs one HMAC and one pseudonym.
+    parts = []
+    for role in ("victim", "offender"):
+        idc = f"{role}_id"
+        if idc not in cols:
+            continue
+        age = f"{role}_age" if f"{role}_age" in cols else "''"
+        sx = f"{role}_sex" if f"{role}_sex" in cols else "''"
+        # One person per cell is the rule and several ('|') the exception: only the
+        # exceptions are split into lists (unnesting every row costs more than the read).
+        listed = " OR ".join(f"contains(coalesce({x}, ''), '{LIST_SEP}')" for x in (idc, age, sx))
+        parts.append(
+            f"""SELECT {base_id} + rec AS crime_id, '{role}' AS role, {synth} AS synthetic,
+                    trim({idc}) AS pid, {age} AS page, {sx} AS psex
+                FROM _hs_chk WHERE {new_rows} AND trim({idc}) <> '' AND NOT ({listed})
+            UNION ALL
+            SELECT {base_id} + rec AS crime_id, '{role}' AS role, {synth} AS synthetic,
+                    unnest(string_split(trim({idc}), '{LIST_SEP}')) AS pid,
+                    unnest(string_split(coalesce({age}, ''), '{LIST_SEP}')) AS page,
+                    unnest(string_split(coalesce({sx}, ''), '{LIST_SEP}')) AS psex
+                FROM _hs_chk WHERE {new_rows} AND trim({idc}) <> '' AND ({listed})"""
+        )
+    if not parts:
+        return 0
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _hs_p AS SELECT * FROM ("
+        + " UNION ALL ".join(parts)
+        + ") WHERE pid IS NOT NULL AND trim(pid) <> ''"
+    )
+    con.execute("DROP TABLE _hs_chk")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _hs_h AS
+        SELECT pid, {hmac_of_norm_sql("_n")} AS pseudonym
+        FROM (SELECT pid, {norm_sql("pid")} AS _n FROM (SELECT DISTINCT pid FROM _hs_p))""",
+        {"opad": opad, "ipad": ipad},
+    )
+    # New people get the next numbers; a person seen in an earlier extract (or twice
+    # under two spellings that normalise alike) keeps one number.
+    con.execute(
+        """INSERT INTO persons
+        SELECT (SELECT coalesce(max(person_id), 0) FROM persons)
+                + row_number() OVER (), pseudonym
+        FROM (SELECT DISTINCT pseudonym FROM _hs_h) h
+        WHERE NOT EXISTS (SELECT 1 FROM persons s WHERE s.pseudonym = h.pseudonym)"""
+    )
+    return con.execute(
+        f"""INSERT INTO persons_in_crimes
+        SELECT {ingest_id}, p.crime_id, s.person_id, p.role,
+            try_cast(nullif(trim(p.page), '') AS INTEGER), {sex.format(x="p.psex")},
+            p.synthetic
+        FROM _hs_p p JOIN _hs_h h USING (pid) JOIN persons s USING (pseudonym)"""
+    ).fetchone()[0]
 
 
 def _reject_rows(con, header, line_sql) -> list[tuple]:
     """The rejected records (line, reason, cells...) in file order: read before the working
     table is dropped, screened later (:func:`_screen_rejects`)."""
-    sel = ", ".join(_dedupe_names(header))
+    sel = ", ".join(column_names(header, COLUMNS))
     return con.execute(
         f"SELECT {line_sql}, _reason, {sel} FROM _hs_chk WHERE _reason IS NOT NULL ORDER BY rec"
     ).fetchall()
@@ -658,7 +607,7 @@ def _screen_rejects(rows, header, malformed, report) -> list[tuple[int, str, str
         report.reject_reasons[reason] += 1
         cells = next(csv.reader([csv_line or ""]), [])
         out.append((int(line), reason, _screen_cells(cells, None)))
-    code_i = _dedupe_names(header).index("offence_code") + 2
+    code_i = column_names(header, COLUMNS).index("offence_code") + 2
     for row in rows:
         line, reason = int(row[0]), row[1]
         cells = ["" if v is None else str(v) for v in row[2:]]
@@ -678,9 +627,7 @@ def _screen_rejects(rows, header, malformed, report) -> list[tuple[int, str, str
 def _refuse_copy_under_another_key(con, path: Path, sha: str, n_new: int) -> None:
     """A file loaded before must come back as all duplicates; if its rows look new, it was
     loaded under another key and would count twice (as ED ingest refuses)."""
-    prev = con.execute(
-        "SELECT min(ingest_id) FROM ingests WHERE kind = 'crime_extract' AND sha256 = ?", [sha]
-    ).fetchone()[0]
+    prev = earlier_ingest(con, "crime_extract", sha)
     if prev is not None and n_new > 0:
         raise InputFileError(
             f"this file (SHA-256 {sha[:12]}...) was already loaded as ingest {prev} under "
@@ -690,32 +637,3 @@ def _refuse_copy_under_another_key(con, path: Path, sha: str, n_new: int) -> Non
             fix="use the partnership's one key for every extract; to change keys, build a new "
             "store and load every file again with the new key",
         )
-
-
-def _record_ingest(con, path: Path, sha: str, ingest_id, months, rejects, report, started) -> None:
-    if rejects:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-            [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
-        )
-    con.execute(
-        "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
-        "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
-        "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
-        "(?, ?, ?, NULL, ?, ?, 'crime_extract', NULL, ?, ?, ?, ?, ?, 0, NULL, 'duckdb', ?, ?, ?)",
-        [
-            ingest_id,
-            str(path),
-            path.name,
-            sha,
-            path.stat().st_size,
-            months or "",
-            report.rows_read,
-            report.rows_loaded,
-            report.rows_duplicate,
-            report.rows_rejected,
-            started,
-            datetime.now(UTC).replace(tzinfo=None),
-            __version__,
-        ],
-    )

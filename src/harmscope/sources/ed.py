@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from harmscope import __version__
 from harmscope.errors import InputFileError
 from harmscope.privacy.identifiers import (
     MAX_REJECT_CHARS,
@@ -44,12 +43,26 @@ from harmscope.privacy.pseudonymise import (
     normalise_nhs_number,
 )
 from harmscope.privacy.redact import NHS_TAG, redact_text
+from harmscope.sources._bookkeeping import (
+    DATE_FORMATS,
+    DATETIME_FORMATS,
+    LoadReport,
+    earlier_ingest,
+    file_sha256,
+    next_ingest_id,
+    normalise_header,
+    record_ingest,
+)
 from harmscope.sources.ed_place import Placer
 
-REQUIRED = ("site_code", "arrival_datetime", "assault_method", "location_type")
-OPTIONAL = (
+# Every column, in the order reference/data/ed/README.md documents (and the simulator writes).
+COLUMNS = (
+    "site_code",
+    "arrival_datetime",
     "assault_datetime",
+    "assault_method",
     "assault_method_text",
+    "location_type",
     "location_desc",
     "postcode",
     "longitude",
@@ -60,6 +73,8 @@ OPTIONAL = (
     "nhs_number",
     "synthetic",
 )
+REQUIRED = ("site_code", "arrival_datetime", "assault_method", "location_type")
+OPTIONAL = tuple(c for c in COLUMNS if c not in REQUIRED)
 # ISTV assault method (weapon) codes; free text goes in assault_method_text.
 WEAPON_CODES = {
     "BODY": "Body part (punch, kick, head-butt)",
@@ -93,46 +108,23 @@ SEXES = {
     "unknown": None,
     "": None,
 }
-_DT_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-)
-_D_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+_DT_FORMATS = DATETIME_FORMATS
+_D_FORMATS = DATE_FORMATS
 # An assault recorded as after arrival by more than this is a data-entry error.
 _ASSAULT_AFTER_ARRIVAL_SLACK_H = 1
 
 
 @dataclass
-class EdIngestReport:
-    path: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_duplicate: int = 0
-    rows_rejected: int = 0
-    reject_reasons: Counter = field(default_factory=Counter)
+class EdIngestReport(LoadReport):
     placed_by: Counter = field(default_factory=Counter)
     unplaced: Counter = field(default_factory=Counter)
     identifiers_missing: int = 0
     identifiers_invalid: int = 0
     redactions: int = 0
-    synthetic: bool = False
-    ingest_id: int | None = None
-
-    def conserved(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_duplicate + self.rows_rejected
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path,
-            "ingest_id": self.ingest_id,
-            "rows_read": self.rows_read,
-            "rows_loaded": self.rows_loaded,
-            "rows_duplicate": self.rows_duplicate,
-            "rows_rejected": self.rows_rejected,
+            **self.counts_dict(),
             "reject_reasons": dict(self.reject_reasons),
             "placed_by": dict(self.placed_by),
             "unplaced": dict(self.unplaced),
@@ -143,13 +135,8 @@ class EdIngestReport:
         }
 
     def lines(self) -> list[str]:
-        out = [
-            f"{Path(self.path).name}: read {self.rows_read:,}, loaded {self.rows_loaded:,}, "
-            f"duplicate {self.rows_duplicate:,}, rejected {self.rows_rejected:,}"
-            + (" (SYNTHETIC)" if self.synthetic else "")
-        ]
-        for reason, n in self.reject_reasons.most_common():
-            out.append(f"  rejected {n:,}: {reason}")
+        out = [self.counts_line() + (" (SYNTHETIC)" if self.synthetic else "")]
+        out.extend(self.reject_lines())
         placed = ", ".join(f"{k} {v:,}" for k, v in self.placed_by.most_common())
         out.append(f"  placed: {placed or 'none'}")
         for reason, n in self.unplaced.most_common():
@@ -208,10 +195,6 @@ def _preamble(lines: list[str]) -> tuple[int, bool]:
     return first, any("synthetic" in line.lower() for line in lines[:first])
 
 
-def _normalise_header(cells: list[str]) -> list[str]:
-    return [c.strip().lower().replace(" ", "_").replace("/", "_") for c in cells]
-
-
 def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
@@ -233,14 +216,6 @@ def _read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _refuse_copy_under_another_key(store, path: Path, good: list[dict]) -> None:
     """Refuse a file whose bytes (SHA-256) were loaded before under another key.
 
@@ -248,10 +223,8 @@ def _refuse_copy_under_another_key(store, path: Path, good: list[dict]) -> None:
     Under the same key every valid row of the file is already held (a harmless re-ingest: all
     duplicates), so a file seen before whose rows are not all held came under another key.
     """
-    sha = _file_sha256(path)
-    prev = store.con.execute(
-        "SELECT min(ingest_id) FROM ingests WHERE kind = 'ed' AND sha256 = ?", [sha]
-    ).fetchone()[0]
+    sha = file_sha256(path)
+    prev = earlier_ingest(store.con, "ed", sha)
     if prev is None or not good:
         return
     keys = [r["record_key"] for r in good]
@@ -273,19 +246,9 @@ def _refuse_copy_under_another_key(store, path: Path, good: list[dict]) -> None:
 
 # Stored columns holding codes, dates or numbers: an identifier found in one means the row is
 # wrong, so the row is quarantined (free text is redacted instead; nhs_number is pseudonymised).
-CODE_COLUMNS = (
-    "site_code",
-    "arrival_datetime",
-    "assault_datetime",
-    "assault_method",
-    "location_type",
-    "postcode",
-    "longitude",
-    "latitude",
-    "lsoa_code",
-    "age_band",
-    "sex",
-)
+# Free text is redacted instead, nhs_number is pseudonymised, synthetic is a flag.
+_NOT_CODES = ("assault_method_text", "location_desc", "nhs_number", "synthetic")
+CODE_COLUMNS = tuple(c for c in COLUMNS if c not in _NOT_CODES)
 _CLEAN_CODES = {*WEAPON_CODES, *LOCATION_TYPES, *AGE_BANDS, *(k.upper() for k in SEXES)}
 
 
@@ -353,7 +316,7 @@ def ingest_ed(
             fix="export the ED data with a header (see the ED format notes)",
         )
     reader = csv.reader(io.StringIO("\n".join(lines[first:])))
-    header = _normalise_header(next(reader))
+    header = normalise_header(next(reader))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputFileError(
@@ -448,6 +411,8 @@ def _keyed(pseudo: Pseudonymiser, canon: str) -> str:
 
 
 def _validate(cells: list[str], col: dict[str, int], now: datetime) -> dict:
+    """The row's stored fields; raises _Reject with the first reason it is invalid."""
+
     def get(name: str) -> str:
         i = col.get(name)
         return cells[i].strip() if i is not None else ""
@@ -455,28 +420,9 @@ def _validate(cells: list[str], col: dict[str, int], now: datetime) -> dict:
     site = get("site_code")
     if not site:
         raise _Reject("site_code is empty")
-    arrival, arrival_has_time = _parse_dt(get("arrival_datetime"), "arrival_datetime")
-    if arrival is None:
-        raise _Reject("arrival_datetime is empty")
-    if arrival > now:
-        raise _Reject("arrival_datetime is in the future")
-    assault, assault_has_time = _parse_dt(get("assault_datetime"), "assault_datetime")
-    if assault is not None:
-        slack = (assault - arrival).total_seconds() / 3600
-        if (assault_has_time and slack > _ASSAULT_AFTER_ARRIVAL_SLACK_H) or (
-            not assault_has_time and assault.date() > arrival.date()
-        ):
-            raise _Reject("assault_datetime is after arrival_datetime")
-    weapon = get("assault_method").upper()
-    if weapon not in WEAPON_CODES:
-        raise _Reject(
-            f"assault_method {weapon[:20]!r} is not a known code ({', '.join(WEAPON_CODES)})"
-        )
-    loc_type = get("location_type").upper()
-    if loc_type not in LOCATION_TYPES:
-        raise _Reject(
-            f"location_type {loc_type[:20]!r} is not a known code ({', '.join(LOCATION_TYPES)})"
-        )
+    times = _event_times(get, now)
+    weapon = _known_code(get, "assault_method", WEAPON_CODES)
+    loc_type = _known_code(get, "location_type", LOCATION_TYPES)
     lon = _parse_float(get("longitude"), "longitude")
     lat = _parse_float(get("latitude"), "latitude")
     if (lon is None) != (lat is None):
@@ -488,21 +434,9 @@ def _validate(cells: list[str], col: dict[str, int], now: datetime) -> dict:
     if sex_raw not in SEXES:
         raise _Reject("sex is not one of M, F, X, U")
     postcode = get("postcode").upper().replace(" ", "")
-    when = assault if assault is not None else arrival
-    if assault is not None and assault_has_time:
-        time_source = "assault"
-    elif arrival_has_time:
-        time_source = "arrival"
-    else:
-        time_source = None
     return {
         "site_code": site[:20],
-        "arrival_at": arrival if arrival_has_time else None,
-        "assault_at": assault if (assault is not None and assault_has_time) else None,
-        "assault_date": when.date(),
-        "month": date(when.year, when.month, 1),
-        "time_source": time_source,
-        "_event_time": (assault if time_source == "assault" else arrival) if time_source else None,
+        **times,
         "weapon_code": weapon,
         "weapon_text": get("assault_method_text") or None,
         "_weapon_raw": get("assault_method_text"),
@@ -517,6 +451,45 @@ def _validate(cells: list[str], col: dict[str, int], now: datetime) -> dict:
         "sex": SEXES[sex_raw],
         "synthetic": get("synthetic").lower() in ("true", "1", "yes", "y"),
         "_raw_id": get("nhs_number"),
+    }
+
+
+def _known_code(get, column: str, codes: dict[str, str]) -> str:
+    value = get(column).upper()
+    if value not in codes:
+        raise _Reject(f"{column} {value[:20]!r} is not a known code ({', '.join(codes)})")
+    return value
+
+
+def _event_times(get, now: datetime) -> dict:
+    """Arrival and assault times, the day and month of the assault (else of arrival) and
+    which time the time-of-day profile uses: the assault's when it has one, else arrival's."""
+    arrival, arrival_has_time = _parse_dt(get("arrival_datetime"), "arrival_datetime")
+    if arrival is None:
+        raise _Reject("arrival_datetime is empty")
+    if arrival > now:
+        raise _Reject("arrival_datetime is in the future")
+    assault, assault_has_time = _parse_dt(get("assault_datetime"), "assault_datetime")
+    if assault is not None:
+        slack = (assault - arrival).total_seconds() / 3600
+        if (assault_has_time and slack > _ASSAULT_AFTER_ARRIVAL_SLACK_H) or (
+            not assault_has_time and assault.date() > arrival.date()
+        ):
+            raise _Reject("assault_datetime is after arrival_datetime")
+    when = assault if assault is not None else arrival
+    if assault is not None and assault_has_time:
+        time_source = "assault"
+    elif arrival_has_time:
+        time_source = "arrival"
+    else:
+        time_source = None
+    return {
+        "arrival_at": arrival if arrival_has_time else None,
+        "assault_at": assault if (assault is not None and assault_has_time) else None,
+        "assault_date": when.date(),
+        "month": date(when.year, when.month, 1),
+        "time_source": time_source,
+        "_event_time": (assault if time_source == "assault" else arrival) if time_source else None,
     }
 
 
@@ -554,7 +527,7 @@ _COLUMNS = [
 
 def _write(store, path: Path, frame: pd.DataFrame, rejects, report: EdIngestReport, started):
     with store.transaction() as con:
-        ingest_id = _next_ingest_id(con, report)
+        ingest_id = next_ingest_id(con, report)
         months = ""
         if len(frame):
             frame = frame.copy()
@@ -572,9 +545,8 @@ def _write(store, path: Path, frame: pd.DataFrame, rejects, report: EdIngestRepo
             report.redactions = int(frame["redactions"].sum())
             months = ",".join(sorted({m.strftime("%Y-%m") for m in frame["month"]}))
         report.rows_rejected = len(rejects)
-        _record_ingest(con, path, ingest_id, "ed", months, rejects, report, started)
-    if not report.conserved():  # a bug, not a user error: never load silently wrong counts
-        raise RuntimeError(f"row conservation failed for {path.name}: {report.to_dict()}")
+        _record_ingest(con, path, "ed", months, rejects, report, started)
+    report.check_conserved()
 
 
 def ingest_police_victims(
@@ -591,7 +563,7 @@ def ingest_police_victims(
     lines = _read_text(path).splitlines()
     first, synthetic_file = _preamble(lines)
     reader = csv.reader(io.StringIO("\n".join(lines[first:])))
-    header = _normalise_header(next(reader, []))
+    header = normalise_header(next(reader, []))
     for need in ("nhs_number", "offence_date"):
         if need not in header:
             raise InputFileError(
@@ -633,7 +605,7 @@ def ingest_police_victims(
         seen.add(k)
         rows.append((line, pseud, when.date(), lad or None, synth))
     with store.transaction() as con:
-        ingest_id = _next_ingest_id(con, report)
+        ingest_id = next_ingest_id(con, report)
         frame = pd.DataFrame(
             rows, columns=["line", "pseudonym", "offence_date", "lad_code", "synthetic"]
         )
@@ -648,13 +620,8 @@ def ingest_police_victims(
         report.rows_loaded = len(frame) - dup
         report.rows_rejected = len(rejects)
         report.synthetic = synthetic_file or bool(frame["synthetic"].any()) if len(frame) else False
-        _record_ingest(con, path, ingest_id, "police_victims", None, rejects, report, started)
+        _record_ingest(con, path, "police_victims", None, rejects, report, started)
     return report
-
-
-def _next_ingest_id(con, report: EdIngestReport) -> int:
-    report.ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
-    return report.ingest_id
 
 
 def _insert_new(con, table: str, frame: pd.DataFrame, same: str) -> int:
@@ -668,34 +635,16 @@ def _insert_new(con, table: str, frame: pd.DataFrame, same: str) -> int:
     return int(dup)
 
 
-def _record_ingest(
-    con, path: Path, ingest_id: int, kind: str, months, rejects, report, started
-) -> None:
-    """The rejected rows and the file's row in ``ingests`` (the audit trail of every load)."""
-    if rejects:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-            [(ingest_id, str(path), line, reason, raw) for line, reason, raw in rejects],
-        )
-    con.execute(
-        "INSERT INTO ingests (ingest_id, path, file_name, member, sha256, size_bytes, kind, "
-        "force, months, rows_read, rows_loaded, rows_duplicate, rows_rejected, rows_replaced, "
-        "replaces, parser, started_at, finished_at, harmscope_version) VALUES "
-        "(?, ?, ?, NULL, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, NULL, 'python', ?, ?, ?)",
-        [
-            ingest_id,
-            str(path),
-            path.name,
-            _file_sha256(path),
-            path.stat().st_size,
-            kind,
-            months,
-            report.rows_read,
-            report.rows_loaded,
-            report.rows_duplicate,
-            report.rows_rejected,
-            started,
-            datetime.now(UTC).replace(tzinfo=None),
-            __version__,
-        ],
+def _record_ingest(con, path: Path, kind: str, months, rejects, report, started) -> None:
+    """The rejected rows and the file's row in ``ingests`` (parsed in Python)."""
+    record_ingest(
+        con,
+        path,
+        report,
+        kind=kind,
+        sha=file_sha256(path),
+        months=months,
+        rejects=rejects,
+        parser="python",
+        started=started,
     )

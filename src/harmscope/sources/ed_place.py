@@ -111,15 +111,22 @@ def load_town_centres() -> pd.DataFrame:
     )
 
 
-def load_gazetteer(path: str | Path) -> pd.DataFrame:
-    """A user venue list: CSV with name, type, longitude, latitude (WGS84)."""
+def _input_file(path: str | Path, what: str, option: str, fix: str) -> Path:
+    """``path`` as a Path; an error naming the option when it is not a file."""
     path = Path(path)
     if not path.is_file():
-        raise HarmscopeError(
-            "gazetteer file not found",
-            where=f"--gazetteer {path}",
-            fix="pass a CSV with columns name,type,longitude,latitude",
-        )
+        raise HarmscopeError(f"{what} not found", where=f"{option} {path}", fix=fix)
+    return path
+
+
+def load_gazetteer(path: str | Path) -> pd.DataFrame:
+    """A user venue list: CSV with name, type, longitude, latitude (WGS84)."""
+    path = _input_file(
+        path,
+        "gazetteer file",
+        "--gazetteer",
+        "pass a CSV with columns name,type,longitude,latitude",
+    )
     frame = pd.read_csv(path, dtype=str).rename(columns=lambda c: c.strip().lower())
     missing = {"name", "longitude", "latitude"} - set(frame.columns)
     if missing:
@@ -143,13 +150,12 @@ def load_gazetteer(path: str | Path) -> pd.DataFrame:
 
 def load_postcodes(path: str | Path) -> dict[str, str]:
     """Postcode (no spaces, upper case) -> 2011 LSOA, from an ONSPD/NSPL-style CSV."""
-    path = Path(path)
-    if not path.is_file():
-        raise HarmscopeError(
-            "postcode lookup not found",
-            where=f"--postcodes {path}",
-            fix="pass an ONSPD or NSPL CSV (columns pcds and lsoa11)",
-        )
+    path = _input_file(
+        path,
+        "postcode lookup",
+        "--postcodes",
+        "pass an ONSPD or NSPL CSV (columns pcds and lsoa11)",
+    )
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -230,6 +236,52 @@ class _Matcher:
         return key, score * 100, self.names[key], ambiguous
 
 
+class _Placement:
+    """Where each row is placed so far: LSOA, district, point, how, and why not (notes)."""
+
+    def __init__(self, lon: np.ndarray, lat: np.ndarray):
+        n = len(lon)
+        self.lon, self.lat = lon, lat
+        self.lsoa = np.full(n, None, dtype=object)
+        self.lad = np.full(n, None, dtype=object)
+        self.how = np.full(n, None, dtype=object)
+        self.pname = np.full(n, None, dtype=object)
+        self.pscore = np.full(n, np.nan)
+        self.notes: list[list[str]] = [[] for _ in range(n)]
+
+    def by_coordinates(self) -> None:
+        has_pt = ~(np.isnan(self.lon) | np.isnan(self.lat))
+        by_pt = points_to_lsoa(self.lon, self.lat)
+        for i in np.flatnonzero(has_pt):
+            if by_pt[i] is not None:
+                self.lsoa[i], self.how[i] = by_pt[i], "coordinates"
+            else:
+                self.notes[i].append("coordinates outside Kent and Medway")
+
+    def by_lsoa_code(self, codes: list, lookup: dict) -> None:
+        for i, code in enumerate(codes):
+            if self.how[i] is not None or not code:
+                continue
+            if code in lookup:
+                self.lsoa[i], self.how[i] = code, "lsoa"
+            else:
+                self.notes[i].append(
+                    "lsoa_code is not a 2011 LSOA (2021-only codes cannot be placed)"
+                )
+
+    def text_lsoas(self) -> None:
+        """Text placements get their LSOA from the venue/centroid point."""
+        text_rows = np.array([h in ("gazetteer", "town_centre") for h in self.how])
+        if not text_rows.any():
+            return
+        found = points_to_lsoa(self.lon[text_rows], self.lat[text_rows])
+        for j, i in enumerate(np.flatnonzero(text_rows)):
+            self.lsoa[i] = found[j]
+            if found[j] is None and self.lad[i] is None:
+                self.how[i] = None
+                self.notes[i].append("matched venue lies outside Kent and Medway")
+
+
 class Placer:
     def __init__(
         self,
@@ -259,130 +311,98 @@ class Placer:
             self._town_matcher = _Matcher(names, keys, min_score)
 
     def place(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Add lsoa11_code, lad_code, lad_name, place_name, place_score, placed_by, unplaced_reason."""
+        """Add lsoa11_code, lad_code, lad_name, place_name, place_score, placed_by, unplaced_reason.
+
+        A row is placed by the first that works of: its coordinates, its postcode (with a
+        lookup), its LSOA code, its location description (a venue, else a town centre). A row
+        left unplaced gives every reason it could not be placed."""
         f = frame.copy()
         n = len(f)
-        lsoa = np.full(n, None, dtype=object)
-        lad = np.full(n, None, dtype=object)
-        how = np.full(n, None, dtype=object)
-        reason = np.full(n, None, dtype=object)
-        pname = np.full(n, None, dtype=object)
-        pscore = np.full(n, np.nan)
-        notes: list[list[str]] = [[] for _ in range(n)]
         lookup = _lsoa_lookup()
-
-        lon = f["longitude"].to_numpy(dtype=float, na_value=np.nan).copy()
-        lat = f["latitude"].to_numpy(dtype=float, na_value=np.nan).copy()
-        has_pt = ~(np.isnan(lon) | np.isnan(lat))
-        by_pt = points_to_lsoa(lon, lat)
-        for i in np.flatnonzero(has_pt):
-            if by_pt[i] is not None:
-                lsoa[i], how[i] = by_pt[i], "coordinates"
-            else:
-                notes[i].append("coordinates outside Kent and Medway")
-
+        st = _Placement(
+            f["longitude"].to_numpy(dtype=float, na_value=np.nan).copy(),
+            f["latitude"].to_numpy(dtype=float, na_value=np.nan).copy(),
+        )
         postcodes = [_text(v) for v in f.get("postcode", pd.Series([None] * n))]
+        st.by_coordinates()
+        self._by_postcode(st, postcodes, lookup)
+        st.by_lsoa_code([_text(v) for v in f.get("lsoa_code", pd.Series([None] * n))], lookup)
+        self._by_description(st, [_text(v) or "" for v in f.get("_desc_raw", pd.Series([""] * n))])
+        st.text_lsoas()
+        names = _lad_names()
+        reason = np.full(n, None, dtype=object)
+        for i in range(n):
+            if st.lsoa[i] is not None:
+                st.lad[i] = lookup.get(st.lsoa[i], st.lad[i])
+            if st.how[i] is None:
+                reason[i] = "; ".join(st.notes[i]) or "no location given"
+        f["lsoa11_code"] = st.lsoa
+        f["lad_code"] = st.lad
+        f["lad_name"] = [names.get(c) if c else None for c in st.lad]
+        f["placed_by"] = st.how
+        f["unplaced_reason"] = reason
+        f["place_name"] = st.pname
+        f["place_score"] = st.pscore
+        # Keep the point only where the record carried one or a venue gave one.
+        f["longitude"] = np.where(np.isnan(st.lon), None, np.round(st.lon, 5))
+        f["latitude"] = np.where(np.isnan(st.lat), None, np.round(st.lat, 5))
+        f["postcode_district"] = [_outward(pc) for pc in postcodes]
+        return f.drop(columns=[c for c in ("postcode", "lsoa_code") if c in f.columns])
+
+    def _by_postcode(self, st: _Placement, postcodes: list, lookup: dict) -> None:
         for i, pc in enumerate(postcodes):
-            if how[i] is not None or not pc:
+            if st.how[i] is not None or not pc:
                 continue
             if self.postcodes is None:
-                notes[i].append("postcode given but no postcode lookup supplied (--postcodes)")
+                st.notes[i].append("postcode given but no postcode lookup supplied (--postcodes)")
             elif pc in self.postcodes and self.postcodes[pc] in lookup:
-                lsoa[i], how[i] = self.postcodes[pc], "postcode"
+                st.lsoa[i], st.how[i] = self.postcodes[pc], "postcode"
             else:
-                notes[i].append("postcode not in the lookup")
+                st.notes[i].append("postcode not in the lookup")
 
-        codes = [_text(v) for v in f.get("lsoa_code", pd.Series([None] * n))]
-        for i, code in enumerate(codes):
-            if how[i] is not None or not code:
-                continue
-            if code in lookup:
-                lsoa[i], how[i] = code, "lsoa"
-            else:
-                notes[i].append("lsoa_code is not a 2011 LSOA (2021-only codes cannot be placed)")
-
-        descs = [_text(v) or "" for v in f.get("_desc_raw", pd.Series([""] * n))]
+    def _by_description(self, st: _Placement, descs: list[str]) -> None:
+        """A venue or town centre named in the text gives a point (and a district hint)."""
         cache: dict[str, tuple] = {}
         for i, desc in enumerate(descs):
-            if how[i] is not None:
+            if st.how[i] is not None:
                 continue
             if not desc.strip():
-                notes[i].append("no location description")
+                st.notes[i].append("no location description")
                 continue
             if desc not in cache:
                 cache[desc] = self._match_text(desc)
             hit = cache[desc]
             if hit[0] is None:
-                notes[i].append(hit[1])
+                st.notes[i].append(hit[1])
                 continue
             method, x, y, name, score, lad_hint = hit
-            lon[i], lat[i] = x, y
-            pname[i], pscore[i], how[i] = name, score, method
-            lad[i] = lad_hint
-
-        # Text placements get their LSOA from the venue/centroid point.
-        text_rows = np.array([h in ("gazetteer", "town_centre") for h in how])
-        if text_rows.any():
-            found = points_to_lsoa(lon[text_rows], lat[text_rows])
-            for j, i in enumerate(np.flatnonzero(text_rows)):
-                lsoa[i] = found[j]
-                if found[j] is None and lad[i] is None:
-                    how[i] = None
-                    notes[i].append("matched venue lies outside Kent and Medway")
-        names = _lad_names()
-        for i in range(n):
-            if lsoa[i] is not None:
-                lad[i] = lookup.get(lsoa[i], lad[i])
-            if how[i] is None:
-                reason[i] = "; ".join(notes[i]) or "no location given"
-        f["lsoa11_code"] = lsoa
-        f["lad_code"] = lad
-        f["lad_name"] = [names.get(c) if c else None for c in lad]
-        f["placed_by"] = how
-        f["unplaced_reason"] = reason
-        f["place_name"] = pname
-        f["place_score"] = pscore
-        # Keep the point only where the record carried one or a venue gave one.
-        f["longitude"] = np.where(np.isnan(lon), None, np.round(lon, 5))
-        f["latitude"] = np.where(np.isnan(lat), None, np.round(lat, 5))
-        f["postcode_district"] = [_outward(pc) for pc in postcodes]
-        return f.drop(columns=[c for c in ("postcode", "lsoa_code") if c in f.columns])
+            st.lon[i], st.lat[i] = x, y
+            st.pname[i], st.pscore[i], st.how[i] = name, score, method
+            st.lad[i] = lad_hint
 
     def _match_text(self, desc: str):
-        best_score = 0.0
+        """(method, lon, lat, name, score, district hint) of the venue, else the town centre,
+        the description names; (None, why not) when neither matches well enough."""
         if self._venue_matcher is not None:
-            key, score, name, amb = self._venue_matcher.best(desc)
-            best_score = max(best_score, score)
+            key, score, _, amb = self._venue_matcher.best(desc)
             if key is not None and score >= self.min_score and not amb:
-                v = self.gazetteer.iloc[key]
-                return (
-                    "gazetteer",
-                    float(v.longitude),
-                    float(v.latitude),
-                    str(v["name"]),
-                    score,
-                    None,
-                )
+                return _hit("gazetteer", self.gazetteer.iloc[key], score, None)
         if self._town_matcher is not None:
-            key, score, name, amb = self._town_matcher.best(desc)
-            best_score = max(best_score, score)
+            key, score, _, amb = self._town_matcher.best(desc)
             if key is not None and score >= self.min_score:
                 if amb:
                     return (None, "location description matches two places equally")
-                t = self.towns.iloc[key]
-                return (
-                    "town_centre",
-                    float(t.longitude),
-                    float(t.latitude),
-                    str(t["name"]),
-                    score,
-                    str(t.lad_code),
-                )
+                town = self.towns.iloc[key]
+                return _hit("town_centre", town, score, str(town.lad_code))
         return (
             None,
             "location description matched no venue or town centre "
             f"(score >= {self.min_score:.0f} needed)",
         )
+
+
+def _hit(method: str, row, score: float, lad_hint: str | None) -> tuple:
+    return (method, float(row.longitude), float(row.latitude), str(row["name"]), score, lad_hint)
 
 
 def _text(value) -> str | None:

@@ -41,6 +41,7 @@ import pandas as pd
 from harmscope import __version__
 from harmscope.errors import HarmscopeError, InputFileError
 from harmscope.sources import geography
+from harmscope.sources._bookkeeping import row_counts
 from harmscope.sources.files import InputFile, expand_paths
 from harmscope.sources.police import (
     FORCE_COLUMN,
@@ -91,24 +92,14 @@ class IngestReport:
     # The store itself failed (disk full, damaged file): the run stopped at that file.
     fatal: StoreError | None = None
 
+    # The run's totals: the sums over its files.
+    rows_read = property(lambda self: self._sum("rows_read"))
+    rows_loaded = property(lambda self: self._sum("rows_loaded"))
+    rows_duplicate = property(lambda self: self._sum("rows_duplicate"))
+    rows_rejected = property(lambda self: self._sum("rows_rejected"))
+
     def _sum(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
-
-    @property
-    def rows_read(self) -> int:
-        return self._sum("rows_read")
-
-    @property
-    def rows_loaded(self) -> int:
-        return self._sum("rows_loaded")
-
-    @property
-    def rows_duplicate(self) -> int:
-        return self._sum("rows_duplicate")
-
-    @property
-    def rows_rejected(self) -> int:
-        return self._sum("rows_rejected")
 
     @property
     def failed(self) -> list[FileReport]:
@@ -125,10 +116,7 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         return {
-            "rows_read": self.rows_read,
-            "rows_loaded": self.rows_loaded,
-            "rows_duplicate": self.rows_duplicate,
-            "rows_rejected": self.rows_rejected,
+            **row_counts(self),
             "files_failed": len(self.failed),
             "files_rejected": len(self.rejected),
             "error": str(self.fatal) if self.fatal else None,
@@ -162,29 +150,7 @@ def ingest_paths(
             inputs.extend(expand_paths([p]))
         except HarmscopeError as exc:
             report.files.append(FileReport(file=str(p), error=str(exc)))
-    progress = None
-    task = None
-    if not quiet:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        progress = Progress(
-            TextColumn("ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        progress.start()
-        task = progress.add_task("", total=len(inputs))
+    progress, task = (None, None) if quiet else _progress_bar(len(inputs))
     # Each file still commits on its own (and survives a kill through the WAL), but the WAL
     # is folded into the database file once at the end, not every 16 MB: the repeated
     # checkpoints were about a third of ingest time.
@@ -220,6 +186,30 @@ def ingest_paths(
             if report.fatal is None:
                 report.fatal = store_failure(exc, store.path) or StoreError.damaged(exc, store.path)
     return report
+
+
+def _progress_bar(total: int):
+    """A transient bar on stderr (stdout stays clean for --json); returns (progress, task)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    progress.start()
+    return progress, progress.add_task("", total=total)
 
 
 def canonical_force(name: str) -> str:
@@ -258,10 +248,7 @@ def ingest_file(
         if f.error is not None:
             raise f.error
         _ingest(store, f, fr, force, allow_shrink=allow_shrink, force_reload=force_reload)
-    except InputFileError as exc:
-        fr.status, fr.error = "failed", str(exc)
-        _reset_counts(fr)
-    except HarmscopeError as exc:
+    except HarmscopeError as exc:  # bad input (InputFileError) or a refused file
         fr.status, fr.error = "failed", str(exc)
         _reset_counts(fr)
     except duckdb.Error as exc:
@@ -355,6 +342,26 @@ def _ingest(
 ) -> None:
     text = f.text_bytes()
     header = _read_header(f, text)
+    kind, file_month, force = _identify(f, fr, header, force_override)
+    sha = f.sha256()
+    if _skip_unchanged(store, f, fr, kind, sha, force_reload):
+        return
+    lines: list[bytes] = text.split(b"\n")
+    rejects = _parse(store, f, fr, text, lines, kind, header, file_month, force)
+    load = _FileLoad(store, f, fr, kind)
+    _stage_new_rows(load)
+    old_rows, replaces = _partition_changes(load, allow_shrink)
+    _write(load, sha, rejects, old_rows, replaces)
+    # Every row rejected: quarantined and recorded, but nothing was loaded.
+    fr.status = "rejected" if fr.rows_read and fr.rows_rejected == fr.rows_read else "loaded"
+    if fr.status == "rejected":
+        fr.error = _all_rejected(f, fr)
+
+
+def _identify(
+    f: InputFile, fr: FileReport, header: list[str], force_override: str | None
+) -> tuple[str, str | None, str | None]:
+    """(kind, the month the file name says, the force of a stop-and-search file)."""
     kind = detect_kind(header)
     if kind is None:
         raise InputFileError(
@@ -378,51 +385,74 @@ def _ingest(
                 fix="keep the police.uk file name, or pass --force 'Kent Police'",
             )
         fr.force = force
+    return kind, file_month, force
 
-    sha = f.sha256()
+
+def _skip_unchanged(
+    store: Store, f: InputFile, fr: FileReport, kind: str, sha: str, force_reload: bool
+) -> bool:
+    """True (and ``fr`` filled in) when these bytes were ingested and the store still holds
+    every row that ingest loaded; otherwise say why the file is loaded again."""
     prev = store.con.execute(
         "SELECT ingest_id, rows_read, rows_rejected, force, months FROM ingests "
         "WHERE sha256 = ? AND kind = ? ORDER BY ingest_id DESC LIMIT 1",
         [sha, kind],
     ).fetchone()
-    if prev is not None and force_reload:
+    if prev is None:
+        return False
+    if force_reload:
         fr.warnings.append(
             f"already ingested as ingest {prev[0]}; loading it again (--force-reload)"
         )
-    elif prev is not None:
-        # Skipping is only right while the store still holds every row that ingest loaded;
-        # if a later file has replaced its months, this file restores them.
-        held = store.con.execute(
-            "SELECT coalesce(sum(rows), 0) FROM partitions WHERE kind = ? AND ingest_id = ?",
-            [kind, prev[0]],
-        ).fetchone()[0]
-        if int(held) == int(prev[1]) - int(prev[2]):
-            fr.parser, fr.ingest_id = "skipped", prev[0]
-            fr.rows_read, fr.rows_rejected = int(prev[1]), int(prev[2])
-            fr.rows_duplicate = fr.rows_read - fr.rows_rejected
-            fr.status = "rejected" if fr.rows_read and not fr.rows_duplicate else "unchanged"
-            if fr.status == "rejected":
-                fr.error = _all_rejected(f, fr)
-            fr.force = prev[3]
-            fr.months = prev[4].split(",") if prev[4] else []
-            fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
-            return
+        return False
+    # Skipping is only right while the store still holds every row that ingest loaded;
+    # if a later file has replaced its months, this file restores them.
+    held = store.con.execute(
+        "SELECT coalesce(sum(rows), 0) FROM partitions WHERE kind = ? AND ingest_id = ?",
+        [kind, prev[0]],
+    ).fetchone()[0]
+    if int(held) != int(prev[1]) - int(prev[2]):
         fr.warnings.append(
             f"already ingested as ingest {prev[0]}, but later files replaced "
             f"{int(prev[1]) - int(prev[2]) - int(held):,} of its rows: loading it again to restore them"
         )
+        return False
+    fr.parser, fr.ingest_id = "skipped", prev[0]
+    fr.rows_read, fr.rows_rejected = int(prev[1]), int(prev[2])
+    fr.rows_duplicate = fr.rows_read - fr.rows_rejected
+    fr.status = "rejected" if fr.rows_read and not fr.rows_duplicate else "unchanged"
+    if fr.status == "rejected":
+        fr.error = _all_rejected(f, fr)
+    fr.force = prev[3]
+    fr.months = prev[4].split(",") if prev[4] else []
+    fr.warnings.append(f"already ingested (identical to ingest {prev[0]}): nothing added")
+    return True
 
-    # Count rows independently of any CSV parser: one per non-blank line after the header.
+
+def _count_rows(text: bytes, lines: list[bytes]) -> tuple[bool, Iterable[int]]:
+    """(no blank line before the last row?, the data lines' numbers): one row per non-blank
+    line after the header, counted independently of any CSV parser."""
     body = text.rstrip(b"\r\n\t ")
-    trailing_only = _BLANK_LINE.search(body) is None  # no blank line before the last row
-    lines: list[bytes] = text.split(b"\n")
+    trailing_only = _BLANK_LINE.search(body) is None
     if trailing_only:
-        fr.rows_read = body.count(b"\n")
-        data_line_numbers = range(2, fr.rows_read + 2)
-    else:
-        data_line_numbers = [i for i in range(2, len(lines) + 1) if lines[i - 1].strip(b"\r\t ")]
-        fr.rows_read = len(data_line_numbers)
+        return True, range(2, body.count(b"\n") + 2)
+    return False, [i for i in range(2, len(lines) + 1) if lines[i - 1].strip(b"\r\t ")]
 
+
+def _parse(
+    store: Store,
+    f: InputFile,
+    fr: FileReport,
+    text: bytes,
+    lines: list[bytes],
+    kind: str,
+    header: list[str],
+    file_month: str | None,
+    force: str | None,
+) -> list[tuple[int, str, str]]:
+    """Read and normalise the file into ``_hs_norm``; return every reject (line, reason, raw)."""
+    trailing_only, data_line_numbers = _count_rows(text, lines)
+    fr.rows_read = len(data_line_numbers)
     structural: list[tuple[int, str, str]] = []  # (line, reason, raw)
     ncols = len(header)
     # A stop-and-search month comes from the rows' dates (below), never from the name alone.
@@ -447,9 +477,32 @@ def _ingest(
     fr.rows_rejected = len(rejects)
     if kind == STOP_SEARCH:
         _settle_stop_search_month(store, f, fr, file_month)
+    return rejects
 
-    fcol = FORCE_COLUMN[kind]
-    table = TABLE_FOR_KIND[kind]
+
+@dataclass
+class _FileLoad:
+    """One file on its way in, once parsed: where it goes and what is reported."""
+
+    store: Store
+    f: InputFile
+    fr: FileReport
+    kind: str
+
+    @property
+    def table(self) -> str:
+        return TABLE_FOR_KIND[self.kind]
+
+    @property
+    def fcol(self) -> str:
+        """The table's force column (a partition is one force's month)."""
+        return FORCE_COLUMN[self.kind]
+
+
+def _stage_new_rows(load: _FileLoad) -> None:
+    """The valid rows as ``_hs_new`` (street rows placed) and their (force, month) partitions
+    as ``_hs_parts``."""
+    store, fr, kind, fcol = load.store, load.fr, load.kind, load.fcol
     if kind == STREET:
         geography.derive_street_geography(store, "_hs_norm", "_hs_new")
     else:
@@ -468,19 +521,39 @@ def _ingest(
         forces = sorted({p[0] for p in parts})
         fr.force = ", ".join(forces) if forces else None
 
-    ident = IDENTITY_COLUMNS[kind]
-    hash_expr = (
-        "md5(concat_ws(chr(31), "
-        + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in ident)
-        + "))"
-    )
+
+def _partition_changes(load: _FileLoad, allow_shrink: bool) -> tuple[int, str | None]:
+    """Count loaded, duplicate and replaced rows against what the store holds for the file's
+    partitions; refuse a shrink unless allowed. Returns (rows held now, ingests replaced)."""
+    store, fr, kind = load.store, load.fr, load.kind
     old = store.con.execute(
         "SELECT coalesce(sum(p.rows), 0), string_agg(DISTINCT CAST(p.ingest_id AS VARCHAR), ',') "
         "FROM partitions p JOIN _hs_parts n ON p.kind = ? AND p.force = n.force AND p.month = n.month",
         [kind],
     ).fetchone()
     old_rows, replaces = int(old[0]), old[1]
-    # Peaks: a month must not hold fewer rows than it ever has, unless the caller says so.
+    shrinks = _check_shrink(load, allow_shrink)
+    dup = _duplicate_rows(load) if old_rows else 0
+    good = fr.rows_read - fr.rows_rejected
+    fr.rows_duplicate = int(dup)
+    fr.rows_loaded = good - fr.rows_duplicate
+    fr.rows_replaced = old_rows - fr.rows_duplicate
+    if old_rows and good < REPLACE_WARN_FRACTION * old_rows and not shrinks:
+        fr.warnings.append(
+            f"replaced {old_rows} stored rows for {', '.join(fr.months)} with only {good}: "
+            "is this a partial file? re-ingest the full month to restore it"
+        )
+    if fr.rows_rejected:
+        fr.warnings.append(
+            f"{fr.rows_rejected} row(s) quarantined in rejects (see `harmscope status`)"
+        )
+    return old_rows, replaces
+
+
+def _check_shrink(load: _FileLoad, allow_shrink: bool) -> list[tuple]:
+    """Peaks: a month must not hold fewer rows than it ever has, unless the caller says so.
+    Leaves each partition's history in ``_hs_hist``; returns the months that shrink."""
+    store, kind = load.store, load.kind
     store.con.execute(
         """CREATE TEMP TABLE _hs_hist AS
            SELECT n.force, n.month, n.n, p.rows AS previous_rows, h.peak AS peak_rows
@@ -503,35 +576,44 @@ def _ingest(
         if not allow_shrink:
             raise InputFileError(
                 f"would shrink {len(shrinks)} month(s) ({what}); refused, nothing changed",
-                where=f.display,
+                where=load.f.display,
                 fix="ingest the complete month (re-ingest the full file to restore it); if the "
                 "smaller month is right (police.uk withdrew records), pass --allow-shrink",
             )
-        fr.warnings.append(f"shrank {len(shrinks)} month(s) with --allow-shrink ({what})")
-    dup = 0
-    if old_rows:
-        dup = store.con.execute(
-            f"""
-            WITH new AS (SELECT {hash_expr} AS h, count(*) AS n FROM _hs_new GROUP BY 1),
-                 old AS (SELECT {hash_expr} AS h, count(*) AS n FROM {table} t
-                         SEMI JOIN _hs_parts p ON t.{fcol} = p.force AND t.month = p.month GROUP BY 1)
-            SELECT coalesce(sum(least(new.n, old.n)), 0) FROM new JOIN old USING (h)
-            """
-        ).fetchone()[0]
-    good = fr.rows_read - fr.rows_rejected
-    fr.rows_duplicate = int(dup)
-    fr.rows_loaded = good - fr.rows_duplicate
-    fr.rows_replaced = old_rows - fr.rows_duplicate
-    if old_rows and good < REPLACE_WARN_FRACTION * old_rows and not shrinks:
-        fr.warnings.append(
-            f"replaced {old_rows} stored rows for {', '.join(fr.months)} with only {good}: "
-            "is this a partial file? re-ingest the full month to restore it"
-        )
-    if fr.rows_rejected:
-        fr.warnings.append(
-            f"{fr.rows_rejected} row(s) quarantined in rejects (see `harmscope status`)"
-        )
+        load.fr.warnings.append(f"shrank {len(shrinks)} month(s) with --allow-shrink ({what})")
+    return shrinks
 
+
+def _duplicate_rows(load: _FileLoad) -> int:
+    """Rows of the file the store already holds, identical on the kind's identity columns
+    (counted as a multiset: two equal rows match two stored ones)."""
+    table, fcol = load.table, load.fcol
+    ident = IDENTITY_COLUMNS[load.kind]
+    hash_expr = (
+        "md5(concat_ws(chr(31), "
+        + ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in ident)
+        + "))"
+    )
+    return load.store.con.execute(
+        f"""
+        WITH new AS (SELECT {hash_expr} AS h, count(*) AS n FROM _hs_new GROUP BY 1),
+             old AS (SELECT {hash_expr} AS h, count(*) AS n FROM {table} t
+                     SEMI JOIN _hs_parts p ON t.{fcol} = p.force AND t.month = p.month GROUP BY 1)
+        SELECT coalesce(sum(least(new.n, old.n)), 0) FROM new JOIN old USING (h)
+        """
+    ).fetchone()[0]
+
+
+def _write(
+    load: _FileLoad,
+    sha: str,
+    rejects: list[tuple[int, str, str]],
+    old_rows: int,
+    replaces: str | None,
+) -> None:
+    """One transaction: replace the partitions, record their history, the rejects and the
+    file's row in ``ingests``. An error or a kill leaves the store as it was."""
+    store, f, fr, kind, table, fcol = load.store, load.f, load.fr, load.kind, load.table, load.fcol
     started = datetime.now(UTC).replace(tzinfo=None)
     cols = ", ".join(_table_columns(store, table, exclude={"source_id"}))
     with store.transaction() as con:
@@ -592,10 +674,6 @@ def _ingest(
             ],
         )
     fr.ingest_id = int(ingest_id)
-    # Every row rejected: quarantined and recorded, but nothing was loaded.
-    fr.status = "rejected" if fr.rows_read and fr.rows_rejected == fr.rows_read else "loaded"
-    if fr.status == "rejected":
-        fr.error = _all_rejected(f, fr)
 
 
 def _all_rejected(f: InputFile, fr: FileReport) -> str:

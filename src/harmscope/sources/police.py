@@ -223,33 +223,21 @@ def normalise_sql(
 
 
 # Columns that identify a published row, used to recognise the same row arriving again.
+# A street crime and an outcome share the crime's reference, month, forces and place.
+_CRIME_PLACE = [
+    "crime_id",
+    "month",
+    "reported_by",
+    "falls_within",
+    "longitude",
+    "latitude",
+    "location",
+    "lsoa_code",
+    "lsoa_name",
+]
 IDENTITY_COLUMNS = {
-    STREET: [
-        "crime_id",
-        "month",
-        "reported_by",
-        "falls_within",
-        "longitude",
-        "latitude",
-        "location",
-        "lsoa_code",
-        "lsoa_name",
-        "crime_type",
-        "last_outcome_category",
-        "context",
-    ],
-    OUTCOMES: [
-        "crime_id",
-        "month",
-        "reported_by",
-        "falls_within",
-        "longitude",
-        "latitude",
-        "location",
-        "lsoa_code",
-        "lsoa_name",
-        "outcome_type",
-    ],
+    STREET: [*_CRIME_PLACE, "crime_type", "last_outcome_category", "context"],
+    OUTCOMES: [*_CRIME_PLACE, "outcome_type"],
     STOP_SEARCH: [
         "force",
         "type",

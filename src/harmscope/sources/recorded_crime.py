@@ -32,12 +32,14 @@ import pandas as pd
 
 from harmscope.errors import HarmscopeError
 from harmscope.sources.covariates import (
-    MAX_LISTED,
     _close,
     _norm,
     _number,
     area_lookup,
+    area_period_row,
+    cell_text,
     parse_period,
+    problems_error,
 )
 
 
@@ -48,6 +50,44 @@ def read_outcome_table(
     source text and notes."""
     path = Path(path)
     where = str(path)
+    comments, header, rows = _read_outcome_rows(path)
+    need = ("area", "period", "offence", "count")
+    if header is None or any(c not in header for c in need):
+        raise HarmscopeError(
+            f"{path.name} needs the columns {', '.join(need)}"
+            + (f" (has: {', '.join(header)})" if header else " (no header found)"),
+            where=where,
+            fix="see `harmscope drivers --help` for the outcome table format",
+        )
+    col = {c: i for i, c in enumerate(header)}
+    keys = area_lookup()[level]
+    problems, out, seen = [], [], {}
+    for lineno, rec in rows:
+        row, bad = _outcome_row(rec, col, keys, level, period_kind)
+        if row is not None:
+            k = (row["area_code"], row["period"], _norm(row["offence"]))
+            if k in seen:
+                bad.append(f"duplicate of line {seen[k]}")
+            seen.setdefault(k, lineno)
+        if bad:
+            problems.append(f"line {lineno}: {'; '.join(bad)}")
+            continue
+        out.append(row)
+    if problems:
+        raise problems_error(
+            path,
+            problems,
+            len(rows),
+            outcome="nothing used",
+            fix="correct these lines and run again",
+        )
+    if not out:
+        raise HarmscopeError(f"{path.name} has no rows", where=where, fix="add rows")
+    return pd.DataFrame(out), _source(comments, path), []
+
+
+def _read_outcome_rows(path: Path) -> tuple[list[str], list[str] | None, list[tuple]]:
+    """(notes from '#' lines, the header in lower case, (line, cells) of every data row)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -56,7 +96,7 @@ def read_outcome_table(
         ) from None
     except UnicodeDecodeError:
         raise HarmscopeError(
-            f"{path.name} is not UTF-8 text", where=where, fix="save it as CSV (UTF-8)"
+            f"{path.name} is not UTF-8 text", where=str(path), fix="save it as CSV (UTF-8)"
         ) from None
     comments, header, rows = [], None, []
     for lineno, rec in enumerate(csv.reader(io.StringIO(text)), start=1):
@@ -69,77 +109,54 @@ def read_outcome_table(
             header = [c.strip().lower() for c in rec]
             continue
         rows.append((lineno, rec))
-    need = ("area", "period", "offence", "count")
-    if header is None or any(c not in header for c in need):
-        raise HarmscopeError(
-            f"{path.name} needs the columns {', '.join(need)}"
-            + (f" (has: {', '.join(header)})" if header else " (no header found)"),
-            where=where,
-            fix="see `harmscope drivers --help` for the outcome table format",
-        )
-    col = {c: i for i, c in enumerate(header)}
+    return comments, header, rows
 
-    def cell(rec, name):
-        i = col.get(name)
-        return rec[i].strip() if i is not None and i < len(rec) else ""
 
-    keys = area_lookup()[level]
-    problems, out, seen = [], [], {}
-    for lineno, rec in rows:
-        bad = []
-        a = cell(rec, "area")
-        hit = keys.get(_norm(a)) if a else None
-        if hit is None:
-            bad.append(f"unknown {level} {a!r}{_close(a, keys) if a else ''}")
-        per = parse_period(cell(rec, "period"))
-        if per is None or per[0] != period_kind:
-            bad.append(
-                f"period {cell(rec, 'period')!r} is not a {period_kind.replace('_', ' ')} "
-                "(the covariate's kind)"
-            )
-        offence = cell(rec, "offence")
-        if not offence:
-            bad.append("offence is empty")
-        n = _number(cell(rec, "count"))
-        if n is None or n < 0 or n != int(n):
-            bad.append(f"count {cell(rec, 'count')!r} is not a whole number of offences")
-        pop = _number(cell(rec, "population")) if "population" in col else None
-        if "population" in col and cell(rec, "population") and (pop is None or pop <= 0):
-            bad.append(f"population {cell(rec, 'population')!r} is not a positive number")
-        if hit and per and offence:
-            k = (hit[0], per[1], _norm(offence))
-            if k in seen:
-                bad.append(f"duplicate of line {seen[k]}")
-            seen.setdefault(k, lineno)
-        if bad:
-            problems.append(f"line {lineno}: {'; '.join(bad)}")
-            continue
-        out.append(
-            {
-                "area_code": hit[0],
-                "area_name": cell(rec, "area_name") or hit[1],
-                "period": per[1],
-                "period_start": pd.Timestamp(per[2]),
-                "offence": offence,
-                "count": int(n),
-                "population": pop,
-            }
+def _outcome_row(rec, col, keys, level: str, period_kind: str) -> tuple[dict | None, list[str]]:
+    """(the row, or None when its area, period or offence is unknown; its problems). The
+    row is returned with other problems too, so a duplicate is still found by its key."""
+
+    def cell(name: str) -> str:
+        return cell_text(rec, col, name)
+
+    bad = []
+    a = cell("area")
+    hit = keys.get(_norm(a)) if a else None
+    if hit is None:
+        bad.append(f"unknown {level} {a!r}{_close(a, keys) if a else ''}")
+    per = parse_period(cell("period"))
+    if per is None or per[0] != period_kind:
+        bad.append(
+            f"period {cell('period')!r} is not a {period_kind.replace('_', ' ')} "
+            "(the covariate's kind)"
         )
-    if problems:
-        more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise HarmscopeError(
-            f"{path.name}: {len(problems)} problem(s) in {len(rows)} rows, nothing used: "
-            + "; ".join(problems[:MAX_LISTED])
-            + more,
-            where=where,
-            fix="correct these lines and run again",
-        )
-    if not out:
-        raise HarmscopeError(f"{path.name} has no rows", where=where, fix="add rows")
+    offence = cell("offence")
+    if not offence:
+        bad.append("offence is empty")
+    n = _number(cell("count"))
+    if n is None or n < 0 or n != int(n):
+        bad.append(f"count {cell('count')!r} is not a whole number of offences")
+    pop = _number(cell("population")) if "population" in col else None
+    if "population" in col and cell("population") and (pop is None or pop <= 0):
+        bad.append(f"population {cell('population')!r} is not a positive number")
+    if not (hit and per and offence):
+        return None, bad
+    row = {
+        **area_period_row(hit, per, cell("area_name")),
+        "period_start": pd.Timestamp(per[2]),
+        "offence": offence,
+        "count": int(n) if not bad else None,
+        "population": pop,
+    }
+    return row, bad
+
+
+def _source(comments: list[str], path: Path) -> str:
+    """The '# source:' note (else says there was none); SYNTHETIC when the notes say so."""
     source = next(
         (c.split(":", 1)[1].strip() for c in comments if c.lower().startswith("source:")),
         f"user-supplied table {path.name} (no '# source:' line)",
     )
     if any("synthetic" in c.lower() for c in comments) and "synthetic" not in source.lower():
         source = "SYNTHETIC: " + source
-    return pd.DataFrame(out), source, []
+    return source

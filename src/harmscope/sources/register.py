@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from harmscope.errors import HarmscopeError
+from harmscope.months import parse_month
 
 STRANDS = ("prevention", "engagement and education", "enforcement", "rehabilitation")
 AREA_KINDS = ("lsoas", "districts", "point", "countywide")
@@ -35,7 +36,6 @@ FIELDS = (
     "notes",
 )
 DEFAULT_FORCE = "Kent Police"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(-\d{2})?$")
 _LSOA = re.compile(r"^[EW]0\d{7}$")
 CSV_COLUMNS = (
     "name",
@@ -173,20 +173,14 @@ def _from_csv(text: str, path: Path) -> list[dict]:
 
 
 def _month(value: Any, where: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.replace(day=1)
-    m = _MONTH.match(str(value).strip())
-    if not m:
+    try:
+        return parse_month(value, where, day_ok=True)
+    except HarmscopeError as exc:
         raise HarmscopeError(
-            f"{value!r} is not a month",
+            exc.problem,
             where=where,
             fix="write it as YYYY-MM (e.g. 2025-07), or leave it empty if unknown",
-        )
-    return date(int(m.group(1)), int(m.group(2)), 1)
+        ) from None
 
 
 def _validate(s: Any, i: int, path: Path) -> dict:
@@ -234,25 +228,50 @@ def _validate(s: Any, i: int, path: Path) -> dict:
         raise HarmscopeError(
             "end is given without a start", where=f"{where}, start", fix="add the start month"
         )
-    cost = s.get("cost_gbp")
-    if cost not in (None, ""):
-        try:
-            cost = float(str(cost).replace(",", "").replace("£", ""))
-        except ValueError:
-            raise HarmscopeError(
-                f"cost_gbp {s.get('cost_gbp')!r} is not a number",
-                where=f"{where}, cost_gbp",
-                fix="give pounds, e.g. 120000",
-            ) from None
-        if cost < 0:
-            raise HarmscopeError(
-                "cost_gbp is negative",
-                where=f"{where}, cost_gbp",
-                fix="give the cost in pounds, >= 0",
-            )
-    else:
-        cost = None
+    cost = _cost(s.get("cost_gbp"), where)
     target = s.get("target_outcome") or {}
+    crime_types = _crime_types(target, where)
+    return {
+        "name": name,
+        "provider": provider,
+        "areas": areas,
+        "area_kind": next(k for k in AREA_KINDS if k in areas),
+        "force": areas.get("force", DEFAULT_FORCE),
+        "start": start,
+        "end": end,
+        "cost_gbp": cost,
+        "strand": strand,
+        "crime_types": crime_types,
+        "harm": bool(target.get("harm", True)),
+        "target_group": (str(s["target_group"]).strip() if s.get("target_group") else None),
+        "selected_for_high_counts": bool(s.get("selected_for_high_counts", False)),
+        "notes": (str(s["notes"]).strip() if s.get("notes") else None),
+    }
+
+
+def _cost(cost: Any, where: str) -> float | None:
+    """Pounds (commas and '£' allowed), >= 0; None when not given."""
+    if cost in (None, ""):
+        return None
+    try:
+        value = float(str(cost).replace(",", "").replace("£", ""))
+    except ValueError:
+        raise HarmscopeError(
+            f"cost_gbp {cost!r} is not a number",
+            where=f"{where}, cost_gbp",
+            fix="give pounds, e.g. 120000",
+        ) from None
+    if value < 0:
+        raise HarmscopeError(
+            "cost_gbp is negative",
+            where=f"{where}, cost_gbp",
+            fix="give the cost in pounds, >= 0",
+        )
+    return value
+
+
+def _crime_types(target: Any, where: str) -> list[str]:
+    """The target's police.uk categories in their own spelling (default: violence)."""
     if not isinstance(target, dict):
         raise HarmscopeError(
             "target_outcome must have crime_types and harm",
@@ -270,22 +289,7 @@ def _validate(s: Any, i: int, path: Path) -> dict:
             where=f"{where}, target_outcome.crime_types",
             fix=f"use police.uk categories: {', '.join(_police_categories())}",
         )
-    return {
-        "name": name,
-        "provider": provider,
-        "areas": areas,
-        "area_kind": next(k for k in AREA_KINDS if k in areas),
-        "force": areas.get("force", DEFAULT_FORCE),
-        "start": start,
-        "end": end,
-        "cost_gbp": cost,
-        "strand": strand,
-        "crime_types": [cats[str(t).strip().lower()] for t in types],
-        "harm": bool(target.get("harm", True)),
-        "target_group": (str(s["target_group"]).strip() if s.get("target_group") else None),
-        "selected_for_high_counts": bool(s.get("selected_for_high_counts", False)),
-        "notes": (str(s["notes"]).strip() if s.get("notes") else None),
-    }
+    return [cats[str(t).strip().lower()] for t in types]
 
 
 def _areas(a: Any, where: str) -> dict:
@@ -329,31 +333,35 @@ def _areas(a: Any, where: str) -> dict:
             names = [names]
         out["districts"] = [str(n).strip() for n in names]
     elif kind == "point":
-        p = a["point"]
-        try:
-            lat, lon, rad = float(p["lat"]), float(p["lon"]), float(p["radius_m"])
-        except (KeyError, TypeError, ValueError):
-            raise HarmscopeError(
-                "a point needs lat, lon and radius_m numbers",
-                where=f"{where}.point",
-                fix="write point: {lat: 51.08, lon: 1.17, radius_m: 1500}",
-            ) from None
-        if not (49 <= lat <= 61 and -9 <= lon <= 2.5):
-            raise HarmscopeError(
-                f"({lat}, {lon}) is not in Great Britain",
-                where=f"{where}.point",
-                fix="give WGS84 degrees: lat about 51, lon about 1 for Kent",
-            )
-        if not 100 <= rad <= 20_000:
-            raise HarmscopeError(
-                f"radius_m {rad} is outside 100..20000",
-                where=f"{where}.point.radius_m",
-                fix="give the radius in metres",
-            )
-        out["point"] = {"lat": lat, "lon": lon, "radius_m": rad}
+        out["point"] = _point(a["point"], where)
     else:
         out["countywide"] = True
     return out
+
+
+def _point(p: Any, where: str) -> dict:
+    """A circle in Great Britain: WGS84 lat and lon, radius 100 m to 20 km."""
+    try:
+        lat, lon, rad = float(p["lat"]), float(p["lon"]), float(p["radius_m"])
+    except (KeyError, TypeError, ValueError):
+        raise HarmscopeError(
+            "a point needs lat, lon and radius_m numbers",
+            where=f"{where}.point",
+            fix="write point: {lat: 51.08, lon: 1.17, radius_m: 1500}",
+        ) from None
+    if not (49 <= lat <= 61 and -9 <= lon <= 2.5):
+        raise HarmscopeError(
+            f"({lat}, {lon}) is not in Great Britain",
+            where=f"{where}.point",
+            fix="give WGS84 degrees: lat about 51, lon about 1 for Kent",
+        )
+    if not 100 <= rad <= 20_000:
+        raise HarmscopeError(
+            f"radius_m {rad} is outside 100..20000",
+            where=f"{where}.point.radius_m",
+            fix="give the radius in metres",
+        )
+    return {"lat": lat, "lon": lon, "radius_m": rad}
 
 
 def store_register(store, schemes: list[dict], source: str | Path) -> int:

@@ -33,6 +33,7 @@ import duckdb
 
 from harmscope.config import resolve_db_path
 from harmscope.errors import HarmscopeError
+from harmscope.store.store import first_line, no_store_yet
 
 # -- what may be read ------------------------------------------------------------------------
 # Public police data, provenance and the intervention register: any audience.
@@ -194,7 +195,7 @@ def check_statement(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise _refuse(f"the query does not parse ({_first_line(exc)})") from None
+        raise _refuse(f"the query does not parse ({first_line(exc)})") from None
     if not statements:
         raise _refuse("the query is empty (only comments or semicolons)")
     if len(statements) != 1:
@@ -395,11 +396,7 @@ def hardened_connection(db: str | os.PathLike | None = None) -> Iterator[duckdb.
     else:
         path = resolve_db_path(db)
         if not path.exists():
-            raise HarmscopeError(
-                "no store file here yet",
-                where=str(path),
-                fix="run `harmscope ingest PATH...` first, or point --db / HARMSCOPE_DB at an existing store",
-            )
+            raise no_store_yet(path)
         try:
             con = duckdb.connect(str(path), read_only=True, config=dict(HARDENED_CONFIG))
         except duckdb.Error as exc:
@@ -414,7 +411,7 @@ def hardened_connection(db: str | os.PathLike | None = None) -> Iterator[duckdb.
                     "Store.read_only_query",
                 ) from None
             raise HarmscopeError(
-                f"cannot open the store read-only ({_first_line(exc)})",
+                f"cannot open the store read-only ({first_line(exc)})",
                 where=str(path),
                 fix="close other programs writing to it, or pass another --db",
             ) from None
@@ -450,7 +447,7 @@ def execute_checked(
         rows = cur.fetchall() if cur.description else []
     except duckdb.Error as exc:
         raise HarmscopeError(
-            _first_line(exc),
+            first_line(exc),
             where="sql",
             fix="check the table and column names with `harmscope status`",
         ) from None
@@ -505,7 +502,3 @@ def query_store(store, sql: str, *, audience: str = "internal") -> SandboxResult
     checked = check_query(sql, audience=audience, con=store.con)
     cols, rows = execute_checked(store.con, checked)
     return SandboxResult(cols, rows, checked)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

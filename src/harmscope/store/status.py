@@ -6,16 +6,12 @@ from datetime import date
 from statistics import median
 from typing import Any
 
+from harmscope.months import month_range
 from harmscope.store.store import Store
 
 
 def _month_range(first: date, last: date) -> list[str]:
-    out = []
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return [str(m) for m in month_range(first, last)]
 
 
 # A month is partial when it holds under this share of the typical month around it (the
@@ -82,7 +78,17 @@ def store_status(store: Store) -> dict[str, Any]:
                   count(*) FILTER (WHERE out_of_area) AS out_of_area
            FROM street_crimes GROUP BY 1 ORDER BY 1"""
     )
+    # Partnership files (crime extracts, ED, links...): no month partitions, one row per kind.
+    files = store.query(
+        """SELECT kind, count(*) AS files, sum(rows_read)::BIGINT AS rows_read,
+                  sum(rows_loaded)::BIGINT AS rows_loaded,
+                  sum(rows_rejected)::BIGINT AS rows_rejected,
+                  strftime(max(finished_at), '%Y-%m-%d %H:%M') AS last_loaded
+           FROM ingests WHERE kind NOT IN (SELECT DISTINCT kind FROM partitions)
+           GROUP BY kind ORDER BY kind"""
+    )
     return {
+        "files": files.to_dict(orient="records"),
         "schema_version": store.schema_version(),
         "path": str(store.path) if store.path else ":memory:",
         "tables": tables,

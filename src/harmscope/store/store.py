@@ -45,11 +45,7 @@ class Store:
             return store
         path = resolve_db_path(db)
         if read_only and not path.exists():
-            raise HarmscopeError(
-                "no store file here yet",
-                where=str(path),
-                fix="run `harmscope ingest PATH...` first, or point --db / HARMSCOPE_DB at an existing store",
-            )
+            raise no_store_yet(path)
         if path.parent and not path.parent.exists():
             raise HarmscopeError(
                 f"the folder {path.parent} does not exist",
@@ -65,12 +61,12 @@ class Store:
                     raise mapped from None
             if not isinstance(exc, duckdb.IOException) or "not a valid duckdb" in text:
                 raise HarmscopeError(
-                    f"not a harmscope/DuckDB store ({_first_line(exc)})",
+                    f"not a harmscope/DuckDB store ({first_line(exc)})",
                     where=str(path),
                     fix="pass the path of a store made by harmscope, or a new file name",
                 ) from None
             raise HarmscopeError(
-                f"cannot open the store ({_first_line(exc)})",
+                f"cannot open the store ({first_line(exc)})",
                 where=str(path),
                 fix="close other programs using it, or pass another --db",
             ) from None
@@ -200,7 +196,7 @@ class StoreError(HarmscopeError):
     @classmethod
     def disk_full(cls, exc: BaseException, path: str | os.PathLike | None) -> StoreError:
         return cls(
-            f"the disk is full: the store could not be written ({_first_line(exc)}); "
+            f"the disk is full: the store could not be written ({first_line(exc)}); "
             "the file being loaded was rolled back",
             where=str(path) if path else "store",
             fix="free disk space (or point --db / HARMSCOPE_DB at a disk with room) and run "
@@ -210,7 +206,7 @@ class StoreError(HarmscopeError):
     @classmethod
     def damaged(cls, exc: BaseException, path: str | os.PathLike | None) -> StoreError:
         return cls(
-            f"the store file is damaged and cannot be read ({_first_line(exc)})",
+            f"the store file is damaged and cannot be read ({first_line(exc)})",
             where=str(path) if path else "store",
             fix="restore the store from a backup, or build a new one with `harmscope ingest` "
             "from the original files (keep the damaged file for inspection)",
@@ -258,6 +254,16 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _first_line(exc: BaseException | str) -> str:
+def no_store_yet(path: Path) -> HarmscopeError:
+    """Reading a store that was never made (the sandbox refuses the same way)."""
+    return HarmscopeError(
+        "no store file here yet",
+        where=str(path),
+        fix="run `harmscope ingest PATH...` first, or point --db / HARMSCOPE_DB at an existing store",
+    )
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The first line of an error's text (DuckDB's run to several), else its type."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -12,7 +10,6 @@ from harmscope.analysis.evaluation.design import Design, _districts, resolve_des
 from harmscope.analysis.evaluation.did import MIN_CLUSTERS, did_fit
 from harmscope.analysis.evaluation.its import its_fit
 from harmscope.analysis.evaluation.matching import match_comparisons, pre_features
-from harmscope.analysis.evaluation.panel import VIOLENCE, area_covariates, count_panel
 from harmscope.analysis.evaluation.power import (
     design_effect,
     mde_did,
@@ -24,70 +21,11 @@ from harmscope.analysis.evaluation.synth import synth_fit
 from harmscope.analysis.evaluation.verdict import verdict
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
+from harmscope.months import gaps, to_month
+from harmscope.store.queries.evaluation import VIOLENCE, Panels, load_panels
 
 METHODS = ("did", "synth", "its")
 ALPHA = 0.05
-
-
-@dataclass
-class Panels:
-    """Everything an evaluation reads from the store, aggregated once (reused by placebos)."""
-
-    crime_types: tuple[str, ...]
-    lsoa: pd.DataFrame
-    district: pd.DataFrame
-    lsoa_other: pd.DataFrame  # all other crime: matching features free of the outcome's noise
-    district_other: pd.DataFrame
-    covariates: pd.DataFrame
-    district_covariates: pd.DataFrame
-    harm_weight: float | None
-    harm_label: str
-
-
-def load_panels(store, crime_types=VIOLENCE) -> Panels:
-    crime_types = tuple(crime_types)
-    known = set(store.query("SELECT DISTINCT crime_type FROM street_crimes")["crime_type"])
-    bad = [c for c in crime_types if c not in known]
-    if bad:
-        raise HarmscopeError(
-            f"unknown crime type(s): {', '.join(bad)}",
-            where="crime types",
-            fix=f"use police.uk categories present in the store: {', '.join(sorted(known))}",
-        )
-    other = sorted(known - set(crime_types) - {"Anti-social behaviour"}) or sorted(known)
-    weight, label = _harm_weight(store, crime_types)
-    return Panels(
-        crime_types,
-        count_panel(store, unit="lsoa", crime_types=crime_types),
-        count_panel(store, unit="district", crime_types=crime_types),
-        count_panel(store, unit="lsoa", crime_types=other),
-        count_panel(store, unit="district", crime_types=other),
-        area_covariates(store, unit="lsoa"),
-        area_covariates(store, unit="district"),
-        weight,
-        label,
-    )
-
-
-def _harm_weight(store, crime_types) -> tuple[float | None, str]:
-    """Mean severity weight per crime of the target types (volume-weighted), if weights exist."""
-    try:
-        from harmscope.reference.offences import load_weights
-    except ImportError:
-        return None, "no harm weights available"
-    w = load_weights().set_index("category")["weight"]
-    vol = store.query(
-        "SELECT crime_type, count(*) AS n FROM street_crimes "
-        "WHERE crime_type IN (SELECT unnest($t)) GROUP BY 1",
-        {"t": list(crime_types)},
-    ).set_index("crime_type")["n"]
-    vol = vol[vol.index.isin(w.index)]
-    if vol.empty:
-        return None, "no harm weight for these crime types"
-    return (
-        float((w[vol.index] * vol).sum() / vol.sum()),
-        "ONS Crime Severity Score weights (harmscope.reference.offences; estimates for mixed categories)",
-    )
 
 
 def _panel_for(panels: Panels, unit: str, other: bool = False) -> pd.DataFrame:
@@ -422,24 +360,16 @@ def _public(r: dict) -> dict:
 
 
 def _gaps(months) -> str:
-    idx = [m.year * 12 + m.month - 1 for m in pd.to_datetime(months)]
-    out = []
-    for a, b in zip(idx, idx[1:], strict=False):
-        if b - a > 1:
-            out.append(
-                f"{(a + 1) // 12}-{(a + 1) % 12 + 1:02d}..{(b - 1) // 12}-{(b - 1) % 12 + 1:02d}"
-            )
-    return ", ".join(out)
+    return ", ".join(f"{a}..{b}" for a, b in gaps(pd.to_datetime(months)))
 
 
 def _month(value, where: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(str(value)[:7] + "-01")
-    except (ValueError, TypeError):
+    month = to_month(value, where, day_ok=True)
+    if month is None:
         raise HarmscopeError(
             f"{value!r} is not a month", where=where, fix="give the month as YYYY-MM, e.g. 2025-07"
-        ) from None
-    return ts
+        )
+    return pd.Timestamp(month.first_day)
 
 
 def _method_text(design: Design, panels: Panels, k: int) -> str:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.concentration import gini, top_share
+from harmscope.analysis.harm import gini, top_share
 from harmscope.analysis.people._data import require_crimes, weights_cte
 from harmscope.analysis.result import Result
 

@@ -15,14 +15,18 @@ from harmscope.analysis.people.rfg import DEFAULT_FLAG_TOP, rfg_ranking
 from harmscope.analysis.people.timing import time_profile
 from harmscope.analysis.people.transparency import error_rates, transparency_record
 from harmscope.analysis.people.young import MIN_OFFENCES, MIN_TREND, young_people
-from harmscope.analysis.result import Result
+from harmscope.analysis.result import Result, ResultBundle
 
 RFG_PRECISION_TARGET = 0.7
 ESCALATION_PRECISION_TARGET = 0.5
 
 
 @dataclass
-class PeopleProfile:
+class PeopleProfile(ResultBundle):
+    """Every people analysis (``results``, each a Result with its method text), the headline
+    figures drawn from them (``summary``), the flags' measured error rates and whether the
+    store's people are synthetic: a declared bundle of Results."""
+
     results: dict[str, Result]
     summary: dict
     transparency: dict[str, dict] = field(default_factory=dict)

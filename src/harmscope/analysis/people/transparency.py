@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harmscope.analysis.intervals import rate_with_ci
+from harmscope.analysis.intervals import precision_recall
 from harmscope.privacy.pseudonymise import Pseudonymiser
 
 AGE_BINS = [-1, 17, 24, 34, 200]
@@ -55,8 +55,6 @@ def error_rates(
         tp_n = int((m.flagged & m[truth_col]).sum())
         fp_n = int((m.flagged & ~m[truth_col]).sum())
         fn_n = int((~m.flagged & m[truth_col]).sum()) + len(miss)
-        prec, prec_ci = rate_with_ci(tp_n, tp_n + fp_n)
-        rec, rec_ci = rate_with_ci(tp_n, tp_n + fn_n)
         rows.append(
             {
                 "group": dim,
@@ -66,12 +64,7 @@ def error_rates(
                 "true_positive": tp_n,
                 "false_positive": fp_n,
                 "false_negative": fn_n,
-                "precision": prec,
-                "precision_low": prec_ci[0],
-                "precision_high": prec_ci[1],
-                "recall": rec,
-                "recall_low": rec_ci[0],
-                "recall_high": rec_ci[1],
+                **precision_recall(tp_n, tp_n + fp_n, tp_n + fn_n),
             }
         )
     return pd.DataFrame(rows)

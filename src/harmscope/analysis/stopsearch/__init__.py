@@ -35,7 +35,6 @@ from harmscope.analysis.stopsearch.curve import (
     concentration_index,
     curve_percentiles,
 )
-from harmscope.analysis.stopsearch.districts import searches_per_offence_by_district
 from harmscope.analysis.stopsearch.hit_rate import HIT_RATE_METHOD, hit_rate_test
 from harmscope.analysis.stopsearch.intelligence import INTELLIGENCE_METHOD, intelligence_led
 from harmscope.analysis.stopsearch.located import VIOLENCE_TYPES
@@ -54,7 +53,7 @@ from harmscope.analysis.stopsearch.searches import (
     NOT_STATED,
     RATES,
 )
-from harmscope.analysis.stopsearch.selection import Period, parse_month, resolve_period
+from harmscope.analysis.stopsearch.selection import Period, parse_month
 
 # The names these had when stop and search was one module (the tests still use them).
 _concentration_curve = concentration_curve
@@ -89,7 +88,5 @@ __all__ = [
     "monthly_rates_chart",
     "outcome_figures",
     "parse_month",
-    "resolve_period",
     "scrutiny",
-    "searches_per_offence_by_district",
 ]

@@ -12,7 +12,7 @@ from scipy import stats
 
 from harmscope.analysis.intervals import add_rate
 from harmscope.analysis.result import Result
-from harmscope.analysis.stopsearch.searches import BROAD_ETHNICITY, NOT_STATED, select_searches
+from harmscope.analysis.stopsearch.searches import BROAD_ETHNICITY, NOT_STATED, _select_searches
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -73,7 +73,7 @@ def ethnicity_agreement(
     alpha: float = 0.05,
 ) -> Result:
     """Cross-tab of self- against officer-defined broad ethnicity, with Cohen's kappa."""
-    period, sql, params = select_searches(store, date_from, date_to, force=force)
+    period, sql, params = _select_searches(store, date_from, date_to, force=force)
     counts = store.query(
         f"""{sql} SELECT self_broad, officer_broad, count(*) AS searches FROM s GROUP BY ALL""",
         params,
@@ -113,5 +113,9 @@ def ethnicity_agreement(
     }
     table = xtab.reset_index()
     return Result(
-        table=table, summary=summary, method=AGREEMENT_METHOD, tables={"by_self_defined": by_group}
+        table=table,
+        summary=summary,
+        method=AGREEMENT_METHOD,
+        tables={"by_self_defined": by_group},
+        title="Stop and search: officer-recorded against self-defined ethnicity",
     )

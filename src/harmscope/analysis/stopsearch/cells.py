@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.stopsearch.selection import Period, force_filter
+from harmscope.analysis.stopsearch.selection import Period
+from harmscope.store.queries.stopsearch import street_force_names
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -68,14 +69,11 @@ def _street_force_name(store: Store, force: str | None) -> str | None:
     """The street-crime force name ('Kent Police') for a search force given as name or slug."""
     if not force:
         return None
-    cond, params = force_filter("falls_within", force, keyword="WHERE")
-    names = store.query(
-        f"SELECT DISTINCT falls_within AS f FROM street_crimes {cond}", params
-    ).f.tolist()
+    names = street_force_names(store, force)
     return names[0] if len(names) == 1 else force
 
 
-def cells_from_hotspots(
+def _cells_from_hotspots(
     store: Store,
     c_period: Period,
     crime_types: tuple[str, ...],

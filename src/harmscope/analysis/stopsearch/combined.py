@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from harmscope.analysis.result import Result
+from harmscope.analysis.result import Results
 from harmscope.analysis.stopsearch.agreement import ethnicity_agreement
 from harmscope.analysis.stopsearch.hit_rate import hit_rate_test
 from harmscope.analysis.stopsearch.intelligence import intelligence_led
@@ -39,8 +39,9 @@ def scrutiny(
     cell_m: float = 500.0,
     outcome_mapping: str | Path | pd.DataFrame | None = None,
     alpha: float = 0.05,
-) -> dict[str, Result]:
-    """Every stop-and-search analysis for one period (what the CLI and the report show).
+) -> Results:
+    """Every stop-and-search analysis for one period (what the CLI and the report show), as a
+    bundle of Results (a dict name -> Result).
 
     The intelligence-led comparison is left out (with a note on the outcome result) when
     the store holds no street crimes.
@@ -50,7 +51,7 @@ def scrutiny(
         store, date_from, date_to, force=force, outcome_mapping=mapping, alpha=alpha
     )
     period = (outcomes.summary["date_from"], outcomes.summary["date_to"])
-    results = {"outcomes": outcomes}
+    results = Results(outcomes=outcomes)
     for key, by in HIT_RATE_TESTS.items():
         results[key] = hit_rate_test(
             store, *period, by=by, force=force, outcome_mapping=mapping, alpha=alpha

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from harmscope.analysis.intervals import rate_ratio_ci
-from harmscope.analysis.stopsearch.located import VIOLENCE_TYPES, offence_filter, search_points
+from harmscope.analysis.stopsearch.located import VIOLENCE_TYPES, offence_filter
 from harmscope.analysis.stopsearch.selection import Period
+from harmscope.store.queries.stopsearch import offences_by_district, search_points
 
 if TYPE_CHECKING:
     from harmscope.store import Store
 
 
-def searches_per_offence_by_district(
+def _searches_per_offence_by_district(
     store: Store,
     s_period: Period,
     c_period: Period,
@@ -34,18 +35,13 @@ def searches_per_offence_by_district(
         from harmscope.reference import load_lsoa11, place_points
     except ImportError:
         return None
-    points = search_points(store, s_period, force, located_only=True)
+    points = search_points(store, s_period.start, s_period.end, force, located_only=True)
     lsoa = place_points(points.longitude.to_numpy(), points.latitude.to_numpy())
     lookup = load_lsoa11().set_index("lsoa11_code")["lad_code"]
     points = points.assign(lad_code=pd.Series(lsoa, dtype=object).map(lookup).to_numpy())
     by_lad = points.dropna(subset=["lad_code"]).groupby("lad_code").n.sum().rename("searches")
     where, params = offence_filter(c_period, crime_types, force)
-    offences = store.query(
-        f"""SELECT lad_code, any_value(lad_name) AS lad_name, count(*) AS offences
-        FROM street_crimes WHERE {where} AND lad_code IS NOT NULL
-        GROUP BY lad_code""",
-        params,
-    )
+    offences = offences_by_district(store, where, params)
     frame = offences.merge(by_lad.reset_index(), on="lad_code", how="left")
     frame["searches"] = frame.searches.fillna(0).astype("int64")
     # Both counts are scaled to a month so that unequal periods compare fairly.

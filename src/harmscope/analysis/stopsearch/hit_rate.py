@@ -17,7 +17,7 @@ from harmscope.analysis.stopsearch.searches import (
     DIMENSIONS,
     NOT_RECORDED,
     NOT_STATED,
-    select_searches,
+    _select_searches,
 )
 from harmscope.errors import HarmscopeError
 
@@ -65,7 +65,7 @@ def hit_rate_test(
         )
     if base not in ("all", "action"):
         raise HarmscopeError(f"unknown base '{base}'", where="base", fix="use 'all' or 'action'")
-    period, sql, params = select_searches(
+    period, sql, params = _select_searches(
         store, date_from, date_to, force=force, outcome_mapping=outcome_mapping
     )
     where = "WHERE action" if base == "action" else ""
@@ -131,6 +131,7 @@ def hit_rate_test(
         charts={"find_rates": group_rate_chart(frame, "find_rate", f"Find rate by {by}")},
         method=HIT_RATE_METHOD.format(base=label),
         notes=notes,
+        title=f"Stop and search: find rates by {by}",
     )
 
 

@@ -12,17 +12,18 @@ import pandas as pd
 
 from harmscope.analysis.intervals import rate_with_ci
 from harmscope.analysis.result import Result
-from harmscope.analysis.stopsearch.cells import cells_from_hotspots, cells_own_grid, to_bng
+from harmscope.analysis.stopsearch.cells import _cells_from_hotspots, cells_own_grid, to_bng
 from harmscope.analysis.stopsearch.charts import curve_chart
 from harmscope.analysis.stopsearch.curve import (
     concentration_curve,
     concentration_index,
     curve_percentiles,
 )
-from harmscope.analysis.stopsearch.districts import searches_per_offence_by_district
-from harmscope.analysis.stopsearch.located import VIOLENCE_TYPES, offence_filter, search_points
-from harmscope.analysis.stopsearch.selection import crime_period, resolve_period
+from harmscope.analysis.stopsearch.districts import _searches_per_offence_by_district
+from harmscope.analysis.stopsearch.located import VIOLENCE_TYPES, offence_filter
+from harmscope.analysis.stopsearch.selection import _crime_period, _resolve_period
 from harmscope.errors import HarmscopeError
+from harmscope.store.queries.stopsearch import search_forces, search_points
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -42,15 +43,12 @@ INTELLIGENCE_METHOD = (
 )
 
 
-def searched_force(store: Store, period) -> str | None:
+def _searched_force(store: Store, period) -> str | None:
     """The one force whose searches fall in ``period``: its offences are the comparison.
 
     Comparing one force's searches with several forces' offences would be meaningless, so
     several forces without ``force`` is an error."""
-    forces = store.query(
-        "SELECT DISTINCT force FROM stop_searches WHERE month BETWEEN ? AND ? ORDER BY 1",
-        [period.start, period.end],
-    ).force.tolist()
+    forces = search_forces(store, period.start, period.end)
     if len(forces) > 1:
         raise HarmscopeError(
             f"searches from {len(forces)} forces in {period.label} ({', '.join(forces)})",
@@ -82,20 +80,11 @@ def intelligence_led(
     on its grid clipped to the packaged district boundaries (and adds a Gi* row); 'grid' uses
     a plain grid over the offences' extent; 'auto' tries the first and falls back to the second.
     """
-    if hotspot_source not in ("auto", "gistar", "grid"):
-        raise HarmscopeError(
-            f"unknown hotspot source {hotspot_source!r}",
-            where="hotspot_source",
-            fix="use 'auto', 'gistar' or 'grid'",
-        )
-    if cell_m <= 0:
-        raise HarmscopeError(
-            f"cell size must be positive, got {cell_m}", where="cell_m", fix="use e.g. 500"
-        )
-    s_period = resolve_period(store, search_from, search_to, force=force)
-    force = force or searched_force(store, s_period)
-    c_period = crime_period(store, s_period, crime_from, crime_to)
-    searches = search_points(store, s_period, force)
+    _check_options(hotspot_source, cell_m)
+    s_period = _resolve_period(store, search_from, search_to, force=force)
+    force = force or _searched_force(store, s_period)
+    c_period = _crime_period(store, s_period, crime_from, crime_to)
+    searches = search_points(store, s_period.start, s_period.end, force)
     where, params = offence_filter(c_period, crime_types, force)
     crimes = store.query(
         f"""SELECT longitude, latitude, count(*) AS n FROM street_crimes
@@ -117,9 +106,116 @@ def intelligence_led(
         )
     crimes = to_bng(crimes)
     searches = to_bng(searches) if len(searches) else searches.assign(x=[], y=[])
+    cells, outside_searches, grid_text = _cells(
+        store, c_period, crime_types, cell_m, searches, crimes, force, hotspot_source
+    )
+    cells = cells.sort_values(["offences", "searches", "cell"], ascending=[False, False, True])
+    cells = cells.reset_index(drop=True)
+    in_area_searches = int(cells.searches.sum())
+    crime_cells = cells[cells.offences > 0]
+    table = _hot_set_table(cells, crime_cells, top_percents, in_area_searches, alpha)
+    curve = concentration_curve(cells)
+    index = concentration_index(curve)
+    periods_match = s_period.start <= c_period.end and c_period.start <= s_period.end
+    notes = []
+    if not periods_match:
+        notes.append(
+            f"Different periods: searches are from {s_period.label} and offences from "
+            f"{c_period.label}. This shows whether searches fell where these offences are "
+            "recorded in the later period, not whether searches were targeted at the time. "
+            "Use matching months when both are available."
+        )
+    notes.append(
+        f"Of {total_searches} searches, {unlocated_searches} have no location and "
+        f"{outside_searches} fall outside the grid; {in_area_searches} are compared."
+    )
+    summary = {
+        "search_period": s_period.label,
+        "crime_period": c_period.label,
+        "periods_match": bool(periods_match),
+        "crime_types": list(crime_types),
+        "cell_m": cell_m,
+        "cells_with_offences": len(crime_cells),
+        "offences": total_crimes,
+        "offences_located": int(crimes.n.sum()),
+        "searches": total_searches,
+        "searches_compared": in_area_searches,
+        "searches_without_location": unlocated_searches,
+        "searches_outside_area": outside_searches,
+        "concentration_index_searches": index["searches"],
+        "concentration_index_offences": index["offences"],
+    }
+    summary.update(_hot_set_summary(table))
+    summary["hotspot_source"] = "gistar" if "gistar_hot" in cells else "grid"
+    tables = {"concentration_curve": curve_percentiles(curve), "cells": cells}
+    district = _searches_per_offence_by_district(
+        store, s_period, c_period, force, crime_types, alpha
+    )
+    if district is not None:
+        tables["by_district"], summary["searches_outside_districts"] = district
+    else:
+        notes.append(
+            "Searches per offence by district are not given: placing search points in districts "
+            "needs harmscope.reference.place_points, which is not available in this installation."
+        )
+    return Result(
+        table=table,
+        summary=summary,
+        charts={"concentration_curve": curve_chart(curve)},
+        method=INTELLIGENCE_METHOD.format(types=" and ".join(crime_types), grid=grid_text),
+        tables=tables,
+        notes=notes,
+        title="Stop and search: searches in violence hot cells",
+    )
+
+
+def _hot_set_row(
+    definition: str,
+    top_percent: float | None,
+    hot_cells: int,
+    hot: pd.DataFrame,
+    all_offences: float,
+    in_area_searches: int,
+    alpha: float,
+) -> dict[str, Any]:
+    """One set of hot cells: its share of offences, and its share of searches with a Wilson
+    interval."""
+    s_in = int(hot.searches.sum())
+    share_s, ci = rate_with_ci(s_in, in_area_searches, alpha)
+    share_c = float(hot.offences.sum()) / all_offences
+    return {
+        "definition": definition,
+        "top_percent": top_percent,
+        "hot_cells": hot_cells,
+        "offences_in_hot_cells": int(hot.offences.sum()),
+        "offence_share": share_c,
+        "searches_in_hot_cells": s_in,
+        "search_share": share_s,
+        "search_share_low": ci[0],
+        "search_share_high": ci[1],
+        "search_to_offence_ratio": (share_s / share_c) if share_s is not None and share_c else None,
+    }
+
+
+def _check_options(hotspot_source: str, cell_m: float) -> None:
+    if hotspot_source not in ("auto", "gistar", "grid"):
+        raise HarmscopeError(
+            f"unknown hotspot source {hotspot_source!r}",
+            where="hotspot_source",
+            fix="use 'auto', 'gistar' or 'grid'",
+        )
+    if cell_m <= 0:
+        raise HarmscopeError(
+            f"cell size must be positive, got {cell_m}", where="cell_m", fix="use e.g. 500"
+        )
+
+
+def _cells(store, c_period, crime_types, cell_m, searches, crimes, force, hotspot_source):
+    """(cells, searches outside the grid, the grid's description): the Gi* grid where asked
+    for and available, else a plain grid over the offences' extent."""
     grid = None
     if hotspot_source in ("auto", "gistar"):
-        grid = cells_from_hotspots(store, c_period, crime_types, cell_m, searches, force)
+        grid = _cells_from_hotspots(store, c_period, crime_types, cell_m, searches, force)
         if grid is None and hotspot_source == "gistar":
             raise HarmscopeError(
                 "the Gi* hotspot analysis (harmscope.analysis.hotspots) is not available",
@@ -128,14 +224,19 @@ def intelligence_led(
             )
     if grid is None:
         grid = cells_own_grid(crimes, searches, cell_m)
-    cells, outside_searches, grid_text = grid
-    cells = cells.sort_values(["offences", "searches", "cell"], ascending=[False, False, True])
-    cells = cells.reset_index(drop=True)
-    in_area_searches = int(cells.searches.sum())
-    crime_cells = cells[cells.offences > 0]
+    return grid
+
+
+def _hot_set_table(
+    cells: pd.DataFrame,
+    crime_cells: pd.DataFrame,
+    top_percents: tuple[float, ...],
+    in_area_searches: int,
+    alpha: float,
+) -> pd.DataFrame:
+    """One row per hot set: each top k% of cells with an offence, then the Gi* hot cells."""
     n_crime_cells = len(crime_cells)
     all_offences = float(crime_cells.offences.sum())
-
     rows = []
     for pct in top_percents:
         k = max(1, int(math.ceil(n_crime_cells * pct / 100)))
@@ -166,39 +267,13 @@ def intelligence_led(
         if not row["search_share"]:
             row["search_to_offence_ratio"] = None
         rows.append(row)
-    table = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
-    curve = concentration_curve(cells)
-    index = concentration_index(curve)
-    periods_match = s_period.start <= c_period.end and c_period.start <= s_period.end
-    notes = []
-    if not periods_match:
-        notes.append(
-            f"Different periods: searches are from {s_period.label} and offences from "
-            f"{c_period.label}. This shows whether searches fell where these offences are "
-            "recorded in the later period, not whether searches were targeted at the time. "
-            "Use matching months when both are available."
-        )
-    notes.append(
-        f"Of {total_searches} searches, {unlocated_searches} have no location and "
-        f"{outside_searches} fall outside the grid; {in_area_searches} are compared."
-    )
-    summary = {
-        "search_period": s_period.label,
-        "crime_period": c_period.label,
-        "periods_match": bool(periods_match),
-        "crime_types": list(crime_types),
-        "cell_m": cell_m,
-        "cells_with_offences": int(n_crime_cells),
-        "offences": total_crimes,
-        "offences_located": int(crimes.n.sum()),
-        "searches": total_searches,
-        "searches_compared": in_area_searches,
-        "searches_without_location": unlocated_searches,
-        "searches_outside_area": outside_searches,
-        "concentration_index_searches": index["searches"],
-        "concentration_index_offences": index["offences"],
-    }
+
+def _hot_set_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """Each hot set's cells, offence share and search share (with its interval), keyed
+    ``top5pct_...`` or ``gistar_hot_...``."""
+    summary: dict[str, Any] = {}
     for r in table.to_dict(orient="records"):
         key = (
             "gistar_hot"
@@ -209,51 +284,4 @@ def intelligence_led(
         summary[f"{key}_offence_share"] = r["offence_share"]
         summary[f"{key}_search_share"] = r["search_share"]
         summary[f"{key}_search_share_ci"] = [r["search_share_low"], r["search_share_high"]]
-    summary["hotspot_source"] = "gistar" if "gistar_hot" in cells else "grid"
-    tables = {"concentration_curve": curve_percentiles(curve), "cells": cells}
-    district = searches_per_offence_by_district(
-        store, s_period, c_period, force, crime_types, alpha
-    )
-    if district is not None:
-        tables["by_district"], summary["searches_outside_districts"] = district
-    else:
-        notes.append(
-            "Searches per offence by district are not given: placing search points in districts "
-            "needs harmscope.reference.place_points, which is not available in this installation."
-        )
-    return Result(
-        table=table,
-        summary=summary,
-        charts={"concentration_curve": curve_chart(curve)},
-        method=INTELLIGENCE_METHOD.format(types=" and ".join(crime_types), grid=grid_text),
-        tables=tables,
-        notes=notes,
-    )
-
-
-def _hot_set_row(
-    definition: str,
-    top_percent: float | None,
-    hot_cells: int,
-    hot: pd.DataFrame,
-    all_offences: float,
-    in_area_searches: int,
-    alpha: float,
-) -> dict[str, Any]:
-    """One set of hot cells: its share of offences, and its share of searches with a Wilson
-    interval."""
-    s_in = int(hot.searches.sum())
-    share_s, ci = rate_with_ci(s_in, in_area_searches, alpha)
-    share_c = float(hot.offences.sum()) / all_offences
-    return {
-        "definition": definition,
-        "top_percent": top_percent,
-        "hot_cells": hot_cells,
-        "offences_in_hot_cells": int(hot.offences.sum()),
-        "offence_share": share_c,
-        "searches_in_hot_cells": s_in,
-        "search_share": share_s,
-        "search_share_low": ci[0],
-        "search_share_high": ci[1],
-        "search_to_offence_ratio": (share_s / share_c) if share_s is not None and share_c else None,
-    }
+    return summary

@@ -19,8 +19,8 @@ from harmscope.analysis.stopsearch.searches import (
     DIMENSIONS,
     NOT_RECORDED,
     RATES,
+    _select_searches,
     add_rates,
-    select_searches,
 )
 from harmscope.errors import HarmscopeError
 
@@ -62,7 +62,7 @@ def outcome_figures(
     ``action_rate``, ``no_further_action_rate``, ``find_rate`` and ``find_rate_of_outcomes``,
     each with a ``*_ci`` pair.
     """
-    period, base, params = select_searches(
+    period, base, params = _select_searches(
         store, date_from, date_to, force=force, outcome_mapping=outcome_mapping
     )
 
@@ -138,6 +138,7 @@ def outcome_figures(
         method=OUTCOME_METHOD,
         tables=tables,
         notes=notes,
+        title="Stop and search: searches and outcomes",
     )
 
 

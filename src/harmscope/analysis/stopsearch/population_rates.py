@@ -13,7 +13,7 @@ import pandas as pd
 from harmscope.analysis.intervals import poisson_rate_ci, rate_ratio_ci
 from harmscope.analysis.result import Result
 from harmscope.analysis.stopsearch.charts import as_number
-from harmscope.analysis.stopsearch.searches import BROAD_ETHNICITY, NOT_STATED, select_searches
+from harmscope.analysis.stopsearch.searches import BROAD_ETHNICITY, NOT_STATED, _select_searches
 from harmscope.errors import HarmscopeError
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def disproportionality(
         raise HarmscopeError(
             f"unknown basis '{basis}'", where="basis", fix="use 'self' or 'officer'"
         )
-    period, sql, params = select_searches(store, date_from, date_to, force=force)
+    period, sql, params = _select_searches(store, date_from, date_to, force=force)
     column = "self_broad" if basis == "self" else "officer_broad"
     counts = store.query(
         f"""{sql} SELECT {column} AS ethnicity, count(*) AS searches FROM s GROUP BY ALL""",

@@ -11,7 +11,8 @@ import pandas as pd
 
 from harmscope.analysis.intervals import add_rate
 from harmscope.analysis.stopsearch.mapping import UNMAPPED, mapping_frame
-from harmscope.analysis.stopsearch.selection import Period, force_filter, resolve_period
+from harmscope.analysis.stopsearch.selection import Period, _resolve_period
+from harmscope.store.queries.stopsearch import force_filter
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -88,7 +89,7 @@ def base_sql(mapping: pd.DataFrame, period: Period, force: str | None) -> tuple[
     return sql, [*params, period.start, period.end, *force_params]
 
 
-def select_searches(
+def _select_searches(
     store: Store,
     date_from: str | date | None,
     date_to: str | date | None,
@@ -98,7 +99,7 @@ def select_searches(
 ) -> tuple[Period, str, list]:
     """The period asked for and the CTE ``s`` over its searches (with its parameters)."""
     mapping = mapping_frame(outcome_mapping)
-    period = resolve_period(store, date_from, date_to, force=force)
+    period = _resolve_period(store, date_from, date_to, force=force)
     sql, params = base_sql(mapping, period, force)
     return period, sql, params
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from harmscope import months
 from harmscope.errors import HarmscopeError
+from harmscope.store.queries.stopsearch import month_span, street_months_overlap
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -29,33 +29,11 @@ class Period:
 
 
 def parse_month(value: str | date | None, *, where: str) -> date | None:
-    """'YYYY-MM' (or a date) -> the first day of that month."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value.replace(day=1)
-    text = str(value).strip()
-    try:
-        year, month = text.split("-")[:2]
-        return date(int(year), int(month), 1)
-    except (ValueError, TypeError):
-        raise HarmscopeError(
-            f"'{value}' is not a month", where=where, fix="give the month as YYYY-MM, e.g. 2018-04"
-        ) from None
+    """'YYYY-MM' (or a date) -> the first day of that month (:mod:`harmscope.months`)."""
+    return months.parse_month(value, where, day_ok=True)
 
 
-def force_filter(column: str, force: str | None, *, keyword: str = "AND") -> tuple[str, list]:
-    """``keyword (condition on column)`` selecting one force and its parameters; none if no force."""
-    if not force:
-        return "", []
-    # Forces are stored as police.uk slugs or names ("kent", "Kent Police"): match either.
-    return (
-        f"{keyword} (lower({column}) = lower(?) OR lower({column}) LIKE lower(?) || ' %')",
-        [force, force],
-    )
-
-
-def resolve_period(
+def _resolve_period(
     store: Store,
     date_from: str | date | None,
     date_to: str | date | None,
@@ -63,23 +41,23 @@ def resolve_period(
     table: str = "stop_searches",
     force: str | None = None,
 ) -> Period:
-    """The requested months, defaulting to what ``table`` holds; errors name the flag."""
+    """The requested months, defaulting to what ``table`` holds; errors name the flag.
+
+    Private (issue 11): a selection step of the analyses, not an analysis; what the store
+    holds comes from the query layer (``store.queries.stopsearch``)."""
     start = parse_month(date_from, where="--from")
     end = parse_month(date_to, where="--to")
     if start is None or end is None:
-        column = "force" if table == "stop_searches" else "falls_within"
-        where, params = force_filter(column, force, keyword="WHERE")
-        row = store.query(f"SELECT min(month) AS lo, max(month) AS hi FROM {table} {where}", params)
-        lo, hi = row.lo[0], row.hi[0]
-        if pd.isna(lo):
+        lo, hi = month_span(store, table, force)
+        if lo is None:
             raise HarmscopeError(
                 f"the store holds no {table.replace('_', ' ')} rows"
                 + (f" for force '{force}'" if force else ""),
                 where=table,
                 fix="ingest the police.uk files first (`harmscope ingest PATH`)",
             )
-        start = start or pd.Timestamp(lo).date()
-        end = end or pd.Timestamp(hi).date()
+        start = start or lo
+        end = end or hi
     if end < start:
         raise HarmscopeError(
             f"--to {end:%Y-%m} is before --from {start:%Y-%m}",
@@ -89,7 +67,7 @@ def resolve_period(
     return Period(start, end)
 
 
-def crime_period(
+def _crime_period(
     store: Store, s_period: Period, crime_from: str | date | None, crime_to: str | date | None
 ) -> Period:
     """Street-crime months to set against the searches: as given, else the search months when
@@ -98,18 +76,13 @@ def crime_period(
     end = parse_month(crime_to, where="crime_to")
     if start and end:
         return Period(start, end)
-    have = store.query(
-        "SELECT min(month) AS lo, max(month) AS hi, "
-        "count(*) FILTER (WHERE month BETWEEN ? AND ?) AS overlap FROM street_crimes",
-        [s_period.start, s_period.end],
-    )
-    if pd.isna(have.lo[0]):
+    lo, hi, overlap = street_months_overlap(store, s_period.start, s_period.end)
+    if lo is None:
         raise HarmscopeError(
             "the store holds no street crimes to compare searches with",
             where="street_crimes",
             fix="ingest the police.uk street files (`harmscope ingest PATH`)",
         )
-    if have.overlap[0] > 0 and not (start or end):
+    if overlap > 0 and not (start or end):
         return s_period
-    lo, hi = pd.Timestamp(have.lo[0]).date(), pd.Timestamp(have.hi[0]).date()
     return Period(start or lo, end or hi)

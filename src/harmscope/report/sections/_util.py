@@ -6,14 +6,13 @@ category and district sections read one DuckDB aggregation.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 from markupsafe import escape
 
 from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
+from harmscope.months import shift as shift_month  # sections import it from here
 from harmscope.report.render import SUPPRESSED, fmt_number
-from harmscope.report.section import ReportContext
+from harmscope.report.section import ReportContext, Section
 
 
 def scope(ctx: ReportContext):
@@ -95,6 +94,15 @@ def area_analysis(ctx: ReportContext, key: str, analysis, **kwargs):
     )
 
 
+def lsoa_groups_analysis(ctx: ReportContext, key: str, analysis):
+    """:func:`area_analysis` of an analysis comparing groups of LSOAs, or None when there is
+    nothing to compare: the area is not a force or districts, or fewer than two groups."""
+    if not has_lsoa_area(ctx):
+        return None
+    res = area_analysis(ctx, key, analysis)
+    return res if len(res.table) >= 2 else None
+
+
 def harm_districts(ctx: ReportContext):
     """harm_by_area at district level for the report's area and period (cached)."""
     from harmscope.analysis.harm import harm_by_area
@@ -107,11 +115,6 @@ def harm_total(ctx: ReportContext):
     from harmscope.analysis.harm import harm_by_area
 
     return area_analysis(ctx, "harm_total", harm_by_area, level="county")
-
-
-def shift_month(d: date, months: int) -> date:
-    k = d.year * 12 + d.month - 1 + months
-    return date(k // 12, k % 12 + 1, 1)
 
 
 def harm_trend_with_baseline(ctx: ReportContext):
@@ -155,6 +158,44 @@ def cards(items: list[tuple[str, str, str]]) -> str:
 
 def para(*sentences: str) -> str:
     return "<p>" + " ".join(str(escape(s)) for s in sentences if s) + "</p>"
+
+
+def result_section(key: str, title: str, res, sentences: list[str], **parts) -> Section:
+    """A section presenting one analysis result: its sentences as a paragraph, its notes and
+    method (unless ``parts`` gives others), checked for disclosure (every table in ``parts``
+    went through ``ctx.protect``)."""
+    parts.setdefault("notes", list(res.notes))
+    parts.setdefault("method", res.method)
+    return Section(key=key, title=title, html=para(*sentences), disclosure_checked=True, **parts)
+
+
+def group_rates(ctx: ReportContext, frame: pd.DataFrame, grouping: str) -> pd.DataFrame:
+    """A table of LSOA group totals (rural/urban, RUC class, IMD decile) with its rates,
+    protected jointly with the LSOA counts (``protect_group_table``)."""
+    table = frame[[grouping, "lsoas", "population", "count", *RATE_COLS]]
+    return protect_group_table(ctx, table, grouping, grouping, {c: "count" for c in RATE_COLS})
+
+
+def withheld(key: str, title: str, *sentences: str) -> Section:
+    """A section that shows no figure, saying why (checked: it publishes nothing)."""
+    return Section(key=key, title=title, disclosure_checked=True, html=para(*sentences))
+
+
+def audited(store, key: str, title: str, subject: str, **record) -> Section | None:
+    """Write the audit-log row (``privacy.audit.record``, action 'report') that a section of
+    person-level or health figures needs before it shows any. None when written; when the row
+    cannot be written, the section withheld instead: no row, no figures."""
+    import duckdb
+
+    from harmscope.privacy import audit
+
+    try:
+        audit.record(store, action="report", **record)
+    except duckdb.Error:
+        return withheld(
+            key, title, f"{subject} are withheld: the audit-log row could not be written."
+        )
+    return None
 
 
 def month_str(frame: pd.DataFrame, col: str = "month") -> pd.Series:
@@ -309,7 +350,7 @@ def month_protection(ctx: ReportContext):
     """
     if not ctx.public:
         return None
-    from harmscope.analysis.harm import shift_year
+    from harmscope.months import shift_year
     from harmscope.privacy.disclosure import protect_linked
 
     def make():
@@ -355,17 +396,10 @@ def protected_categories(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame
     protected; the headline's category figures take their suppression from here."""
 
     def make():
+        from harmscope.analysis.profile import category_shares, published_category_shares
+
         res = harm_total(ctx)
-        cube = res.table.groupby("category", as_index=False).agg(
-            count=("count", "sum"), harm=("harm", "sum")
-        )
-        weights = harm_districts(ctx).tables["weights"][["category", "weight"]]
-        cube = cube.merge(weights, on="category", how="left")
-        cube["count_share"] = cube["count"] / max(int(cube["count"].sum()), 1)
-        total_harm = cube["harm"].sum()
-        cube["harm_share"] = cube["harm"] / total_harm if total_harm else float("nan")
-        cube = cube.sort_values("harm", ascending=False).reset_index(drop=True)
-        cube = cube[["category", "weight", "count", "count_share", "harm", "harm_share"]]
+        cube = category_shares(res.table, harm_districts(ctx).tables["weights"])
         if not ctx.public:
             pub = ctx.protect(
                 cube,
@@ -377,20 +411,15 @@ def protected_categories(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame
         # district's and the force's outputs); a category's harm is its weight x its published
         # count, its share of the report's (published-weights) harm total.
         view = harm_category_view(ctx).by_category[["category", "count"]]
-        pub = cube[["category", "weight"]].merge(view, on="category", how="left")
-        counts = pub["count"].astype("Float64")
-        total = res.summary.get("count") or 0
-        pub["count_share"] = counts / total if total else pd.NA
-        pub["harm"] = counts * pub["weight"].astype("Float64")
-        pub["harm_share"] = pub["harm"] / total_harm if total_harm else pd.NA
-        pub = pub[["category", "weight", "count", "count_share", "harm", "harm_share"]]
-        pub = pub.sort_values("harm", ascending=False, na_position="last").reset_index(drop=True)
+        # the total harm summed in category order, as category_shares summed it
+        total_harm = cube.sort_values("category")["harm"].sum()
+        pub = published_category_shares(cube, view, res.summary.get("count") or 0, total_harm)
         pub = ctx.protect_masked(
             pub,
             pub["count"].isna().tolist(),
             count_cols=["count"],
             derived={"count_share": "count", "harm": "count", "harm_share": "count"},
         )
-        return cube.sort_values("harm", ascending=False).reset_index(drop=True), pub
+        return cube, pub
 
     return ctx.cached("categories", make)

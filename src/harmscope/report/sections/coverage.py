@@ -9,15 +9,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from harmscope.analysis.profile import coverage_figures
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
     hidden_months,
-    month_str,
     para,
     scope,
     shift_month,
     value_text,
 )
+from harmscope.store.queries import report as queries
 
 ORDER = 10
 
@@ -43,18 +44,8 @@ def build(ctx: ReportContext) -> Section | None:
     store = ctx.store
     expected = _months(ctx)
 
-    per_month = store.query(
-        f"SELECT s.month, count(*) AS rows FROM street_crimes s WHERE {sc.where} GROUP BY 1 ORDER BY 1",
-        sc.params,
-    )
-    per_month["month"] = month_str(per_month)
-    if sc.force:
-        held = store.query(
-            "SELECT strftime(month, '%Y-%m') AS month FROM partitions WHERE kind = 'street' AND force = ?",
-            [sc.force],
-        ).month.tolist()
-    else:
-        held = per_month.month.tolist()
+    per_month = queries.rows_per_month(store, sc)
+    held = queries.street_months_held(store, sc.force) if sc.force else per_month.month.tolist()
     months = pd.DataFrame({"month": expected})
     months = months.merge(per_month, on="month", how="left")
     months["rows"] = months["rows"].fillna(0).astype("int64")
@@ -97,40 +88,10 @@ def build(ctx: ReportContext) -> Section | None:
 
     # Placement: over the whole force, because rows not placed in a district cannot be
     # attributed to any one district.
-    force_where, force_params = ("s.falls_within = ?", [sc.force]) if sc.force else ("TRUE", [])
-    placement = store.query(
-        f"""
-        SELECT CASE
-                 WHEN s.longitude IS NULL AND s.lsoa_code IS NULL THEN 'no location (not placed)'
-                 WHEN s.placed_by IS NULL THEN 'location but not placed'
-                 WHEN coalesce(s.out_of_area, false) THEN 'outside the force area (left out)'
-                 WHEN s.placed_by = 'lsoa_code' THEN 'placed by its 2011 LSOA code'
-                 WHEN s.placed_by = 'point' THEN 'placed by point in 2011 LSOA polygon (2021-only code)'
-                 WHEN s.placed_by = 'lsoa_name' THEN 'placed by LSOA name (district only)'
-                 ELSE 'placed by ' || s.placed_by END AS placement,
-               count(*) AS rows
-        FROM street_crimes s
-        WHERE {force_where} AND s.month BETWEEN ? AND ?
-        GROUP BY 1 ORDER BY 2 DESC
-        """,
-        [*force_params, ctx.date_from, ctx.date_to],
-    )
+    placement = queries.placement_counts(store, sc.force, ctx.date_from, ctx.date_to)
     placement_pub = ctx.protect(placement, count_cols=["rows"])
 
-    pend_list = ", ".join(f"'{p}'" for p in PENDING)
-    outcomes = store.query(
-        f"""
-        SELECT s.month,
-               CASE WHEN s.last_outcome_category IN ({pend_list}) THEN s.last_outcome_category
-                    WHEN s.last_outcome_category IS NULL THEN 'no outcome (anti-social behaviour)'
-                    ELSE 'final outcome recorded' END AS outcome_status,
-               count(*) AS rows
-        FROM street_crimes s WHERE {sc.where}
-        GROUP BY 1, 2 ORDER BY 1, 2
-        """,
-        sc.params,
-    )
-    outcomes["month"] = month_str(outcomes)
+    outcomes = queries.outcome_status_by_month(store, sc, PENDING)
     if hidden:
         # A month whose total is suppressed must not be rebuilt from its outcome breakdown.
         outcomes = outcomes[~outcomes["month"].isin(hidden)].reset_index(drop=True)
@@ -150,25 +111,12 @@ def build(ctx: ReportContext) -> Section | None:
         .to_dict()
     )
 
-    sources = store.query(
-        """
-        SELECT file_name, kind, force, months, rows_loaded AS rows, left(sha256, 12) AS sha256_prefix,
-               strftime(finished_at, '%Y-%m-%d %H:%M') AS ingested
-        FROM ingests i
-        WHERE kind = 'street' AND (? IS NULL OR force = ?)
-          AND EXISTS (SELECT 1 FROM partitions p WHERE p.ingest_id = i.ingest_id
-                      AND p.month BETWEEN ? AND ?)
-        ORDER BY months, file_name
-        """,
-        [sc.force, sc.force, ctx.date_from, ctx.date_to],
-    )
+    sources = queries.street_source_files(store, sc.force, ctx.date_from, ctx.date_to)
     sources_pub = ctx.protect(sources, count_cols=["rows"])
 
     total_rows = value_text(months_pub["rows"].sum() if months_pub["rows"].notna().all() else None)
-    unplaced = placement[placement.placement.str.contains("not placed")]["rows"].sum()
-    placed_point = placement[placement.placement.str.contains("point")]["rows"].sum()
-    pending_rows = outcomes[outcomes.outcome_status.isin(PENDING)]["rows"].sum()
-    all_rows = outcomes["rows"].sum()
+    figures = coverage_figures(placement, outcomes, PENDING)
+    unplaced, placed_point = figures["unplaced"], figures["placed_by_point"]
     notes = []
     if missing:
         notes.append(
@@ -191,8 +139,7 @@ def build(ctx: ReportContext) -> Section | None:
             "rows with a 2021-only code were placed by their point in the 2011 LSOA polygons "
             f"({'many' if ctx.public else f'{placed_point:,}'} rows)."
         )
-    if pending_rows and all_rows:
-        share = pending_rows / all_rows
+    if (share := figures["pending_share"]) is not None:
         notes.append(
             f"Outcomes are a snapshot taken when each file was downloaded: {share:.0%} of rows carry a "
             "provisional outcome (Under investigation, Awaiting court outcome, Court result or Status "
@@ -232,13 +179,6 @@ def build(ctx: ReportContext) -> Section | None:
 
 def _ranges(months: list[str]) -> str:
     """'2024-05 to 2024-12, 2025-03' from a sorted list of YYYY-MM."""
-    if not months:
-        return ""
-    idx = [int(m[:4]) * 12 + int(m[5:]) - 1 for m in months]
-    parts, start = [], 0
-    for k in range(1, len(idx) + 1):
-        if k == len(idx) or idx[k] != idx[k - 1] + 1:
-            a, b = months[start], months[k - 1]
-            parts.append(a if a == b else f"{a} to {b}")
-            start = k
-    return ", ".join(parts)
+    from harmscope.months import runs
+
+    return ", ".join(str(a) if a == b else f"{a} to {b}" for a, b in runs(months))

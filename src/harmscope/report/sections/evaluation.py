@@ -6,6 +6,7 @@ import pandas as pd
 from markupsafe import escape
 
 from harmscope.report.section import ReportContext, Section
+from harmscope.store.queries import report as queries
 
 ORDER = 110
 MAX_EVALUATED = 3  # a report is not the place for every scheme; the CLI gives the rest
@@ -39,9 +40,7 @@ def build(ctx: ReportContext) -> Section | None:
     schemes = load_schemes(ctx.store)
     if not schemes:
         return None
-    months = sorted(
-        pd.to_datetime(ctx.store.query("SELECT DISTINCT month FROM street_crimes")["month"])
-    )
+    months = queries.street_months(ctx.store)
     if len(months) < 4:
         return None
     parts = [

@@ -11,9 +11,10 @@ _CATEGORIES = ["Violence and sexual offences"]
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.hotspots import class_table, hotspots
-    from harmscope.analysis.places import cell_places, point_names, street_points, towns
+    from harmscope.analysis.places import NO_LOCATION, cell_places, point_scope, towns
     from harmscope.errors import HarmscopeError
     from harmscope.report import maps
+    from harmscope.store.queries.points import point_names, street_points
 
     cats = ctx.options.get("hotspot_categories", _CATEGORIES)
     weight = ctx.options.get("hotspot_weight", ctx.options.get("scheme", "css"))
@@ -43,10 +44,12 @@ def build(ctx: ReportContext) -> Section | None:
         s["cell_size_m"],
         point_names(
             ctx.store,
-            crime_types=cats,
-            date_from=ctx.date_from.replace(day=1),
-            date_to=ctx.date_to.replace(day=1),
-            area=ctx.area,
+            *point_scope(
+                ctx.area,
+                crime_types=cats,
+                date_from=ctx.date_from.replace(day=1),
+                date_to=ctx.date_to.replace(day=1),
+            ),
         ),
         towns(),
     )
@@ -68,7 +71,9 @@ def build(ctx: ReportContext) -> Section | None:
         .reset_index(drop=True)
     )
     chart = _leaflet_map(ctx, shown, map_table, s["cell_size_m"])
-    streets = ctx.protect(street_points(ctx.store, ctx.area))  # no counts: distinct map points
+    streets = ctx.protect(
+        street_points(ctx.store, *point_scope(ctx.area), skip_location=NO_LOCATION)
+    )  # no counts: distinct map points
     hot_share = s.get("hot_share_of_events")
     html = para(
         f"Where does {', '.join(cats).lower()} concentrate? Getis-Ord Gi* on {s['cell_size_m']:g} m cells "

@@ -14,12 +14,10 @@ section takes figures out of person-level tables; a read-only store shows no fig
 
 from __future__ import annotations
 
-import duckdb
-
 from harmscope.errors import HarmscopeError
-from harmscope.privacy import audit
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import cards, ci_text, para, value_text
+from harmscope.report.sections._util import audited, cards, ci_text, para, value_text, withheld
+from harmscope.store.queries import report as queries
 
 ORDER = 85
 KEY = "people"
@@ -27,44 +25,21 @@ TITLE = "People: victims, offenders and the power few (force crime extract)"
 # Rows of the RFG ranking shown in the internal report (``options["people_top"]``): enough to
 # see who a review list starts with; the whole list is for `harmscope people --export`.
 TOP_DEFAULT = 20
-TOP_COLUMNS = [
-    "rank",
-    "pseudonym",
-    "crimes",
-    "harm",
-    "days_since_last",
-    "recency",
-    "frequency",
-    "gravity",
-    "score",
-    "first_age",
-    "sex",
-]
-
-
-def _has_crimes(store) -> bool:
-    try:
-        return bool(store.con.execute("SELECT count(*) FROM crimes").fetchone()[0])
-    except duckdb.Error:  # a store made before migration 6
-        return False
 
 
 def build(ctx: ReportContext) -> Section | None:
     store = ctx.store
-    if not _has_crimes(store):
+    if not queries.has_people_crimes(store):
         return None
     if store.read_only:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para(
-                "Figures about people are withheld: the store was opened read-only, so this "
-                "output could not be written to the audit log."
-            ),
+        return withheld(
+            KEY,
+            TITLE,
+            "Figures about people are withheld: the store was opened read-only, so this "
+            "output could not be written to the audit log.",
         )
     from harmscope.analysis.people import people_profile
-    from harmscope.commands.people import publish_people
+    from harmscope.privacy.people import publish_people
 
     try:
         profile = people_profile(store, reps=100)
@@ -76,22 +51,18 @@ def build(ctx: ReportContext) -> Section | None:
     what = "report section: people (aggregates)"
     if top is not None:
         what = f"report section: people (aggregates; top {len(top)} of the RFG ranking)"
-    try:
-        audit.record(
-            store,
-            action="report",
-            what=what,
-            query=f"people_profile(reps=100, audience={ctx.audience!r}, threshold={ctx.threshold})",
-            audience=ctx.audience,
-            rows=int(profile.summary.get("crimes") or 0),
-        )
-    except duckdb.Error:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para("Figures about people are withheld: the audit-log row could not be written."),
-        )
+    refused = audited(
+        store,
+        KEY,
+        TITLE,
+        "Figures about people",
+        what=what,
+        query=f"people_profile(reps=100, audience={ctx.audience!r}, threshold={ctx.threshold})",
+        audience=ctx.audience,
+        rows=int(profile.summary.get("crimes") or 0),
+    )
+    if refused is not None:
+        return refused
     s = pub.document()["summary"]
 
     def card(label, key, decimals=3):
@@ -160,7 +131,9 @@ def _top_ranked(profile, ctx: ReportContext):
     if ranking.empty:
         return None
     n = int(ctx.options.get("people_top", TOP_DEFAULT))
-    top = ranking.loc[ranking.flagged, TOP_COLUMNS].head(max(1, n)).reset_index(drop=True)
+    # the ranking's own columns (analysis.people.rfg), less the flag every row shown carries
+    top = ranking.loc[ranking.flagged].drop(columns="flagged")
+    top = top.head(max(1, n)).reset_index(drop=True)
     return ctx.protect(top)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import harm_total, para, protected_categories
+from harmscope.report.sections._util import harm_total, protected_categories, result_section
 
 ORDER = 40
 
@@ -59,10 +59,11 @@ def build(ctx: ReportContext) -> Section | None:
             f"Anti-social behaviour is {float(asb.count_share.iloc[0]):.0%} of rows but carries no "
             "harm weight: it is not a notifiable crime."
         )
-    return Section(
-        key="harm-vs-count",
-        title="Harm against count, by category",
-        html=para(*sentences),
+    return result_section(
+        "harm-vs-count",
+        "Harm against count, by category",
+        res,
+        sentences,
         charts={"by_category": chart},
         tables={"by_category": pub},
         captions={
@@ -70,6 +71,4 @@ def build(ctx: ReportContext) -> Section | None:
             + (" A category with no bars is suppressed ([c] in the table)." if ctx.public else "")
         },
         notes=[res.notes[-1]] if len(res.notes) > 1 else [],
-        method=res.method,
-        disclosure_checked=True,
     )

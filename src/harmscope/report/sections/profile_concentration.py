@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import area_analysis, has_lsoa_area, para
+from harmscope.report.sections._util import area_analysis, has_lsoa_area, result_section
 
 ORDER = 60
 TOP = (1, 5, 10)
@@ -119,16 +119,15 @@ def build(ctx: ReportContext) -> Section | None:
         "Weisburd's law puts half of crime on 2.1-6.0% of street segments; police.uk snap points "
         "are not segments, and only places with a crime are counted, so the comparison is rough.",
     ]
-    return Section(
-        key="concentration",
-        title="Concentration",
-        html=para(*sentences),
+    return result_section(
+        "concentration",
+        "Concentration",
+        results["lsoa"],
+        sentences,
         charts={"top_shares": bars, "lorenz": lorenz_chart},
         tables={"top_shares": shares_pub, "lorenz": lorenz_pub, "gini": gini_pub},
-        notes=list(results["lsoa"].notes),
         method=results["lsoa"].method
         + " Street locations: the same measures over police.uk snap points with at least one crime.",
-        disclosure_checked=True,
     )
 
 

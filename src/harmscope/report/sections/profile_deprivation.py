@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
-from harmscope.report.sections._util import (
-    RATE_COLS,
-    area_analysis,
-    has_lsoa_area,
-    para,
-    protect_group_table,
-)
+from harmscope.report.sections._util import group_rates, lsoa_groups_analysis, result_section
 
 ORDER = 80
 
@@ -18,15 +12,10 @@ ORDER = 80
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.harm import deprivation_gradient
 
-    if not has_lsoa_area(ctx):
+    res = lsoa_groups_analysis(ctx, "deprivation", deprivation_gradient)
+    if res is None:
         return None
-    res = area_analysis(ctx, "deprivation", deprivation_gradient)
-    table = res.table[["imd_decile", "lsoas", "population", "count", *RATE_COLS]]
-    if len(table) < 2:
-        return None
-    pub = protect_group_table(
-        ctx, table, "imd_decile", "imd_decile", {c: "count" for c in RATE_COLS}
-    )
+    pub = group_rates(ctx, res.table, "imd_decile")
     s = res.summary
     sentences = []
     if "harm_rate_ratio_per_decile" in s:
@@ -46,17 +35,14 @@ def build(ctx: ReportContext) -> Section | None:
     sentences.append(
         "This is an association: deprivation travels with town centres and policing intensity."
     )
-    return Section(
-        key="deprivation",
-        title="Deprivation",
-        html=para(*sentences),
-        charts={
-            "deprivation": rate_chart(
-                pub, "imd_decile", "Harm per 1,000 residents by IMD 2019 decile (1 = most deprived)"
-            )
-        },
+    chart = rate_chart(
+        pub, "imd_decile", "Harm per 1,000 residents by IMD 2019 decile (1 = most deprived)"
+    )
+    return result_section(
+        "deprivation",
+        "Deprivation",
+        res,
+        sentences,
+        charts={"deprivation": chart},
         tables={"deprivation": pub},
-        notes=list(res.notes),
-        method=res.method,
-        disclosure_checked=True,
     )

@@ -3,11 +3,11 @@ crimes per 1,000 residents over the months all of them have, with ratios and int
 
 from __future__ import annotations
 
-from harmscope.analysis.compare import RATIO_COLS
-from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
+from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS, RATIO_COLS
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
-from harmscope.report.sections._util import harm_args, para, scope
+from harmscope.report.sections._util import harm_args, result_section, scope
+from harmscope.store.queries import report as queries
 
 ORDER = 100
 _DERIVED = ["harm", *COUNT_RATE_COLS, *HARM_RATE_COLS, *RATIO_COLS]
@@ -19,10 +19,7 @@ def build(ctx: ReportContext) -> Section | None:
     sc = scope(ctx)
     if sc.force is None:
         return None
-    held = ctx.store.query(
-        "SELECT DISTINCT force FROM partitions WHERE kind = 'street' AND month BETWEEN ? AND ? ORDER BY 1",
-        [ctx.date_from, ctx.date_to],
-    ).force.tolist()
+    held = queries.street_forces_held(ctx.store, ctx.date_from, ctx.date_to)
     others = [f for f in held if f != sc.force]
     if not others:
         return None
@@ -53,13 +50,11 @@ def build(ctx: ReportContext) -> Section | None:
     sentences.append(
         "Forces map their crimes to police.uk categories themselves, so part of a gap can be recording."
     )
-    return Section(
-        key="forces",
-        title="Comparison forces",
-        html=para(*sentences),
+    return result_section(
+        "forces",
+        "Comparison forces",
+        res,
+        sentences,
         charts={"forces": rate_chart(pub, "force", "Harm per 1,000 residents by force")},
         tables={"forces": pub},
-        notes=list(res.notes),
-        method=res.method,
-        disclosure_checked=True,
     )

@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm import (
-    COUNT_RATE_COLS,
-    HARM_RATE_COLS,
-    HARM_SUMS,
-    garwood,
-    weighted_poisson_ci,
-)
+from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
+from harmscope.analysis.profile import area_population, headline_measures
 from harmscope.privacy.disclosure import is_small
 from harmscope.report.front import harm_unit
 from harmscope.report.section import ReportContext, Section
@@ -44,49 +38,13 @@ _DERIVED = [
 def headline_table(ctx: ReportContext) -> tuple[pd.DataFrame, float, int]:
     """One row per headline measure, with rates and intervals (before disclosure control)."""
     total = harm_total(ctx)
-    cube = total.table.groupby("category", as_index=False).agg(**HARM_SUMS)
-    districts = harm_districts(ctx).tables["totals"]
-    population = float(districts.drop_duplicates("area_code")["population"].sum())
-    # A category's own figures use its own weight (for the public audience the published
-    # weights merge suppressed categories within a district, which only the all-crime total
-    # may use: a per-category sum over districts would mix their merged weights).
-    w = districts_weights(ctx)
-    own = cube.copy()
-    wc = own["category"].map(w).astype(float)
-    own["harm"] = own["count"] * wc
-    own["harm_w2"] = own["count"] * wc * wc
-    own["w_max"] = wc.where(own["count"] > 0, 0.0)
-    rows = [("All street-level crime", cube)]
-    rows += [(c, own[own.category == c]) for c in VIOLENT]
-    rows.append(("Violence, robbery and weapons together", own[own.category.isin(VIOLENT)]))
-    out = []
-    harm_all = float(cube.harm.sum())
-    for label, part in rows:
-        n = int(part["count"].sum())
-        h = float(part["harm"].sum())
-        w2 = float(part["harm_w2"].sum())
-        wmax = float(part["w_max"].max()) if len(part) else 0.0
-        lo, hi = garwood(n)
-        hlo, hhi = weighted_poisson_ci(h, w2, wmax)
-        per = 1000.0 / population if population > 0 else np.nan
-        out.append(
-            {
-                "measure": label,
-                "count": n,
-                "harm": h,
-                "harm_ci_low": float(hlo),
-                "harm_ci_high": float(hhi),
-                "share_of_harm": h / harm_all if harm_all else np.nan,
-                "rate_per_1000": n * per,
-                "rate_ci_low": float(lo) * per,
-                "rate_ci_high": float(hi) * per,
-                "harm_rate_per_1000": h * per,
-                "harm_rate_ci_low": float(hlo) * per,
-                "harm_rate_ci_high": float(hhi) * per,
-            }
-        )
+    population = area_population(harm_districts(ctx).tables["totals"])
+    groups = [("All street-level crime", None)]
+    groups += [(c, [c]) for c in VIOLENT]
+    groups.append(("Violence, robbery and weapons together", VIOLENT))
+    table = headline_measures(total.table, districts_weights(ctx), population, groups)
     months = int(total.summary.get("months") or 0)
-    return pd.DataFrame(out), population, months
+    return table, population, months
 
 
 def districts_weights(ctx: ReportContext) -> dict:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import has_lsoa_area, lsoa_linked, para, smoothed_lsoa
+from harmscope.report.sections._util import (
+    has_lsoa_area,
+    lsoa_linked,
+    result_section,
+    smoothed_lsoa,
+)
 
 ORDER = 50
 
@@ -26,9 +31,10 @@ _TABLE_COLS = [
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.places import street_points, towns
+    from harmscope.analysis.places import NO_LOCATION, point_scope, towns
     from harmscope.reference import lad_boundaries, lsoa_boundaries
     from harmscope.report import maps
+    from harmscope.store.queries import points
 
     if not has_lsoa_area(ctx):
         return None
@@ -149,19 +155,23 @@ def build(ctx: ReportContext) -> Section | None:
         sentences.append(
             "Grey LSOAs: suppressed (a count under the threshold, or needed to protect one)."
         )
-    return Section(
-        key="map",
-        title="Map: smoothed harm rates by LSOA",
-        html=para(*sentences),
+    return result_section(
+        "map",
+        "Map: smoothed harm rates by LSOA",
+        res,
+        sentences,
         charts={"map": spec},
         # the street layer: distinct police.uk map points, no counts (report.maps.street_layer)
-        tables={"map": pub, "street_points": ctx.protect(street_points(ctx.store, ctx.area))},
+        tables={
+            "map": pub,
+            "street_points": ctx.protect(
+                points.street_points(ctx.store, *point_scope(ctx.area), skip_location=NO_LOCATION)
+            ),
+        },
         captions={
             "map": "Classes are quantiles of the smoothed rate (20/40/60/80/95%). District "
             "boundaries in dark blue. Zoom in for streets (police.uk's anonymised map points, "
             "faint grey); hover for names."
         },
         notes=[*res.notes, *filter(None, [maps.basemap_note(ctx.options.get("basemap"))])],
-        method=res.method,
-        disclosure_checked=True,
     )

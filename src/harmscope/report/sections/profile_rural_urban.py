@@ -5,13 +5,7 @@ from __future__ import annotations
 
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
-from harmscope.report.sections._util import (
-    RATE_COLS,
-    area_analysis,
-    has_lsoa_area,
-    para,
-    protect_group_table,
-)
+from harmscope.report.sections._util import group_rates, lsoa_groups_analysis, result_section
 
 ORDER = 70
 
@@ -19,16 +13,11 @@ ORDER = 70
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.harm import rural_urban
 
-    if not has_lsoa_area(ctx):
-        return None
-    res = area_analysis(ctx, "rural_urban", rural_urban)
-    table = res.table[["urban_rural", "lsoas", "population", "count", *RATE_COLS]]
-    if len(table) < 2:
-        return None  # all urban or all rural: nothing to compare
-    derived = {c: "count" for c in RATE_COLS}
-    pub = protect_group_table(ctx, table, "urban_rural", "urban_rural", derived)
-    ruc = res.tables["ruc_class"][["ruc11_class", "lsoas", "population", "count", *RATE_COLS]]
-    ruc_pub = protect_group_table(ctx, ruc, "ruc11_class", "ruc11_class", derived)
+    res = lsoa_groups_analysis(ctx, "rural_urban", rural_urban)
+    if res is None:
+        return None  # no LSOAs, or all urban or all rural: nothing to compare
+    pub = group_rates(ctx, res.table, "urban_rural")
+    ruc_pub = group_rates(ctx, res.tables["ruc_class"], "ruc11_class")
     s = res.summary
     sentences = []
     if "rural_vs_urban_harm_rate_ratio" in s:
@@ -41,10 +30,11 @@ def build(ctx: ReportContext) -> Section | None:
         "Crimes are counted where they happen and divided by who lives there, so busy town centres "
         "raise urban rates."
     )
-    return Section(
-        key="rural-urban",
-        title="Rural against urban",
-        html=para(*sentences),
+    return result_section(
+        "rural-urban",
+        "Rural against urban",
+        res,
+        sentences,
         charts={
             "rural_urban": rate_chart(
                 pub, "urban_rural", "Harm per 1,000 residents, rural and urban"
@@ -54,7 +44,4 @@ def build(ctx: ReportContext) -> Section | None:
             ),
         },
         tables={"rural_urban": pub, "ruc_class": ruc_pub},
-        notes=list(res.notes),
-        method=res.method,
-        disclosure_checked=True,
     )

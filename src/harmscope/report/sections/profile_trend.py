@@ -4,10 +4,9 @@ and the change against the same months a year before, with an interval."""
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm import log_ratio_ci, shift_year
+from harmscope.analysis.profile import MONTH_NAMES, same_period_change, seasonal_index
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
     harm_trend_with_baseline,
@@ -19,8 +18,6 @@ from harmscope.report.sections._util import (
 )
 
 ORDER = 30
-
-_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def build(ctx: ReportContext) -> Section | None:
@@ -76,15 +73,9 @@ def build(ctx: ReportContext) -> Section | None:
     )
 
     # Seasonal shape: every month held for the area (including the year before the period).
-    seas = df[["month", "count", "harm"]].copy()
-    seas["year"] = seas["month"].str[:4]
-    seas["month_of_year"] = seas["month"].str[5:].astype(int).map(lambda m: _MONTH_NAMES[m - 1])
-    months_in_year = seas.groupby("year")["month"].transform("count")
-    seas["seasonal_index"] = np.where(
-        months_in_year == 12, seas["harm"] / seas.groupby("year")["harm"].transform("mean"), np.nan
-    )
+    seas = seasonal_index(df)
     seas_pub = ctx.protect_masked(
-        seas[["year", "month_of_year", "month", "count", "harm", "seasonal_index"]],
+        seas,
         seas["month"].isin(hidden),
         count_cols=["count"],
         derived={"harm": "count", "seasonal_index": "count"},
@@ -93,7 +84,7 @@ def build(ctx: ReportContext) -> Section | None:
         alt.Chart(seas_pub)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month_of_year:O", sort=_MONTH_NAMES, title="month of year"),
+            x=alt.X("month_of_year:O", sort=list(MONTH_NAMES), title="month of year"),
             y=alt.Y("harm:Q", title="harm score"),
             color=alt.Color("year:N", title="year"),
             tooltip=["month", "count", "harm", "seasonal_index"],
@@ -102,7 +93,7 @@ def build(ctx: ReportContext) -> Section | None:
         .to_dict()
     )
 
-    same = _same_period(df, ctx)
+    same = same_period_change(df, ctx.month_from, ctx.month_to)
     same_derived = {
         "harm": "count",
         "harm_previous": "count_previous",
@@ -181,40 +172,4 @@ def build(ctx: ReportContext) -> Section | None:
             "year, given only for complete years."
         ),
         disclosure_checked=True,
-    )
-
-
-def _same_period(df: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
-    """Months of the period that also have the same month a year before, pooled."""
-    idx = df.set_index("month")
-    cur = [m for m in idx.index if ctx.month_from <= m <= ctx.month_to]
-    pairs = [(m, shift_year(m, -1)) for m in cur]
-    pairs = [(m, p) for m, p in pairs if p in idx.index]
-    if not pairs:
-        return pd.DataFrame()
-    now = idx.loc[[m for m, _ in pairs]]
-    before = idx.loc[[p for _, p in pairs]]
-    c1, c0 = float(now["count"].sum()), float(before["count"].sum())
-    h1, h0 = float(now["harm"].sum()), float(before["harm"].sum())
-    v1, v0 = float(now["harm_w2"].sum()), float(before["harm_w2"].sum())
-    cr, clo, chi = log_ratio_ci(c1, c1, c0, c0)
-    hr, hlo, hhi = log_ratio_ci(h1, v1, h0, v0)
-    return pd.DataFrame(
-        [
-            {
-                "months": f"{pairs[0][0]} to {pairs[-1][0]}",
-                "previous_months": f"{pairs[0][1]} to {pairs[-1][1]}",
-                "n_months": len(pairs),
-                "count": int(c1),
-                "count_previous": int(c0),
-                "count_ratio": float(cr),
-                "count_ratio_ci_low": float(clo),
-                "count_ratio_ci_high": float(chi),
-                "harm": h1,
-                "harm_previous": h0,
-                "harm_ratio": float(hr),
-                "harm_ratio_ci_low": float(hlo),
-                "harm_ratio_ci_high": float(hhi),
-            }
-        ]
     )

@@ -9,8 +9,10 @@ import pandas as pd
 from markupsafe import escape
 
 from harmscope.analysis import stopsearch as ss
+from harmscope.months import month_range
 from harmscope.privacy.audience import CHECKED_ATTR
 from harmscope.report.section import ReportContext, Section
+from harmscope.store.queries import report as queries
 
 ORDER = 70
 
@@ -63,11 +65,7 @@ def _mon(m: str) -> str:
 
 
 def _months_between(lo: date, hi: date) -> list[str]:
-    out, y, m = [], lo.year, lo.month
-    while (y, m) <= (hi.year, hi.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return [str(m) for m in month_range(lo, hi)]
 
 
 def _period(ctx: ReportContext) -> tuple[str, str, list[str]]:
@@ -78,10 +76,7 @@ def _period(ctx: ReportContext) -> tuple[str, str, list[str]]:
     month held is one month, and is called that)."""
     from harmscope.store.status import partial_months
 
-    held = ctx.store.query(
-        "SELECT strftime(month, '%Y-%m') AS month, count(*) AS n FROM stop_searches "
-        "GROUP BY 1 ORDER BY 1"
-    )
+    held = queries.stop_search_months(ctx.store)
     if held.empty:
         return "", "", []
     months = list(held.month)

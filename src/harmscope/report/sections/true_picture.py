@@ -9,13 +9,11 @@ no ED figure.
 
 from __future__ import annotations
 
-import duckdb
-
-from harmscope.analysis.linkage import has_ed_data, true_picture
+from harmscope.analysis.linkage import true_picture
 from harmscope.errors import HarmscopeError
-from harmscope.privacy import audit
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import cards, ci_text, para, value_text
+from harmscope.report.sections._util import audited, cards, ci_text, para, value_text, withheld
+from harmscope.store.queries.ed import has_ed_data
 
 ORDER = 80
 KEY = "true-picture"
@@ -27,15 +25,12 @@ def build(ctx: ReportContext) -> Section | None:
     if not has_ed_data(store):
         return None
     if store.read_only:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para(
-                "ED figures are withheld: the store was opened read-only, so this "
-                "export of health data could not be written to the audit log.",
-                "Build the report with a writable store to include them.",
-            ),
+        return withheld(
+            KEY,
+            TITLE,
+            "ED figures are withheld: the store was opened read-only, so this "
+            "export of health data could not be written to the audit log.",
+            "Build the report with a writable store to include them.",
         )
     query = (
         f"true_picture(level='lad', date_from={ctx.date_from}, date_to={ctx.date_to}, "
@@ -53,23 +48,19 @@ def build(ctx: ReportContext) -> Section | None:
         if "no month holds both" in exc.problem:
             return None  # ED data exists, but not for this report's months
         raise
-    try:
-        audit.record(
-            store,
-            action="report",
-            what="report section: true picture (ED)",
-            query=query,
-            audience=ctx.audience,
-            rows=len(res.table),
-            suppressed=res.summary.get("suppressed_cells"),
-        )
-    except duckdb.Error:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para("ED figures are withheld: the audit-log row could not be written."),
-        )
+    refused = audited(
+        store,
+        KEY,
+        TITLE,
+        "ED figures",
+        what="report section: true picture (ED)",
+        query=query,
+        audience=ctx.audience,
+        rows=len(res.table),
+        suppressed=res.summary.get("suppressed_cells"),
+    )
+    if refused is not None:
+        return refused
     s = res.summary
     items = [
         ("ED assault attendances", value_text(s["ed_assaults"]), ""),

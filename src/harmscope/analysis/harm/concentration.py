@@ -12,19 +12,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm import (
-    MIXED_NOTE,
-    coverage_note,
-    lsoa_frame,
-    months_covered,
-    prepare,
-    require_area,
-    scheme_name,
-    weighted_cube,
-)
+from harmscope.analysis.harm._data import lsoa_frame, months_covered, prepare, weighted_cube
+from harmscope.analysis.harm.rates import MIXED_NOTE, coverage_note
+from harmscope.analysis.harm.scope import require_area, scheme_name
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
+from harmscope.store.queries.scope import CUBE_KEYS
 
 TOP_PCTS = (1, 5, 10)
 
@@ -124,7 +118,7 @@ def concentration(
             store,
             scope,
             wt,
-            {"unit_name": "s.location", "lsoa": "coalesce(s.lsoa11_code, s.lsoa_code)"},
+            {"unit_name": CUBE_KEYS["location"], "lsoa": CUBE_KEYS["any_lsoa"]},
         )
         cube = cube[cube.unit_name.notna() & ~cube.unit_name.str.lower().eq("no location")]
         cube["unit_id"] = cube.unit_name + " | " + cube.lsoa.fillna("")

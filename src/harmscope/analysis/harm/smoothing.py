@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from harmscope.analysis.harm import (
-    MIXED_NOTE,
-    coverage_note,
-    lsoa_frame,
-    months_covered,
-    prepare,
-    scheme_name,
-)
+from harmscope.analysis.harm._data import lsoa_frame, months_covered, prepare
+from harmscope.analysis.harm.rates import MIXED_NOTE, coverage_note
+from harmscope.analysis.harm.scope import scheme_name
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store

@@ -8,28 +8,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harmscope.analysis.harm import (
-    HARM_SUMS,
-    MIXED_NOTE,
-    Scope,
-    add_rates,
+from harmscope.analysis.harm._data import (
     check_categories,
-    check_category_names,
-    coverage_note,
-    log_ratio_ci,
     lsoa_frame,
     months_covered,
-    populations,
     prepare,
+    weighted_cube,
+)
+from harmscope.analysis.harm.populations import populations
+from harmscope.analysis.harm.rates import HARM_SUMS, MIXED_NOTE, add_rates, coverage_note
+from harmscope.analysis.harm.scope import (
+    Scope,
+    check_category_names,
     resolve_scope,
     resolve_weights,
     scheme_name,
-    weighted_cube,
 )
+from harmscope.analysis.intervals import log_ratio_ci
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.reference import load_lad
 from harmscope.store import Store
+from harmscope.store.queries.scope import CUBE_KEYS, scope_filter
 
 DEFAULT_FORCES = ("Kent Police", "Essex Police", "Sussex Police")
 # compare_forces' ratios to the first force, with their intervals
@@ -232,7 +232,11 @@ def compare_forces(
     alpha: float = 0.05,
 ) -> Result:
     """Rates per 1,000 residents for each force over the months all of them have, with ratios
-    to the first force (exact conditional interval for counts, log-scale for harm)."""
+    to the first force (exact conditional interval for counts, log-scale for harm).
+
+    ``table``: one row per force (rates, intervals and the ``RATIO_COLS``); ``summary`` has
+    fixed keys (forces, months, reference_force, the force with the highest harm rate), so a
+    reader never builds a key from a force's name."""
     forces = [str(f) for f in forces]
     if len(forces) < 2:
         raise HarmscopeError(
@@ -268,22 +272,13 @@ def compare_forces(
             where="reference/data/geography/lad.csv",
             fix="add that force's districts with population_2019",
         )
-    placeholders = ", ".join("?" * len(names))
-    month_list = ", ".join("?" * len(common))
-    scope = Scope(
-        f"coalesce(s.out_of_area, false) = false AND s.falls_within IN ({placeholders}) "
-        f"AND strftime(s.month, '%Y-%m') IN ({month_list})",
-        names + common,
-        ", ".join(names),
-        None,
-        None,
-    )
-    if categories:
-        cats = check_category_names(categories)
-        scope.where += f" AND s.crime_type IN ({', '.join('?' * len(cats))})"
-        scope.params += cats
+    cats = check_category_names(categories) if categories else None
+    where, params = scope_filter(forces=names, months=common, categories=cats)
+    scope = Scope(where, params, ", ".join(names), None, None)
     check_categories(store, scope, wt)
-    cube = weighted_cube(store, scope, wt, {"force": "s.falls_within", "category": "s.crime_type"})
+    cube = weighted_cube(
+        store, scope, wt, {"force": CUBE_KEYS["force"], "category": CUBE_KEYS["category"]}
+    )
     cube["population"] = cube.force.map(pop)
     by_cat = add_rates(cube.copy(), alpha)
     tot = cube.groupby("force", as_index=False).agg(**HARM_SUMS, population=("population", "first"))
@@ -310,28 +305,17 @@ def compare_forces(
         tot.loc[i, ["harm_ratio", "harm_ratio_ci_low", "harm_ratio_ci_high"]] = [
             float(v) for v in h
         ]
+    # Fixed keys: the per-force rates and ratios are rows of the table (one per force), not
+    # summary keys named after the forces.
+    top = tot.loc[tot.harm_rate_per_1000.idxmax()] if tot.harm_rate_per_1000.notna().any() else None
     summary = {
         "scheme": scheme_name(scheme, weights),
         "forces": names,
         "months": common,
         "reference_force": names[0],
+        "highest_harm_rate_force": None if top is None else str(top.force),
+        "highest_harm_rate_per_1000": None if top is None else float(top.harm_rate_per_1000),
     }
-    ref_key = names[0].lower().replace(" ", "_")
-    for _, r in tot.iterrows():
-        key = r.force.lower().replace(" ", "_")
-        summary[f"{key}_harm_rate_per_1000"] = float(r.harm_rate_per_1000)
-        summary[f"{key}_harm_rate_per_1000_ci"] = [
-            float(r.harm_rate_ci_low),
-            float(r.harm_rate_ci_high),
-        ]
-        summary[f"{key}_rate_per_1000"] = float(r.rate_per_1000)
-        summary[f"{key}_rate_per_1000_ci"] = [float(r.rate_ci_low), float(r.rate_ci_high)]
-        if r.force != names[0]:
-            summary[f"{key}_vs_{ref_key}_harm_ratio"] = float(r.harm_ratio)
-            summary[f"{key}_vs_{ref_key}_harm_ratio_ci"] = [
-                float(r.harm_ratio_ci_low),
-                float(r.harm_ratio_ci_high),
-            ]
     lad = load_lad()
     pops = ", ".join(
         f"{n} {int(pop[n]):,} ({int((lad.force == n).sum())} districts)" for n in names
