@@ -68,6 +68,15 @@ def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
 _NEED_AREA = "this comparison needs an area (a force, county or district)"
 
 
+def _lsoa_groups(store, column, area, date_from, date_to, scheme, weights, categories):
+    """The scope, the LSOA frame of the LSOAs with a known ``column`` (their group) and the
+    weights label: where both group comparisons (rural/urban, deprivation) start."""
+    scope, wt, wlabel = prepare(
+        store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
+    )
+    return scope, lsoa_frame(store, scope, wt).dropna(subset=[column]), wlabel
+
+
 def _group_rates(df: pd.DataFrame, key: str, alpha: float) -> pd.DataFrame:
     g = df.groupby(key, as_index=False).agg(
         lsoas=("area_code", "count"), population=("population", "sum"), **HARM_SUMS
@@ -104,10 +113,9 @@ def rural_urban(
     alpha: float = 0.05,
 ) -> Result:
     """Harm and count rates in rural against urban LSOAs (ONS RUC 2011), with rate ratios."""
-    scope, wt, wlabel = prepare(
-        store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
+    scope, df, wlabel = _lsoa_groups(
+        store, "urban_rural", area, date_from, date_to, scheme, weights, categories
     )
-    df = lsoa_frame(store, scope, wt).dropna(subset=["urban_rural"])
     table = _group_rates(df, "urban_rural", alpha)
     ruc = _group_rates(df, "ruc11_class", alpha)
     summary = {"area": scope.label, "scheme": scheme_name(scheme, weights)}
@@ -159,10 +167,9 @@ def deprivation_gradient(
     alpha: float = 0.05,
 ) -> Result:
     """Harm and count rates by IMD 2019 decile (1 = most deprived), with the gradient."""
-    scope, wt, wlabel = prepare(
-        store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
+    scope, df, wlabel = _lsoa_groups(
+        store, "imd_decile", area, date_from, date_to, scheme, weights, categories
     )
-    df = lsoa_frame(store, scope, wt).dropna(subset=["imd_decile"])
     df["imd_decile"] = df["imd_decile"].astype(int)
     table = _group_rates(df, "imd_decile", alpha).sort_values("imd_decile").reset_index(drop=True)
     z = stats.norm.ppf(1 - alpha / 2)

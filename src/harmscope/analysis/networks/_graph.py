@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from harmscope.errors import HarmscopeError
+from harmscope.store.queries import links as queries
 
 CORE_TYPES = ("person", "phone", "address")
 ADULT_AGE = 18
@@ -57,15 +58,14 @@ class NetGraph:
 
 
 def require_links(store) -> int:
-    try:
-        n = int(store.con.execute("SELECT count(*) FROM links").fetchall()[0][0])
-    except Exception as exc:  # a store made before migration 8
+    n = queries.link_count(store)
+    if n is None:  # a store made before migration 8
         raise HarmscopeError(
             "the store has no links table",
             where="--db",
             fix="open the store with this version of harmscope (it migrates) and load links "
             "with `harmscope links ingest links.csv`",
-        ) from exc
+        )
     if n == 0:
         raise HarmscopeError(
             "the store holds no links",
@@ -76,82 +76,12 @@ def require_links(store) -> int:
     return n
 
 
-def _window_sql(month_from: str | None, month_to: str | None) -> tuple[str, list]:
-    """Links seen at any time in the window: first_seen before its end, last_seen after its
-    start (a link with no dates counts in every window)."""
-    where, params = [], []
-    if month_to:
-        where.append(
-            "(first_seen IS NULL OR first_seen < (CAST(? || '-01' AS DATE) + INTERVAL 1 MONTH))"
-        )
-        params.append(month_to)
-    if month_from:
-        where.append(
-            "(coalesce(last_seen, first_seen) IS NULL OR coalesce(last_seen, first_seen) >= CAST(? || '-01' AS DATE))"
-        )
-        params.append(month_from)
-    return (" WHERE " + " AND ".join(where)) if where else "", params
-
-
 def load_graph(store, month_from: str | None = None, month_to: str | None = None) -> NetGraph:
     """The graph of the links seen in the window (every link when no window)."""
     require_links(store)
-    where, params = _window_sql(month_from, month_to)
-    ents = store.query(
-        f"""
-        WITH l AS (SELECT * FROM links{where}),
-        seen AS (
-            SELECT source_key AS key, any_value(source_type) AS type FROM l GROUP BY 1
-            UNION ALL
-            SELECT target_key, any_value(target_type) FROM l GROUP BY 1
-        ),
-        k AS (SELECT key, any_value(type) AS type FROM seen GROUP BY 1),
-        e AS (
-            SELECT entity_key, any_value(entity_type) AS etype, max(age) AS age,
-                   bool_or(supply_offence) AS supply_offence, bool_or(vulnerable) AS vulnerable,
-                   bool_or(out_of_area) AS out_of_area, max(label) AS label,
-                   bool_or(synthetic) AS synthetic
-            FROM link_entities GROUP BY 1
-        )
-        SELECT k.key, coalesce(e.etype, k.type) AS type, e.age,
-               coalesce(e.supply_offence, false) AS supply_offence,
-               coalesce(e.vulnerable, false) AS vulnerable,
-               coalesce(e.out_of_area, false) AS out_of_area, e.label,
-               coalesce(e.synthetic, false) AS synthetic
-        FROM k LEFT JOIN e ON e.entity_key = k.key
-        ORDER BY k.key
-        """,
-        params,
-    )
-    synthetic = bool(
-        store.con.execute("SELECT coalesce(bool_or(synthetic), false) FROM links").fetchall()[0][0]
-    )
-    ents = ents.reset_index(drop=True)
-    # pairs come back as vertex ids: the engine joins the keys (faster than matching a
-    # million strings in pandas)
-    ids = pd.DataFrame({"key": ents.key, "id": np.arange(len(ents), dtype=np.int64)})
-    store.con.register("_harmscope_net_ids", ids)
-    try:
-        pairs = store.query(
-            f"""
-            WITH l AS (SELECT * FROM links{where}),
-            p AS (
-                SELECT least(source_key, target_key) AS a, greatest(source_key, target_key) AS b,
-                       count(*) AS weight,
-                       string_agg(DISTINCT link_type, ';' ORDER BY link_type) AS link_types,
-                       min(first_seen) AS first_seen,
-                       max(coalesce(last_seen, first_seen)) AS last_seen
-                FROM l WHERE source_key <> target_key GROUP BY 1, 2
-            )
-            SELECT ia.id AS a, ib.id AS b, p.weight, p.link_types, p.first_seen, p.last_seen
-            FROM p JOIN _harmscope_net_ids ia ON ia.key = p.a
-                   JOIN _harmscope_net_ids ib ON ib.key = p.b
-            ORDER BY 1, 2
-            """,
-            params,
-        )
-    finally:
-        store.con.unregister("_harmscope_net_ids")
+    ents = queries.window_entities(store, month_from, month_to)
+    synthetic = queries.links_synthetic(store)
+    pairs = queries.window_pairs(store, ents.key, month_from, month_to)
     a = pairs.a.to_numpy(dtype=np.int64)
     b = pairs.b.to_numpy(dtype=np.int64)
     edges = pd.DataFrame(

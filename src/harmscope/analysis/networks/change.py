@@ -18,6 +18,7 @@ import pandas as pd
 from harmscope.analysis.networks._graph import NetGraph
 from harmscope.analysis.networks.structure import MIN_COMMUNITY, Structure, leiden
 from harmscope.analysis.result import Result
+from harmscope.months import Month
 
 MATCH_JACCARD = 0.3
 FOCUS_STEPS = 3  # deal line -> holder/brokers -> runners -> their friends and homes
@@ -27,7 +28,8 @@ MONTH_ITERATIONS = 2  # Leiden passes per month (leidenalg's default; -1 = to co
 
 
 def _label(m: int) -> str:
-    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+    """'YYYY-MM' of a month index (the same index as ``Month.index``)."""
+    return str(Month.from_index(m))
 
 
 class _Previous:
@@ -96,7 +98,7 @@ def change_over_time(net: NetGraph, st: Structure, seed: int = 0) -> Result:
     ca, cb = ca[keep], cb[keep]
     f = pd.to_datetime(e.first_seen[keep])
     la = pd.to_datetime(e.last_seen[keep])
-    # months as integers (year * 12 + month): comparisons on arrays, not on Period objects
+    # months as integers (Month.index: year * 12 + month - 1): comparisons on arrays
     first = (f.dt.year * 12 + f.dt.month - 1).to_numpy()
     last = (la.dt.year * 12 + la.dt.month - 1).to_numpy()
     w = e.weight.to_numpy()[keep]

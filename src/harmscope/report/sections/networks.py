@@ -12,14 +12,12 @@ as the section reads person-level link tables; a read-only store shows no figure
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from harmscope.errors import HarmscopeError
-from harmscope.privacy import audit
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import cards, para, value_text
+from harmscope.report.sections._util import audited, cards, para, value_text, withheld
+from harmscope.store.queries.report import has_links
 
 ORDER = 86  # after the people section (85)
 KEY = "networks"
@@ -39,57 +37,43 @@ ROLE_COLOURS = {
 }
 
 
-def _has_links(store) -> bool:
-    from harmscope.store.queries.catalog import table_rows
-
-    return table_rows(store, "links") > 0  # 0 in a store made before migration 8
-
-
 def build(ctx: ReportContext) -> Section | None:
     if ctx.audience != "internal":  # person-level: never computed for partner or public
         return None
     store = ctx.store
-    if not _has_links(store):
+    if not has_links(store):
         return None
     if store.read_only:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para(
-                "Network figures are withheld: the store was opened read-only, so this output "
-                "could not be written to the audit log."
-            ),
+        return withheld(
+            KEY,
+            TITLE,
+            "Network figures are withheld: the store was opened read-only, so this output "
+            "could not be written to the audit log.",
         )
     from harmscope.analysis.networks import network_profile
     from harmscope.privacy.networks import publish_networks
 
-    try:
-        profile = ctx.cached(
-            "networks",
-            lambda: network_profile(store, month_from=ctx.month_from, month_to=ctx.month_to),
-        )
-    except HarmscopeError:
-        return None
-    if profile.net.full.vcount() == 0:
+    # has_links said the store holds links: a failure here is an error of the report (exit
+    # non-zero), never a section quietly left out.
+    profile = ctx.cached(
+        "networks",
+        lambda: network_profile(store, month_from=ctx.month_from, month_to=ctx.month_to),
+    )
+    if profile.net.full.vcount() == 0:  # no link seen in the report's months
         return None
     pub = publish_networks(profile, "internal", ctx.threshold)
-    try:
-        audit.record(
-            store,
-            action="report",
-            what="report section: county-lines networks (person-level, pseudonymised)",
-            query=f"network_profile(from={ctx.month_from!r}, to={ctx.month_to!r})",
-            audience="internal",
-            rows=int(profile.summary.get("entities") or 0),
-        )
-    except duckdb.Error:
-        return Section(
-            key=KEY,
-            title=TITLE,
-            disclosure_checked=True,
-            html=para("Network figures are withheld: the audit-log row could not be written."),
-        )
+    refused = audited(
+        store,
+        KEY,
+        TITLE,
+        "Network figures",
+        what="report section: county-lines networks (person-level, pseudonymised)",
+        query=f"network_profile(from={ctx.month_from!r}, to={ctx.month_to!r})",
+        audience="internal",
+        rows=int(profile.summary.get("entities") or 0),
+    )
+    if refused is not None:
+        return refused
     s = pub.document()["summary"]
     parts = []
     if profile.synthetic:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pandas as pd
+
+from harmscope.store.queries.catalog import table_rows
+from harmscope.store.queries.links import link_count
 
 
 def street_count(store, scope) -> int:
@@ -135,15 +137,9 @@ def stop_search_months(store) -> pd.DataFrame:
 
 def has_people_crimes(store) -> bool:
     """Whether the people tables (migration 6) exist and hold a crime."""
-    try:
-        return bool(store.con.execute("SELECT count(*) FROM crimes").fetchone()[0])
-    except duckdb.Error:  # a store made before migration 6
-        return False
+    return table_rows(store, "crimes") > 0  # 0 in a store made before migration 6
 
 
 def has_links(store) -> bool:
     """Whether the county-lines link tables (migration 8) exist and hold a link."""
-    try:
-        return bool(store.con.execute("SELECT count(*) FROM links").fetchone()[0])
-    except duckdb.Error:  # a store made before migration 8
-        return False
+    return bool(link_count(store))  # None (no table) or 0: nothing to show
