@@ -2,9 +2,10 @@
 
 Run: .venv/bin/python benchmarks/bench_reference.py
 Prints the time for the distinct located points of the real Kent street files (about the
-number one ingest places), for place_points (STRtree, repeated points looked up once) and
-for a baseline that tests every point against every polygon with shapely.contains_xy, and
-the ratio between them. No timing is asserted anywhere.
+number one ingest places), for place_points (per-force STRtrees chosen by bounding box,
+repeated points looked up once) and for a baseline that tests every point against every
+polygon of the same forces with shapely.intersects_xy, and the ratio between them. No timing
+is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from shapely.geometry import shape
 
 from harmscope import reference
 from harmscope.reference._files import read_geojson_shared
-from harmscope.reference.geography import LSOA_PLACEMENT_FILE, LSOA_PROPERTIES
+from harmscope.reference.geography import LSOA_PROPERTIES, placement_file, placement_index
 
 
 def main() -> None:
@@ -39,8 +40,23 @@ def main() -> None:
     reference.place_points(lon, lat)
     t_all = time.perf_counter() - t0
 
-    fc = read_geojson_shared(LSOA_PLACEMENT_FILE, LSOA_PROPERTIES)
-    feats = sorted(fc["features"], key=lambda f: f["properties"]["lsoa11_code"])
+    # the forces whose box holds a point: Kent and the neighbours its files reach into
+    idx = placement_index()
+    near = [
+        str(r.force_slug)
+        for r in idx.itertuples()
+        if (
+            (ulon >= r.min_lon) & (ulon <= r.max_lon) & (ulat >= r.min_lat) & (ulat <= r.max_lat)
+        ).any()
+    ]
+    feats = sorted(
+        (
+            f
+            for s in near
+            for f in read_geojson_shared(placement_file(s), LSOA_PROPERTIES)["features"]
+        ),
+        key=lambda f: f["properties"]["lsoa11_code"],
+    )
     geoms = [shape(f["geometry"]) for f in feats]
     codes = [f["properties"]["lsoa11_code"] for f in feats]
     t0 = time.perf_counter()
@@ -49,6 +65,7 @@ def main() -> None:
         slow[shapely.intersects_xy(g, ulon, ulat)] = code
     t_slow = time.perf_counter() - t0
 
+    print(f"forces searched: {', '.join(near)} ({len(geoms):,} polygons)")
     print(f"distinct points: {len(ulon):,}; all located rows: {len(lon):,}")
     print(f"place_points, distinct points: {t_fast:.3f} s")
     print(f"place_points, all rows (repeats looked up once): {t_all:.3f} s")

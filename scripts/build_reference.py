@@ -6,7 +6,7 @@ Run from the repository root:
 
 Inputs are the public files described in shared/data/SOURCES.md sections 3 and 4 (mySociety
 council register and LSOA lookup, ONS RUC 2011, IMD 2019 via mySociety, ONS mid-2019 LSOA
-population, martinjc/UK-GeoJSON 2011 LSOA boundaries). Outputs are deterministic: the same
+population). The boundaries are built by scripts/build_boundaries.py. Outputs are deterministic: the same
 inputs give byte-identical files (gzip mtime is fixed, rows are sorted, JSON keys ordered).
 The derivation of every column is documented in reference/data/SOURCES.md.
 """
@@ -605,35 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     lad.to_csv(geo / "lad.csv", index=False, lineterminator="\n")
     build_forces().to_csv(geo / "forces.csv", index=False, lineterminator="\n")
 
-    props, geoms = load_lsoa_polygons(args.source)
-    names = dict(zip(lsoa.lsoa11_code, lsoa.lsoa11_name, strict=True))
-    for p in props:  # the boundary names and the RUC names should be the same 2011 names
-        if names.get(p["lsoa11_code"]) != p["lsoa11_name"]:
-            print(f"  name differs for {p['lsoa11_code']}: {p['lsoa11_name']!r}")
-    simple = simplify_coverage(geoms, args.tolerance)
-    text = feature_collection(props, simple, args.decimals)
-    (bnd / "lsoa11_kent_medway.geojson").write_text(text)
-    # Placement copy: not simplified, 7 decimals (~1 cm), because police points sit on edges.
-    placement = feature_collection(props, geoms, 7).encode()
-    (bnd / "lsoa11_kent_medway_placement.geojson.gz").write_bytes(
-        gzip.compress(placement, compresslevel=9, mtime=0)
-    )
-
-    lad_props, lad_geoms = [], []
-    lad_names = dict(zip(lad.lad_code, lad.lad_name, strict=True))
-    by_lad: dict[str, list] = {}
-    for p, g in zip(props, simple, strict=True):
-        by_lad.setdefault(p["lad_code"], []).append(g)
-    for code in sorted(by_lad):
-        lad_props.append({"lad_code": code, "lad_name": lad_names[code]})
-        lad_geoms.append(drop_slivers(_polygonal(shapely.union_all(by_lad[code], grid_size=1e-7))))
-    # Districts are drawn at county scale, so their shared edges are simplified once more.
-    lad_geoms = simplify_coverage(lad_geoms, args.lad_tolerance)
-    (bnd / "lad_kent_medway.geojson").write_text(
-        feature_collection(lad_props, lad_geoms, args.decimals)
-    )
-    for f in sorted(bnd.glob("*.geojson*")):
-        print(f"{f.name}: {f.stat().st_size / 1e6:.3f} MB")
+    # Boundaries (every force area of England and Wales) are built by build_boundaries.py
+    # from the national martinjc/UK-GeoJSON files; Kent's come out byte-identical to the
+    # Kent-only files this script used to write (checked when they were replaced).
     return 0
 
 

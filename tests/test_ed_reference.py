@@ -18,9 +18,15 @@ def test_every_centroid_lies_in_its_district():
     assert got == towns.lad_code.astype(str).tolist()
 
 
-def test_points_outside_kent_are_not_placed():
-    out = points_to_lsoa(np.array([-0.1276, 0.52, np.nan]), np.array([51.5072, 51.27, np.nan]))
-    assert out[0] is None and out[1] is not None and out[2] is None
+def test_points_are_placed_anywhere_in_england_and_wales():
+    """An assault in London seen at a Kent ED is placed in its London LSOA (every force area
+    is packaged), so it is counted outside Kent rather than lost; Paris is not placed."""
+    out = points_to_lsoa(
+        np.array([-0.1276, 0.52, np.nan, 2.35]), np.array([51.5072, 51.27, np.nan, 48.86])
+    )
+    lad = dict(zip(*load_lsoa11()[["lsoa11_code", "lad_name"]].astype(str).T.values, strict=True))
+    assert lad[out[0]] == "Westminster" and lad[out[1]] == "Maidstone"
+    assert out[2] is None and out[3] is None
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ def test_evaluate_result_carries_counts_harm_intervals_and_verdicts(panels, kent
 
 
 def test_placebo_schemes_hold_their_size_small_seeded(panels):
-    runs = run_placebos(panels, 16, seed=11)
+    runs = run_placebos(panels, 16, seed=11, force="Kent Police")
     s = summarise(runs).set_index("method")
     assert set(s.index) == {"did", "synthetic_control", "its"}
     for method, row in s.iterrows():
@@ -115,7 +115,7 @@ def test_placebo_schemes_hold_their_size_small_seeded(panels):
 
 
 def test_power_agrees_with_planted_effects_at_the_mde_small_seeded(panels):
-    runs = run_placebos(panels, 20, seed=5, methods=("did",), reduction_at_mde=True)
+    runs = run_placebos(panels, 20, seed=5, methods=("did",), reduction_at_mde=True, force="Kent Police")
     s = summarise(runs).iloc[0]
     assert 0.10 < s["mean_mde"] < 0.35
     assert 0.55 <= s["detection_rate"] <= 0.97  # nominal 80% (200 runs in validate: 79%)
@@ -191,14 +191,19 @@ def test_design_errors_name_the_area_and_the_fix(panels):
     from harmscope.errors import HarmscopeError
 
     with pytest.raises(HarmscopeError) as err:
-        resolve_design({"districts": ["Atlantis"]}, panels.lsoa, panels.district, panels.covariates)
+        resolve_design({"districts": ["Atlantis"], "force": "Kent Police"}, panels.lsoa, panels.district, panels.covariates)
     assert "areas.districts" in str(err.value) and "Thanet" in str(err.value)
     with pytest.raises(HarmscopeError, match="areas.point"):
         resolve_design(
-            {"point": {"lat": 51.0, "lon": -3.0, "radius_m": 200}},
+            {"point": {"lat": 51.0, "lon": -3.0, "radius_m": 200}, "force": "Kent Police"},
             panels.lsoa,
             panels.district,
             panels.covariates,
         )
-    d = resolve_design({"countywide": True}, panels.lsoa, panels.district, panels.covariates)
+    d = resolve_design(
+        {"countywide": True, "force": "Kent Police"},
+        panels.lsoa,
+        panels.district,
+        panels.covariates,
+    )
     assert d.aggregate and len(d.treated) == 13 and not any(a.startswith("Kent") for a in d.pool)

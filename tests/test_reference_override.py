@@ -104,18 +104,32 @@ def test_boundary_override_drives_placement(override):
             }
         ],
     }
-    with gzip.open(override / "boundaries/lsoa11_kent_medway_placement.geojson.gz", "wt") as fh:
+    (override / "boundaries/placement").mkdir()
+    with gzip.open(override / "boundaries/placement/kent.geojson.gz", "wt") as fh:
         json.dump(fc, fh)
+    (override / "boundaries/placement/index.csv").write_text(
+        "force_slug,force_name,lsoas,min_lon,min_lat,max_lon,max_lat\n"
+        "kent,Kent Police,1,0,51,1,52\n"
+    )
     got = reference.place_points(np.array([0.5, 1.5]), np.array([51.5, 51.5]))
     assert list(got) == ["X01000001", None]
 
 
+def _write_gz(path, text: str) -> None:
+    path.write_bytes(gzip.compress(text.encode()))
+
+
 def test_bad_boundary_files(override):
-    path = override / "boundaries/lsoa11_kent_medway.geojson"
-    path.write_text("{broken")
+    (override / "boundaries/maps").mkdir()
+    path = override / "boundaries/maps/kent_lsoa.geojson.gz"
+    path.write_text("{broken")  # not even gzip
     with pytest.raises(HarmscopeError, match="cannot be read as GeoJSON"):
-        reference.lsoa_boundaries()
-    path.write_text(
+        reference.lsoa_boundaries(["E07000110"])
+    path.write_bytes(gzip.compress(b"{broken"))
+    with pytest.raises(HarmscopeError, match="cannot be read as GeoJSON"):
+        reference.lsoa_boundaries(["E07000110"])
+    _write_gz(
+        path,
         json.dumps(
             {
                 "type": "FeatureCollection",
@@ -127,10 +141,10 @@ def test_bad_boundary_files(override):
                     }
                 ],
             }
-        )
+        ),
     )
     with pytest.raises(HarmscopeError, match="lacks propert.*lsoa11_name"):
-        reference.lsoa_boundaries()
-    path.write_text(json.dumps({"type": "Feature"}))
+        reference.lsoa_boundaries(["E07000110"])
+    _write_gz(path, json.dumps({"type": "Feature"}))
     with pytest.raises(HarmscopeError, match="not a GeoJSON FeatureCollection"):
-        reference.lsoa_boundaries()
+        reference.lsoa_boundaries(["E07000110"])

@@ -216,21 +216,23 @@ def test_unknown_section_withheld_from_public(kent_store, tmp_path, monkeypatch)
 
 
 def test_section_without_data_says_why(kent_store, tmp_path, monkeypatch):
-    """A section whose analysis raises HarmscopeError (no data for it here) is reported as
-    not available, and the rest of the report is still written."""
+    """A section that raises NotApplicable (no data for it here) is announced with its
+    reason, and the rest of the report is still written. (Any other exception, HarmscopeError
+    included, is a failure: tests/test_report_failures.py.)"""
     import types
 
     import harmscope.report.render as render
+    from harmscope.report.section import NotApplicable
 
     def build(ctx):
-        raise HarmscopeError("no searches in this period", where="stop and search", fix="-")
+        raise NotApplicable("no searches in this period")
 
     mod = types.SimpleNamespace(ORDER=500, build=build)
     real = render.discover_sections
     monkeypatch.setattr(render, "discover_sections", lambda: [*real()[:1], (500, "nodata", mod)])
     path, rep = write_report(kent_store, "Dover", "2025-02", "2025-02", tmp_path / "n.html")
     html = path.read_text(encoding="utf-8")
-    assert "Not available for this area and period" in html and "no searches in this period" in html
+    assert "Does not apply here:</strong> no searches in this period" in html
     assert not rep.errors and rep.sections[0].section is not None
 
 

@@ -58,6 +58,10 @@ def _independent(rows: list[dict]) -> dict[str, int]:
             and r["Outcome"] != ""
             for r in rows
         ),
+        "found_or_arrest": sum(
+            r["Outcome linked to object of search"] == "True" or r["Outcome"] in ARREST
+            for r in rows
+        ),
     }
 
 

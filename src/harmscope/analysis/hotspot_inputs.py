@@ -80,24 +80,35 @@ def _project_union(geoms):
 
 @lru_cache(maxsize=8)
 def area_boundary(area: str | None):
-    """The union polygon (BNG) of the area's districts, or of all packaged districts; None when the
-    packaged boundaries are unavailable (the grid then covers the points' extent, unclipped)."""
+    """The union polygon (BNG) of the area's districts (every force area of England and Wales
+    is packaged), or of England and Wales when no area is named; None only for an area with
+    no known district (the grid then covers the points' extent, unclipped, and says so)."""
     from shapely.geometry import shape
 
-    try:
-        from harmscope.reference import lad_boundaries
+    from harmscope.reference import force_boundaries, lad_boundaries
 
-        feats = _features(lad_boundaries())
-    except Exception:  # a missing data file must not stop an analysis that can run unclipped
+    codes = area_lad_codes(area)
+    if codes is None:
+        feats = _features(force_boundaries())
+    elif not codes:
         return None
+    else:
+        feats = _features(lad_boundaries(codes))
     if not feats:
         return None
-    codes = area_lad_codes(area)
-    if codes is not None:
-        feats = [f for f in feats if str(f["properties"].get("lad_code", "")) in codes]
-        if not feats:
-            return None  # an area outside the packaged boundaries: the grid stays unclipped
     return _project_union([shape(f["geometry"]) for f in feats])
+
+
+def study_area(area: str | None, held: list[str] | None) -> tuple[str | None, list[str]]:
+    """The area to clip to: the one named, else the only force ``held`` in the rows read
+    (announced); None (England and Wales) when the rows span several forces."""
+    if area:
+        return area, []
+    if held and len(held) == 1:
+        return held[0], [
+            f"No area named: the study area is {held[0]}, the only force in these rows."
+        ]
+    return None, []
 
 
 def lsoa_units(area: str | None) -> tuple[list[str], object]:
@@ -105,25 +116,21 @@ def lsoa_units(area: str | None) -> tuple[list[str], object]:
     from shapely.geometry import shape
 
     from harmscope.analysis.grid import geoms_to_bng
+    from harmscope.reference import lsoa_boundaries
 
-    try:
-        from harmscope.reference import lsoa_boundaries
-
-        feats = _features(lsoa_boundaries())
-    except Exception as exc:
-        raise HarmscopeError(
-            f"LSOA boundaries are not available ({type(exc).__name__})",
-            where="--units lsoa",
-            fix="use --units grid",
-        ) from None
     codes = area_lad_codes(area)
-    if codes is not None:
-        feats = [f for f in feats if str(f["properties"].get("lad_code", "")) in codes]
+    if codes is None:
+        raise HarmscopeError(
+            "LSOA units need an area (all of England and Wales is 35,000 LSOAs)",
+            where="--units lsoa",
+            fix="name the force, district or CSP with --area",
+        )
+    feats = _features(lsoa_boundaries(codes))
     if not feats:
         raise HarmscopeError(
-            f"no packaged LSOA boundaries for {area!r} (only Kent and Medway are packaged)",
+            f"no packaged LSOA boundaries for {area!r} (no district of England and Wales matches)",
             where="--units lsoa",
-            fix="use --units grid",
+            fix="check the --area spelling, or use --units grid",
         )
     feats = sorted(feats, key=lambda f: f["properties"]["lsoa11_code"])
     codes = [f["properties"]["lsoa11_code"] for f in feats]

@@ -19,10 +19,15 @@ from scipy import sparse, stats
 from harmscope.analysis import grid as gridmod
 from harmscope.analysis.gistar import CLASS_ORDER, adjust, analytic_p, gi_star, gi_star_z, with_self
 from harmscope.analysis.grid import EventFilter
-from harmscope.analysis.hotspot_inputs import area_boundary, harm_weights, lsoa_units
+from harmscope.analysis.hotspot_inputs import (
+    area_boundary,
+    harm_weights,
+    lsoa_units,
+    study_area,
+)
 from harmscope.analysis.result import Result, frame_records
 from harmscope.errors import HarmscopeError
-from harmscope.store.queries.scope import weighted_counts
+from harmscope.store.queries.scope import forces_held, weighted_counts
 
 CLASS_COLOURS = {
     "hot 99%": "#b2182b",
@@ -57,9 +62,11 @@ def _build_units(
     Returns (frame, W, notes, extra) where frame has unit, x, y, count, value and, with
     ``by_month``, extra['months'] and extra['counts'/'values'] as (T, n) arrays.
     """
-    units, neighbours, area = rule.units, rule.neighbours, events.area
+    units, neighbours = rule.units, rule.neighbours
+    held = None if events.area else forces_held(store, *events.sql(located=True))
+    area, anotes = study_area(events.area, held)
     weights, wnote = harm_weights(rule.weight)
-    notes: list[str] = [wnote]
+    notes: list[str] = [wnote, *anotes]
     extra: dict = {}
     if units not in ("grid", "lsoa"):
         raise HarmscopeError(f"unknown units {units!r}", where="--units", fix="use grid or lsoa")
@@ -156,9 +163,32 @@ def _unweighted(store, events: EventFilter, weights) -> int:
     return int(store.query(sql, params + cats)["n"].iloc[0])
 
 
+def _study_area_note(grid, pts: pd.DataFrame, area: str | None, clipped: bool) -> str:
+    """The study area chosen, and how much of it is empty: the hot-cell share of an offence
+    depends on how many empty cells the grid holds, so the choice is announced."""
+    counts, _, _ = grid.count(pts)
+    cells = len(counts)
+    empty = int((np.asarray(counts) == 0).sum())
+    where = (
+        f"the boundary of {area}" if area else "the boundary of England and Wales (no area named)"
+    )
+    what = (
+        f"Study area: {where}, dissolved from the packaged 2011 LSOAs; the grid is clipped to it"
+        if clipped
+        else "Study area: the events' bounding box (not clipped)"
+    )
+    tail = (
+        "hot-cell shares count only cells inside it"
+        if clipped
+        else "empty cells outside the area dilute the hot-cell shares"
+    )
+    return f"{what}. {empty:,} of its {cells:,} cells ({empty / max(cells, 1):.0%}) hold no event; {tail}."
+
+
 def clipped_grid(pts: pd.DataFrame, area: str | None, cell_size: float | None, clip: bool):
-    """The grid clipped to the area's packaged boundary, or unclipped (and said so) when there
-    is none or it misses more than 5% of the events (e.g. a force outside Kent and Medway)."""
+    """The grid clipped to the area's packaged boundary (every force area of England and Wales
+    is packaged), or unclipped when asked or when the area has no known district; the study
+    area and its share of empty cells are announced either way."""
     if not len(pts) or not float(pts["count"].sum()):
         raise HarmscopeError(
             "no located events match these filters, so there is nothing to map",
@@ -169,22 +199,14 @@ def clipped_grid(pts: pd.DataFrame, area: str | None, cell_size: float | None, c
     boundary = area_boundary(area) if clip else None
     if boundary is not None:
         grid = gridmod.make_grid(x, y, cell_size=cell_size, boundary=boundary)
-        _, _, outside = grid.count(pts)
-        total = float(pts["count"].sum())
-        if outside / total <= 0.05:
-            return grid, list(grid.notes)
-        note = (
-            f"The packaged boundaries (Kent and Medway) miss {outside / total:.0%} of these events, "
-            "so the grid covers the events' extent, unclipped."
-        )
-    else:
-        note = (
-            "No packaged boundary for this area: the grid covers the events' extent, unclipped."
-            if clip
-            else ("Grid not clipped (as asked).")
-        )
+        return grid, [*grid.notes, _study_area_note(grid, pts, area, clipped=True)]
+    note = (
+        "No district of England and Wales matches this area, so there is no boundary to clip to."
+        if clip
+        else "Grid not clipped (as asked)."
+    )
     grid = gridmod.make_grid(x, y, cell_size=cell_size, boundary=None)
-    return grid, [*grid.notes, note]
+    return grid, [*grid.notes, note, _study_area_note(grid, pts, area, clipped=False)]
 
 
 # -- one-period hotspots ---------------------------------------------------------------------

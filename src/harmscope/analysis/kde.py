@@ -86,17 +86,22 @@ def kde(
 ) -> Result:
     """Quartic KDE surface on the (clipped) BNG grid; density in weighted events per km²."""
     weights, wnote = harm_weights(weight)
-    pts = gridmod.EventFilter(crime_types, date_from, date_to, area).points(store, weights)
+    events = gridmod.EventFilter(crime_types, date_from, date_to, area)
+    pts = events.points(store, weights)
     if pts.empty:
         raise HarmscopeError(
             "no located events match these filters",
             where="kde",
             fix="check --crime-type, --from/--to",
         )
+    from harmscope.analysis.hotspot_inputs import study_area
     from harmscope.analysis.hotspots import clipped_grid, geoshape_chart, grid_frame, unit_features
+    from harmscope.store.queries.scope import forces_held
 
+    held = None if events.area else forces_held(store, *events.sql(located=True))
+    area, anotes = study_area(events.area, held)
     grid, gnotes = clipped_grid(pts, area, cell_size, clip)
-    notes = [wnote, *gnotes]
+    notes = [wnote, *anotes, *gnotes]
     auto = bandwidth is None
     if auto:
         bandwidth = nrd_bandwidth(pts.x.to_numpy(), pts.y.to_numpy(), pts["count"].to_numpy())

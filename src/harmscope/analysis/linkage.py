@@ -104,13 +104,34 @@ def _months(store, sql: str, params: list, force: str) -> tuple[list, list]:
     return both, sorted(ed_set - pol_set)
 
 
+def _ed_force(store, force: str | None) -> tuple[str | None, str | None]:
+    """The force to compare the ED records with, and a note when it was not given: the one
+    force whose districts hold the placed ED records (the reference district table), else the
+    store's only force; several are refused, named (``area_or_only_force``)."""
+    from harmscope.analysis.harm.scope import area_or_only_force
+    from harmscope.reference import load_lad
+    from harmscope.store.queries.catalog import forces_held
+
+    if force:
+        return force, None
+    codes = set(
+        store.query("SELECT DISTINCT lad_code FROM ed_assaults WHERE lad_code IS NOT NULL").lad_code
+    )
+    lad = load_lad()
+    held = set(forces_held(store))
+    of_ed = sorted(set(lad.loc[lad.lad_code.isin(codes), "force"].dropna()) & held)
+    if len(of_ed) == 1:
+        return of_ed[0], f"Force: {of_ed[0]}, where the placed ED records lie (no force was given)."
+    return area_or_only_force(None, lambda: sorted(held), where="force")
+
+
 def true_picture(
     store,
     *,
     level: str = "lad",
     date_from: date | None = None,
     date_to: date | None = None,
-    force: str = "Kent Police",
+    force: str | None = None,
     audience: str = "internal",
     threshold: int = 5,
     alpha: float = 0.05,
@@ -128,9 +149,12 @@ def true_picture(
             where="ed_assaults",
             fix="load an ISTV file with `harmscope ed ingest FILE`",
         )
+    # no silent force: the caller's, else the force the ED records lie in, else the one the
+    # store holds (announced in the notes)
+    force, force_note = _ed_force(store, force)
     flt, params = _ed_filter(date_from, date_to)
     months, ed_only = _months(store, flt, params, force)
-    notes: list[str] = []
+    notes: list[str] = [force_note] if force_note else []
     if ed_only:
         notes.append(
             f"{len(ed_only)} ED month(s) have no police data and are left out: "

@@ -210,3 +210,28 @@ def overlapping_neighbours(ranked: pd.DataFrame) -> int:
     lo = ranked["harm_rate_ci_low"].astype(float).to_numpy()
     hi = ranked["harm_rate_ci_high"].astype(float).to_numpy()
     return int(sum(1 for k in range(len(ranked) - 1) if lo[k] <= hi[k + 1]))
+
+
+def weight_range_figures(
+    focus_shares: dict[str, float], central: dict[str, str], conclusions: pd.DataFrame
+) -> dict:
+    """The front page's weight-sensitivity figures, from a ``weight_sensitivity`` result.
+
+    ``focus_shares``: scenario -> the focus category's share of harm; ``central``: scheme
+    label -> its central scenario key; ``conclusions``: claim, holds (every scenario), detail.
+    Returns ``range_text`` ("35% to 88%"), ``central_text`` ("72% with ...; 86% with ..."),
+    ``surviving`` and ``not_surviving`` (lists of claims)."""
+    values = [v for v in focus_shares.values() if v == v]
+    if not values:
+        return {"range_text": "", "central_text": "", "surviving": [], "not_surviving": []}
+    lo, hi = min(values), max(values)
+    return {
+        "range_text": f"{lo:.0%} to {hi:.0%}",
+        "central_text": "; ".join(
+            f"{focus_shares[key]:.0%} with the {label}"
+            for label, key in central.items()
+            if key in focus_shares
+        ),
+        "surviving": conclusions.loc[conclusions["holds"].astype(bool), "claim"].tolist(),
+        "not_surviving": conclusions.loc[~conclusions["holds"].astype(bool), "claim"].tolist(),
+    }

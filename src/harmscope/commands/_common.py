@@ -124,22 +124,15 @@ def require_area(
     """No silent area default: with no ``area``, a store holding several forces is refused
     (naming them), and a single-force store's force is announced on stderr. Returns the area
     given, else the one force held (None when the store holds no street crimes)."""
-    if area:
-        return area
+    from harmscope.analysis.harm.scope import area_or_only_force
     from harmscope.store.queries.catalog import forces_held
 
-    forces = forces_held(store)
-    if len(forces) > 1:
-        raise HarmscopeError(
-            f"the store holds {len(forces)} forces ({', '.join(forces)}) and no area was given",
-            where=where,
-            fix=f"pass {where} with one of them (or a district, county or CSP within one)",
-        )
-    if forces and not quiet:
+    resolved, note = area_or_only_force(area, lambda: forces_held(store), where=where)
+    if note and not quiet:
         sys.stderr.write(
-            f"Area: {forces[0]} (the only force the store holds; {where} narrows it).\n"
+            f"Area: {resolved} (the only force the store holds; {where} narrows it).\n"
         )
-    return forces[0] if forces else None
+    return resolved
 
 
 def ingest_command(app: typer.Typer, ingest, *, file_help: str, help: str) -> None:

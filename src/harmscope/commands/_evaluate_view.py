@@ -29,9 +29,12 @@ def print_power(res: Result, console: Console) -> None:
 
 
 def print_estimates(res: Result, console: Console) -> None:
+    planted = any("detection_rate" in r for r in res.summary["results"])
+    rate_key = "detection_rate" if planted else "false_positive_rate"
+    placebo_col = "placebo detection rate (planted)" if planted else "false-positive rate"
     t = table(
         f"{res.summary.get('scheme', 'placebo check')}",
-        ("method", "IRR", "95% CI", "p", "MDE", "false-positive rate"),
+        ("method", "IRR", "95% CI", "p", "MDE", placebo_col),
     )
     for r in res.summary["results"]:
         t.add_row(
@@ -40,7 +43,7 @@ def print_estimates(res: Result, console: Console) -> None:
             f"{r['irr_ci'][0]:.3f}-{r['irr_ci'][1]:.3f}" if r.get("irr_ci") else "",
             f"{r['p_value']:.3g}" if r.get("p_value") is not None else "",
             _pct(r.get("mde")),
-            _pct(r.get("false_positive_rate")),
+            _pct(r.get(rate_key)),
         )
     console.print(t)
     for r in res.summary["results"]:

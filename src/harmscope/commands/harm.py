@@ -84,6 +84,13 @@ def register(app: typer.Typer) -> None:
         show_weights: bool = typer.Option(
             False, "--show-weights", help="Print the weights in use and stop."
         ),
+        sensitivity: bool = typer.Option(
+            False,
+            "--sensitivity",
+            help="Shares and rankings of harm under every plausible weighting (CSS and CHI, "
+            "central, low, high and the mixed extremes) and the conclusions that survive all of "
+            "them. Needs --area; --out writes its tables.",
+        ),
         codes: Path = typer.Option(
             None,
             "--codes",
@@ -107,6 +114,10 @@ def register(app: typer.Typer) -> None:
             return print_weights(scheme, weights_file, json_out)
         if codes is not None:
             return run_codes(codes, scheme, weights_file, json_out)
+        if sensitivity:
+            return _sensitivity(
+                db, area, date_from, date_to, audience, threshold, out, json_out, quiet
+            )
         from harmscope.privacy.publishers import publish_harm
 
         with Store.open(db, read_only=True) as store:
@@ -134,6 +145,26 @@ def register(app: typer.Typer) -> None:
         print_harm(pub.document(), by_month)
         if out is not None and not quiet:
             Console(stderr=True).print(f"Wrote {out}")
+
+
+def _sensitivity(db, area, date_from, date_to, audience, threshold, out, json_out, quiet) -> None:
+    """`harm --sensitivity`: run, publish, print (and write) the weight sensitivity."""
+    from harmscope.analysis.harm import weight_sensitivity
+    from harmscope.export.harm import sensitivity_text, write_sensitivity_tables
+    from harmscope.privacy.publishers import publish_weight_sensitivity
+
+    with Store.open(db, read_only=True) as store:
+        area = require_area(store, area, quiet=quiet)
+        res = weight_sensitivity(store, area=area, date_from=date_from, date_to=date_to)
+    pub = publish_weight_sensitivity(res, audience, threshold)
+    if out is not None:
+        write_sensitivity_tables(pub, out)
+    if json_out:
+        print_json(pub.document())
+        return
+    typer.echo(sensitivity_text(pub.document()))
+    if out is not None and not quiet:
+        Console(stderr=True).print(f"Wrote {out}")
 
 
 def demo(store: Store, out_dir: Path) -> list[str]:

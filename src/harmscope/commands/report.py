@@ -79,8 +79,9 @@ def register(app: typer.Typer) -> None:
         allow_partial: bool = typer.Option(
             False,
             "--allow-partial",
-            help="Internal audience only: exit 0 even when a section could not be built "
-            "(its box says why).",
+            help="Internal audience only: write a draft even when a section could not be "
+            "built (its box says why) and exit 0. Without it a failed section writes nothing "
+            "and exits non-zero; a section that does not apply to the area says so either way.",
         ),
         scheme_old: str = OldSchemeOption,
         db: str = DbOption,
@@ -119,27 +120,11 @@ def register(app: typer.Typer) -> None:
                 options=options,
                 only=sections,
                 progress=stages,
+                # a broken part is an error, not a box: write_report writes nothing and raises
+                # (naming the sections) unless an internal draft is asked for
+                allow_partial=allow_partial,
             )
-        # A section that failed because the store is damaged (or the disk full) makes the whole
-        # report untrustworthy: remove it and fail, rather than exit 0 over an empty report.
-        from harmscope.store.store import store_failure_text
-
-        failures = [store_failure_text(b.error or "", db) for b in rep.errors]
-        failure = next((e for e in failures if e is not None), None)
-        if failure is not None:
-            path.unlink(missing_ok=True)
-            raise failure
         _print_summary(path, chosen, audience, rep, json_out, quiet)
-        if rep.errors and not allow_partial:
-            # a broken part is an error, not a box: the internal draft is kept for the analyst
-            raise HarmscopeError(
-                f"{len(rep.errors)} section(s) could not be built: "
-                + ", ".join(b.name for b in rep.errors)
-                + f" (the draft with their error boxes is at {path})",
-                where="harmscope report",
-                fix="fix the cause shown in each box, leave the section out with --sections, or "
-                "pass --allow-partial to accept an internal draft with a section missing",
-            )
 
 
 def _options(scheme: str, weights: str | None, cell_size, basemap) -> dict:
@@ -190,6 +175,8 @@ def _print_summary(
         "sections": [b.name for b in rep.sections if b.section is not None],
         "withheld": [b.name for b in rep.sections if b.withheld],
         "skipped": [b.name for b in rep.skipped],
+        # sections that do not apply to this area, with the reason the report shows
+        "not_applicable": {b.name: b.unavailable for b in rep.sections if b.unavailable},
         "errors": {b.name: b.error for b in rep.errors},
         "bytes": path.stat().st_size,
     }

@@ -16,6 +16,8 @@ _SHORT = {
     "no_location": "no loc",
     "placed_by_lsoa_code": "by code",
     "placed_by_point": "by point",
+    "placed_by_lsoa21_lookup": "by 2021 code",
+    "lsoa_placed_pct": "in LSOA %",
     "district_only": "district",
     "unplaced": "unplaced",
     "out_of_area": "out of area",
@@ -63,14 +65,7 @@ def register(app: typer.Typer) -> None:
                     "are not comparable (an excerpt or an incomplete download).",
                     highlight=False,
                 )
-        if st["street_placement"]:
-            p = Table(title="Street crimes: placement in 2011 geography")
-            keys = list(st["street_placement"][0].keys())
-            for k in keys:
-                p.add_column(_SHORT.get(k, k), justify="left" if k == "force" else "right")
-            for r in st["street_placement"]:
-                p.add_row(*[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys])
-            console.print(p)
+        _print_placement(console, st["street_placement"])
         for f in st.get("files", []):
             console.print(
                 f"Files: {f['kind']}: {f['files']:,} loaded (last {f['last_loaded']}), rows read "
@@ -80,3 +75,22 @@ def register(app: typer.Typer) -> None:
         console.print(f"Rejected rows: {st['tables']['rejects']:,}")
         for r in st["rejects_by_reason"][:10]:
             console.print(f"  {r['n']:>7,}  {r['kind']}: {r['reason']}", highlight=False)
+
+
+def _print_placement(console: Console, rows: list[dict]) -> None:
+    """The placement table, and each force's share of rows in a 2011 LSOA in words."""
+    if not rows:
+        return
+    p = Table(title="Street crimes: placement in 2011 geography")
+    keys = list(rows[0].keys())
+    for k in keys:
+        p.add_column(_SHORT.get(k, k), justify="left" if k == "force" else "right")
+    for r in rows:
+        p.add_row(*[f"{r[k]:,}" if isinstance(r[k], int) else str(r[k]) for k in keys])
+    console.print(p)
+    for r in rows:
+        console.print(
+            f"{r['force']}: {r['lsoa_placed_pct']:.2f}% of in-area rows are in a 2011 "
+            "LSOA; LSOA-level figures (maps, smoothing, concentration) leave out the rest.",
+            highlight=False,
+        )

@@ -54,23 +54,12 @@ def _print(payload: dict[str, Any]) -> None:
         ("no_further_action_rate", "No further action"),
         ("find_rate", "Find rate (linked to object)"),
         ("find_rate_of_outcomes", "Find rate, searches with an action"),
+        ("found_or_arrest_rate", "Found or arrest"),
+        ("linked_action_rate", "Linked with an action"),
     ):
         t.add_row(label, _pct(s.get(key)), _ci(s.get(f"{key}_ci")))
     console.print(t)
-    for name in _SHOWN:
-        rows = payload["tables"].get(name) or []
-        bt = Table(title=name.replace("_", " "))
-        for col in ("value", "searches", "arrest rate", "NFA rate", "find rate"):
-            bt.add_column(col)
-        for r in rows:
-            bt.add_row(
-                str(r["value"]),
-                "suppressed" if r["searches"] is None else f"{r['searches']:,}",
-                _pct(r["arrest_rate"]),
-                _pct(r["no_further_action_rate"]),
-                _pct(r["find_rate"]),
-            )
-        console.print(bt)
+    _print_breakdowns(console, payload, s)
     hit = payload.get("hit_rate_ethnicity", {}).get("summary", {})
     if hit.get("chi2_p_value") is not None:
         console.print(
@@ -100,10 +89,35 @@ def _print(payload: dict[str, Any]) -> None:
                 f"{_ci(intel.get('gistar_hot_search_share_ci'))}",
                 highlight=False,
             )
-    for key in ("outcomes", "disproportionality", "intelligence_led"):
+    if s.get("spans_recording_change"):
+        console.print(
+            "[bold]Recording breaks[/]: the period spans a recording change; pooled rates mix "
+            "two ways of recording outcomes (rates on each side in the notes and the JSON).",
+            highlight=False,
+        )
+    for key in ("recording_breaks", "outcomes", "disproportionality", "intelligence_led"):
         notes = payload["notes"] if key == "outcomes" else payload.get(key, {}).get("notes", [])
         for note in notes:
             console.print(f"Note: {note}", highlight=False, soft_wrap=True)
+
+
+def _print_breakdowns(console: Console, payload: dict[str, Any], s: dict[str, Any]) -> None:
+    """The breakdown tables shown in the terminal (months of a recording break marked)."""
+    for name in _SHOWN:
+        rows = payload["tables"].get(name) or []
+        bt = Table(title=name.replace("_", " "))
+        for col in ("value", "searches", "arrest rate", "NFA rate", "find rate"):
+            bt.add_column(col)
+        breaks = set(s.get("recording_breaks") or []) if name == "by_month" else set()
+        for r in rows:
+            bt.add_row(
+                str(r["value"]) + (" (break)" if str(r["value"]) in breaks else ""),
+                "suppressed" if r["searches"] is None else f"{r['searches']:,}",
+                _pct(r["arrest_rate"]),
+                _pct(r["no_further_action_rate"]),
+                _pct(r["find_rate"]),
+            )
+        console.print(bt)
 
 
 def _ci_num(pair: Any) -> str:

@@ -22,3 +22,58 @@ def write_harm_table(pub, out: Path, *, csv_only: bool = False) -> Path:
             suppressed_cols=suppressed_columns(pub),
         )
     return Path(out)
+
+
+def write_sensitivity_tables(pub, out: Path) -> Path:
+    """Write a published weight-sensitivity result (`harmscope harm --sensitivity --out FILE`):
+    every published table, in the format the extension names (export.files)."""
+    from harmscope.export.files import readme_rows, suppressed_columns, write_tables
+
+    write_tables(
+        dict(pub.tables),
+        out,
+        readme=readme_rows(pub, "Harm under every weighting (harmscope harm --sensitivity)"),
+        suppressed_cols=suppressed_columns(pub),
+    )
+    return Path(out)
+
+
+def _pct(v) -> str:
+    return "[c]" if v is None or v != v else f"{float(v):.0%}"
+
+
+def sensitivity_text(doc: dict) -> str:
+    """The published weight sensitivity as plain text: the category table (central CSS and
+    CHI shares and the range over every weighting), then the conclusions that survive every
+    weighting and those that do not, then the uncertainty statement."""
+    s = doc.get("summary", {})
+    lines = [
+        f"Harm under every weighting: {s.get('area')} ({s.get('months')} months, "
+        f"{s.get('scenarios')} weighting scenarios)",
+        "",
+        f"{'category':32} {'crimes':>8} {'CSS':>5} {'CHI':>5} {'range':>11} {'rank':>7}",
+    ]
+    for r in doc.get("table", []):
+        count = "[c]" if r.get("count") is None else f"{int(r['count']):,}"
+        lo, hi = r.get("rank_best"), r.get("rank_worst")
+        rank = "" if lo is None else (f"{lo:.0f}" if lo == hi else f"{lo:.0f}-{hi:.0f}")
+        lines.append(
+            f"{r['category'][:32]:32} {count:>8} {_pct(r.get('share_css_central')):>5} "
+            f"{_pct(r.get('share_chi_central')):>5} "
+            f"{_pct(r.get('share_min')) + '-' + _pct(r.get('share_max')):>11} {rank:>7}"
+        )
+    rows = doc.get("conclusions", [])
+    lines += ["", "Conclusions that hold under every weighting:"]
+    lines += [f"  - {r['claim']}" for r in rows if r.get("holds")] or ["  (none)"]
+    lines += ["", "Conclusions that do NOT hold under every weighting:"]
+    lines += [
+        f"  - {r['claim']} ({r['detail']})" if r.get("detail") else f"  - {r['claim']}"
+        for r in rows
+        if not r.get("holds")
+    ] or ["  (none)"]
+    if doc.get("uncertainty"):
+        lines += ["", doc["uncertainty"]]
+    if doc.get("withheld"):
+        lines += ["", "Withheld: " + "; ".join(doc["withheld"])]
+    lines += ["", "Method: " + str(doc.get("method", ""))]
+    return "\n".join(lines)

@@ -333,6 +333,50 @@ def publish_drivers(res: Result, audience: str | Audience = "internal", threshol
     return pub.finish()
 
 
+_SENSITIVITY_SHARES = (
+    "share_css_central",
+    "share_chi_central",
+    "share_min",
+    "share_max",
+)
+
+
+def publish_weight_sensitivity(res: Result, audience: str | Audience, threshold: int = 5):
+    """A weight-sensitivity result (analysis.harm.sensitivity) for an audience: the category
+    table with its counts protected; the share ranges, scenario totals and district harm only
+    when nothing in that table is hidden (several weightings of the same counts are several
+    equations, which could give a hidden count back); district harm by weighting to the
+    internal audience only; the conclusions and method as words."""
+    pub = Publication.for_audience(audience, "harm-sensitivity", threshold)
+    shares = [c for c in _SENSITIVITY_SHARES if c in res.table.columns]
+    table = pub.table("table", res.table, counts=["count"], derived=dict.fromkeys(shares, "count"))
+    hidden = table is None or bool(table["count"].isna().any())
+    if pub.closed and hidden:
+        pub.dropped.append(
+            "shares, scenarios, districts: withheld because a category count is suppressed"
+        )
+    else:
+        for key in ("shares", "scenarios", "weights"):
+            pub.table(key, res.tables[key], reference=True)
+        if pub.closed:
+            # ten weightings of a district's unpublished category counts: internal only
+            pub.dropped.append("districts: district harm under each weighting is internal only")
+        else:
+            pub.table("districts", res.tables["districts"])
+        for key in ("focus_share_central", "focus_share_min", "focus_share_max", "harm_by_scheme"):
+            if key in res.summary:
+                pub.figure(key, res.summary[key], source="table")
+    for key in ("area", "months", "first_month", "last_month", "focus", "scenarios"):
+        pub.figure(key, res.summary.get(key), source="reference")
+    conclusions = res.tables["conclusions"]
+    pub.table("conclusions", conclusions, reference=True)  # words and flags, no counts
+    if not (pub.closed and hidden):
+        pub.text("uncertainty", res.summary["uncertainty"])
+    pub.text("method", res.method)
+    pub.text("notes", list(res.notes))
+    return pub.finish()
+
+
 # -- stop and search ------------------------------------------------------------------------
 def publish_stopsearch(
     results: dict[str, Result], audience: str | Audience, threshold: int = 5

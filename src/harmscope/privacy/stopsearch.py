@@ -35,6 +35,7 @@ _OUTCOME_PARTS = [
     ["arrests"],
     ["finds"],
     ["finds_in_action"],
+    ["found_or_arrest"],
     ["linked_missing"],
 ]
 _OUTCOME_DERIVED = {c: list(RATES[name]) for name in RATES for c in _rate_columns(name)}
@@ -225,6 +226,7 @@ def _protect_outcomes(
         gone = hidden_totals(res.summary, audience.threshold)
         if gone:
             table = _merge_hidden_groups(table, gone)
+        table = _guard_found_or_arrest(table, audience.threshold)
     for name in list(tables):
         if name.startswith("by_"):
             part = table[table.dimension == name[3:]].drop(columns="dimension")
@@ -237,10 +239,97 @@ def _protect_outcomes(
     summary.update(protect_summary(res.summary, audience))
     if gone:
         _merge_hidden_summary(summary, gone)
+    _protect_break_tables(res, audience, tables)
     if audience.suppress:
+        _guard_found_or_arrest_summary(summary, audience.threshold)
         charts.clear()
         charts["monthly_rates"] = monthly_rates_chart(tables["by_month"])
     return table
+
+
+# found_or_arrest = finds + arrests - (found and arrested): published beside finds and arrests,
+# it would give back "arrests not found" (found_or_arrest - finds) and "found, not arrested"
+# (found_or_arrest - arrests), so it is hidden wherever either difference is a small count.
+_FOUND_OR_ARREST = ("found_or_arrest", ("finds", "arrests"))
+_FOUND_OR_ARREST_RATE = _rate_columns("found_or_arrest_rate")
+
+
+def _small_difference(total, part, threshold: int) -> np.ndarray:
+    diff = pd.to_numeric(total, errors="coerce") - pd.to_numeric(part, errors="coerce")
+    diff = np.asarray(diff, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (diff > 0) & (diff < threshold)
+
+
+def _guard_found_or_arrest(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Hide found_or_arrest (and its rate) where it would difference out a small count."""
+    col, parts = _FOUND_OR_ARREST
+    if col not in table.columns:
+        return table
+    mask = np.zeros(len(table), dtype=bool)
+    for part in parts:
+        if part in table.columns:
+            mask |= _small_difference(table[col], table[part], threshold)
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64").mask(mask)
+    for c in _FOUND_OR_ARREST_RATE:
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("Float64").mask(mask)
+    return out
+
+
+def _guard_found_or_arrest_summary(summary: dict, threshold: int) -> None:
+    col, parts = _FOUND_OR_ARREST
+    total = summary.get(col)
+    for part in parts:
+        value = summary.get(part)
+        if total is None or value is None or 0 < total - value < threshold:
+            summary[col] = None
+            summary["found_or_arrest_rate"] = None
+            summary["found_or_arrest_rate_ci"] = [None, None]
+            return
+
+
+def _protect_break_tables(res: Result, audience: Any, tables: dict) -> None:
+    """The rates around breaks and the public measures as published (counts protected, the
+    found-or-arrest difference guarded); the notes that quote them are rebuilt in
+    :func:`_outcome_notes_published`."""
+    if "rates_around_breaks" in tables:
+        around = protect_frame(
+            tables["rates_around_breaks"], audience, _OUTCOME_PARTS, _OUTCOME_DERIVED
+        )
+        if audience.suppress:
+            around = _guard_found_or_arrest(around, audience.threshold)
+        tables["rates_around_breaks"] = around
+    if "public_measures" in tables:
+        measures = tables["public_measures"]
+        derived = _hidden_with(
+            ["count", "searches"],
+            ["value", "value_low", "value_high", "gap_points", "interval_holds_published"],
+        )
+        tables["public_measures"] = protect_frame(
+            measures, audience, [["count"], ["searches"]], derived
+        )
+
+
+def _outcome_notes_published(res: Result, summary: dict, tables: dict, audience: Any) -> list[str]:
+    """The outcome notes for a public audience: the ones quoting rates rebuilt from the
+    published tables, the rest scrubbed of small numbers."""
+    from harmscope.analysis.stopsearch.breaks import pooled_notes
+    from harmscope.analysis.stopsearch.outcomes import reconciliation_note
+
+    notes = []
+    for note in res.notes:
+        if note.startswith("These pooled figures"):
+            notes += pooled_notes(tables["rates_around_breaks"])
+        elif note.startswith("Reconciliation:"):
+            notes.append(
+                reconciliation_note(summary, tables["by_month"], summary.get("published_rate"))
+            )
+        else:
+            notes.append(scrub_small_numbers(note, audience.threshold))
+    return notes
 
 
 def _show_hit_rate(table: pd.DataFrame, summary: dict, charts: dict) -> None:
@@ -328,7 +417,67 @@ def _protect_intelligence(
     return table
 
 
+_SHARE_COUNTS = {
+    "rise_share": ("rise_count", "n"),
+    "fall_share": ("fall_count", "n"),
+    "rise_share_other": (None, "n_other"),
+    "fall_share_other": (None, "n_other"),
+}
+
+
+def _small_share(share, count, n, threshold: int) -> np.ndarray:
+    """Where a share stands for a count from 1 to threshold-1 (its count, or share x n)."""
+    k = pd.to_numeric(count if count is not None else share * n, errors="coerce")
+    k = np.round(np.asarray(k, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return (k > 0) & (k < threshold)
+
+
+def _protect_moves(moves: Any, n: Any, n_other: Any, threshold: int) -> list:
+    out = []
+    for m in list(moves) if isinstance(moves, (list, tuple)) else []:
+        m = dict(m)
+        if 0 < int(m["count"]) < threshold:
+            m["count"], m["share"] = None, None
+        if m.get("count_other") is not None and 0 < int(m["count_other"]) < threshold:
+            m["count_other"], m["share_other"] = None, None
+        out.append(m)
+    return out
+
+
+def protect_break_table(frame: pd.DataFrame, audience: Any) -> pd.DataFrame:
+    """A recording-break table as published: month totals are large, so counts are protected
+    cell by cell, and a share that stands for a small count (in the month or the pooled
+    other months) is hidden, in the table and in the 'moved' list the notes are written from."""
+    table = protect_frame(frame, audience, [["n"], ["n_other"], ["rise_count"], ["fall_count"]])
+    if not audience.suppress or table.empty:
+        return table
+    t = audience.threshold
+    for share, (count, n) in _SHARE_COUNTS.items():
+        counts = frame[count] if count else None
+        mask = _small_share(frame[share], counts, frame[n], t)
+        table[share] = pd.to_numeric(table[share], errors="coerce").astype("Float64").mask(mask)
+    table["moved"] = [
+        _protect_moves(m, n, o, t)
+        for m, n, o in zip(frame["moved"], frame["n"], frame["n_other"], strict=True)
+    ]
+    return table
+
+
+def _protect_breaks(
+    res: Result, audience: Any, summary: dict, tables: dict, charts: dict
+) -> pd.DataFrame:
+    table = protect_break_table(res.table, audience)
+    tables["flagged"] = protect_break_table(tables["flagged"], audience)
+    for name in [n for n in tables if n.startswith("mix_")]:
+        mix = tables[name]
+        cats = [c for c in mix.columns if c not in ("month", "total")]
+        tables[name] = protect_frame(mix, audience, [cats, ["total"]])
+    return table
+
+
 _PROTECTORS: dict[str, _Protector] = {
+    "recording_breaks": _protect_breaks,
     "outcomes": _protect_outcomes,
     "hit_rate": _protect_hit_rate,
     "disproportionality": _protect_disproportionality,
@@ -373,6 +522,20 @@ def _align_hit_rate(table: pd.DataFrame, breakdown: pd.DataFrame | None) -> pd.D
     return out
 
 
+def _published_notes(
+    key: str, res: Result, summary: dict, tables: dict, audience: Any
+) -> list[str]:
+    """A result's notes for a public audience: notes quoting rates or shares are rebuilt from
+    the published tables; the others are scrubbed of small numbers."""
+    if key == "recording_breaks":
+        from harmscope.analysis.stopsearch.breaks import break_notes
+
+        return break_notes(tables["flagged"], audience.threshold)
+    if key == "outcomes":
+        return _outcome_notes_published(res, summary, tables, audience)
+    return [scrub_small_numbers(n, audience.threshold) for n in res.notes]
+
+
 def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Result]:
     """Copies of :func:`scrutiny` results with every published table protected."""
     out: dict[str, Result] = {}
@@ -390,7 +553,7 @@ def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Resu
             _show_hit_rate(table, summary, charts)
         notes = list(res.notes)
         if audience.suppress:
-            notes = [scrub_small_numbers(n, audience.threshold) for n in notes]
+            notes = _published_notes(key, res, summary, tables, audience)
             notes.append(f"Disclosure control ({audience.label}).")
         out[key] = Result(
             table=table,

@@ -6,7 +6,15 @@ relative names (e.g. ``geography/lsoa11.csv.gz``) to replace any of them.
 """
 
 from harmscope.reference._files import ENV_VAR as REFERENCE_DIR_ENV
-from harmscope.reference.geography import lad_boundaries, lsoa_boundaries, place_points
+from harmscope.reference.geography import (
+    force_boundaries,
+    forces_for_lads,
+    lad_boundaries,
+    load_lsoa21_lookup,
+    lsoa_boundaries,
+    place_points,
+    placement_index,
+)
 from harmscope.reference.names import district_part, lad_from_lsoa_name
 from harmscope.reference.tables import (
     csp_districts,
@@ -22,7 +30,9 @@ __all__ = [
     "REFERENCE_DIR_ENV",
     "csp_districts",
     "district_part",
+    "force_boundaries",
     "force_name_for_slug",
+    "forces_for_lads",
     "lad_boundaries",
     "lad_codes_for_force",
     "lad_from_lsoa_name",
@@ -30,6 +40,8 @@ __all__ = [
     "load_forces",
     "load_lad",
     "load_lsoa11",
+    "load_lsoa21_lookup",
     "lsoa_boundaries",
     "place_points",
+    "placement_index",
 ]

@@ -157,7 +157,7 @@ def read_geojson_shared(relative: str, required_properties: tuple[str, ...]) -> 
     return _read_geojson_cached(_stamp(resolve(relative)), required_properties)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=128)  # one per force's file, and the national ones
 def _read_geojson_cached(stamp: tuple[str, int, int], required: tuple[str, ...]) -> dict:
     path = Path(stamp[0])
     where = str(path)

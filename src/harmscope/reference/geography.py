@@ -1,44 +1,132 @@
-"""Packaged boundaries and point-in-polygon placement of police points in 2011 LSOAs.
+"""Packaged boundaries of every police force area and point-in-polygon placement in 2011 LSOAs.
 
-Two copies of the Kent and Medway LSOA polygons are shipped: a simplified one for maps and
-an unsimplified one (7 decimals, gzipped) for placement. Police points are snapped to street
-centre lines, and LSOA edges follow streets, so many points lie within a metre of an edge:
-rounding the map copy to 5 decimals alone moves about 0.5% of points into a neighbour, which
-is why placement does not use it (measured in scripts/build_reference.py and the tests).
+The 2011 LSOA polygons of England and Wales are packaged per police force (the districts
+``geography/lad.csv`` gives each force), built by ``scripts/build_boundaries.py``:
+
+- ``boundaries/placement/<force>.geojson.gz``: unsimplified, 7 decimals (~1 cm), for placing
+  police points. Police points are snapped to street centre lines, and LSOA edges follow
+  streets, so many points lie within a metre of an edge: rounding to 5 decimals alone moves
+  about 0.5% of points into a neighbour, which is why placement does not use the map copy.
+- ``boundaries/maps/<force>_lsoa.geojson.gz`` and ``<force>_lad.geojson.gz``: simplified
+  copies for maps, LSOA units and clipping.
+- ``boundaries/forces.geojson.gz``: the 43 force areas, dissolved from their LSOAs.
+
+Only the forces whose bounding box holds a point are read, so a Kent file loads Kent and
+its neighbours, not all of England and Wales.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import shape
 
 from harmscope.errors import HarmscopeError
-from harmscope.reference._files import _stamp, read_geojson, read_geojson_shared, resolve
+from harmscope.reference._files import (
+    _read_geojson_cached,
+    _stamp,
+    read_geojson,
+    read_geojson_shared,
+    read_table,
+    resolve,
+)
 
-LSOA_MAP_FILE = "boundaries/lsoa11_kent_medway.geojson"
-LAD_MAP_FILE = "boundaries/lad_kent_medway.geojson"
-LSOA_PLACEMENT_FILE = "boundaries/lsoa11_kent_medway_placement.geojson.gz"
+PLACEMENT_INDEX_FILE = "boundaries/placement/index.csv"
+FORCES_MAP_FILE = "boundaries/forces.geojson.gz"
+LSOA21_FILE = "geography/lsoa21_to_lsoa11.csv.gz"
 
 LSOA_PROPERTIES = ("lsoa11_code", "lsoa11_name", "lad_code")
 LAD_PROPERTIES = ("lad_code", "lad_name")
+FORCE_PROPERTIES = ("force_slug", "force_name")
+INDEX_COLUMNS = {
+    "force_slug": "string",
+    "force_name": "string",
+    "lsoas": "Int64",
+    "min_lon": "float64",
+    "min_lat": "float64",
+    "max_lon": "float64",
+    "max_lat": "float64",
+}
+LSOA21_COLUMNS = {"lsoa21_code": "string", "lsoa11_code": "string", "change": "string"}
 
 
-def lsoa_boundaries() -> dict:
-    """2011 LSOA polygons of Kent and Medway (simplified for maps), a GeoJSON dict."""
-    return read_geojson(LSOA_MAP_FILE, LSOA_PROPERTIES)
+def placement_file(slug: str) -> str:
+    return f"boundaries/placement/{slug}.geojson.gz"
 
 
-def lad_boundaries() -> dict:
-    """The 13 Kent and Medway districts, dissolved from the LSOAs, a GeoJSON dict."""
-    return read_geojson(LAD_MAP_FILE, LAD_PROPERTIES)
+def lsoa_map_file(slug: str) -> str:
+    return f"boundaries/maps/{slug}_lsoa.geojson.gz"
 
 
-@lru_cache(maxsize=2)
-def _placement_tree(stamp: tuple[str, int, int]) -> tuple[shapely.STRtree, np.ndarray]:
-    fc = read_geojson_shared(LSOA_PLACEMENT_FILE, LSOA_PROPERTIES)
+def lad_map_file(slug: str) -> str:
+    return f"boundaries/maps/{slug}_lad.geojson.gz"
+
+
+def placement_index() -> pd.DataFrame:
+    """One row per force: slug, name, LSOA count and WGS84 bounding box of its polygons."""
+    return read_table(PLACEMENT_INDEX_FILE, INDEX_COLUMNS, unique="force_slug")
+
+
+def forces_for_lads(lad_codes: Iterable[str] | None) -> list[str]:
+    """Slugs of the forces whose areas hold these districts (every force when None)."""
+    from harmscope.reference.tables import load_forces, load_lad
+
+    index = placement_index()
+    if lad_codes is None:
+        return sorted(index.force_slug.astype(str))
+    lad = load_lad()
+    names = set(lad.loc[lad.lad_code.isin(list(lad_codes)), "force"].dropna().astype(str))
+    forces = load_forces()
+    slugs = set(forces.loc[forces.force_name.isin(names), "force_slug"].astype(str))
+    return sorted(slugs & set(index.force_slug.astype(str)))
+
+
+def _merged(files: list[str], required: tuple[str, ...], codes, key: str) -> dict:
+    feats = []
+    for rel in files:
+        fc = read_geojson_shared(rel, required)
+        feats.extend(f for f in fc["features"] if codes is None or f["properties"][key] in codes)
+    feats.sort(key=lambda f: f["properties"][key])
+    return copy.deepcopy({"type": "FeatureCollection", "features": feats})
+
+
+def lsoa_boundaries(lad_codes: Iterable[str] | None = None) -> dict:
+    """2011 LSOA polygons (simplified for maps) of these districts, a GeoJSON dict.
+
+    ``None`` reads every force's file (all of England and Wales, about 35,000 polygons)."""
+    codes = None if lad_codes is None else set(lad_codes)
+    files = [lsoa_map_file(s) for s in forces_for_lads(codes)]
+    return _merged(files, LSOA_PROPERTIES, codes, "lad_code")
+
+
+def lad_boundaries(lad_codes: Iterable[str] | None = None) -> dict:
+    """Districts dissolved from their LSOAs (simplified), a GeoJSON dict; every district of
+    England and Wales when ``lad_codes`` is None."""
+    codes = None if lad_codes is None else set(lad_codes)
+    files = [lad_map_file(s) for s in forces_for_lads(codes)]
+    return _merged(files, LAD_PROPERTIES, codes, "lad_code")
+
+
+def force_boundaries() -> dict:
+    """The 43 police force areas of England and Wales, dissolved from their LSOAs."""
+    return read_geojson(FORCES_MAP_FILE, FORCE_PROPERTIES)
+
+
+def load_lsoa21_lookup() -> pd.DataFrame:
+    """2021 LSOA code -> 2011 LSOA code(s) with the ONS change indicator (U unchanged, S split,
+    M merged, X irregular). England only; see reference/data/SOURCES.md."""
+    return read_table(LSOA21_FILE, LSOA21_COLUMNS)
+
+
+@lru_cache(maxsize=64)
+def _placement_tree(stamp: tuple[str, int, int], rel: str) -> tuple[shapely.STRtree, np.ndarray]:
+    # Read uncached: the parsed JSON of a large force is ten times the size of its polygons.
+    fc = _read_geojson_cached.__wrapped__(stamp, LSOA_PROPERTIES)
     feats = sorted(fc["features"], key=lambda f: f["properties"]["lsoa11_code"])
     codes = np.array([f["properties"]["lsoa11_code"] for f in feats], dtype=object)
     geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
@@ -52,13 +140,48 @@ def _as_float(values) -> np.ndarray:
     return np.asarray(values, dtype=float).ravel()
 
 
+def _place_in_force(slug: str, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Lowest 2011 LSOA code of the force's polygons holding each point, or None."""
+    rel = placement_file(slug)
+    tree, codes = _placement_tree(_stamp(resolve(rel)), rel)
+    pt_idx, poly_idx = tree.query(shapely.points(lon, lat), predicate="intersects")
+    found = np.full(lon.size, None, dtype=object)
+    if pt_idx.size:
+        # Tree order is code order, so the smallest polygon index is the lowest code.
+        order = np.lexsort((poly_idx, pt_idx))
+        pt_idx, poly_idx = pt_idx[order], poly_idx[order]
+        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
+        found[pt_idx[first]] = codes[poly_idx[first]]
+    return found
+
+
+def _place_unique(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    found = np.full(lon.size, None, dtype=object)
+    index = placement_index()
+    for row in index.itertuples(index=False):
+        inside = (
+            (lon >= row.min_lon)
+            & (lon <= row.max_lon)
+            & (lat >= row.min_lat)
+            & (lat <= row.max_lat)
+        )
+        if not inside.any():
+            continue
+        hit = _place_in_force(str(row.force_slug), lon[inside], lat[inside])
+        at = np.flatnonzero(inside)
+        for i, code in zip(at, hit, strict=True):
+            # a point on a force boundary is in two forces' polygons: keep the lower code
+            if code is not None and (found[i] is None or code < found[i]):
+                found[i] = code
+    return found
+
+
 def place_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """2011 LSOA code containing each WGS84 point, or None (object array, same length).
 
-    None for missing coordinates and for points outside the packaged polygons (Kent and
-    Medway only). A point exactly on a shared edge goes to the lower LSOA code, so results
-    do not depend on file order. Repeated points (police snap points repeat a lot) are
-    looked up once.
+    None for missing coordinates and for points outside England and Wales. A point exactly
+    on a shared edge goes to the lower LSOA code, so results do not depend on file order.
+    Repeated points (police snap points repeat a lot) are looked up once.
     """
     lon, lat = _as_float(lon), _as_float(lat)
     if lon.shape != lat.shape:
@@ -71,16 +194,8 @@ def place_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
         return out
-    tree, codes = _placement_tree(_stamp(resolve(LSOA_PLACEMENT_FILE)))
     # One complex number per point: a 1-D unique is several times faster than axis=0.
     uniq, inverse = np.unique(lon[ok] + 1j * lat[ok], return_inverse=True)
-    pt_idx, poly_idx = tree.query(shapely.points(uniq.real, uniq.imag), predicate="intersects")
-    found = np.full(len(uniq), None, dtype=object)
-    if pt_idx.size:
-        # Tree order is code order, so the smallest polygon index is the lowest code.
-        order = np.lexsort((poly_idx, pt_idx))
-        pt_idx, poly_idx = pt_idx[order], poly_idx[order]
-        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
-        found[pt_idx[first]] = codes[poly_idx[first]]
+    found = _place_unique(np.ascontiguousarray(uniq.real), np.ascontiguousarray(uniq.imag))
     out[ok] = found[inverse.ravel()]
     return out

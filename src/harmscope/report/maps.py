@@ -125,8 +125,7 @@ def lsoa_features(lad_codes: set[str] | None = None) -> list[dict]:
                 "lsoa11_name": names.get(f["properties"]["lsoa11_code"]),
             },
         )
-        for f in lsoa_boundaries()["features"]
-        if lad_codes is None or f["properties"]["lad_code"] in lad_codes
+        for f in lsoa_boundaries(lad_codes)["features"]
     ]
 
 

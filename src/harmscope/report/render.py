@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import time
 import traceback
@@ -42,7 +43,7 @@ from harmscope.report.labels import (
     round_for_export,
 )
 from harmscope.report.maps import is_map
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.store.queries import report as queries
 
 VENDOR_FILES = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "leaflet.min.js")
@@ -61,9 +62,13 @@ class BuiltSection:
     name: str  # module name in harmscope.report.sections
     order: int
     section: Section | None = None
-    error: str | None = None  # a section that raised: shown in the report, never hidden
+    # a section that raised: the report is not written (an internal draft with
+    # --allow-partial only, the failure shown in a box there), never hidden
+    error: str | None = None
     error_trace: str | None = None
-    unavailable: str | None = None  # the section's analysis said why it cannot run here
+    # the section raised NotApplicable: why it does not apply here, shown in its place
+    unavailable: str | None = None
+    title: str | None = None  # the section's title when it showed nothing
     withheld: bool = False  # public audience and the section is not disclosure-checked
     seconds: float = 0.0
 
@@ -102,7 +107,9 @@ def discover_sections() -> list[tuple[int, str, ModuleType]]:
 
 
 def build_report(ctx: ReportContext, *, only: list[str] | None = None, progress=None) -> Report:
-    """Run every section's build(ctx). A failing section becomes a visible error box.
+    """Run every section's build(ctx). A section that raises ``NotApplicable`` is announced
+    with its reason; any other exception is recorded as the section's error (``Report.errors``:
+    :func:`write_report` then writes nothing and raises, naming it).
     ``progress(label, done, total)``, when given, is called as each section starts."""
     report = Report(ctx)
     aud = ctx.aud
@@ -110,15 +117,17 @@ def build_report(ctx: ReportContext, *, only: list[str] | None = None, progress=
     for i, (order, name, module) in enumerate(chosen):
         if progress is not None:
             progress(f"section {name}", i, len(chosen))
-        built = BuiltSection(name, order)
+        built = BuiltSection(name, order, title=getattr(module, "TITLE", None))
         t0 = time.perf_counter()
         try:
             built.section = module.build(ctx)
-        except HarmscopeError as exc:
-            # The user's own arguments were checked in make_context, so an error raised here
-            # is about this section's data (none for the area, too few to analyse): say so.
-            built.unavailable = str(exc)
-        except Exception as exc:  # one broken plug-in must not take the whole report down
+        except NotApplicable as exc:  # announced in the section's place: not a failure
+            built.unavailable = exc.reason
+            built.title = exc.title or built.title
+        except Exception as exc:
+            # A failure, HarmscopeError included (the user's arguments were checked in
+            # make_context, so one raised here is a fault of this section or its data). The
+            # other sections still run, so the error names every section that failed.
             built.error = f"{type(exc).__name__}: {exc}"
             built.error_trace = traceback.format_exc(limit=3)
         built.seconds = time.perf_counter() - t0
@@ -379,7 +388,7 @@ def _section_block(built, report: Report, page: dict) -> dict:
     shown = sec is not None and not built.withheld
     block = {
         "key": sec.key if sec else built.name,
-        "title": sec.title if sec else built.name.replace("_", " ").title(),
+        "title": sec.title if sec else built.title or section_label(built.name),
         "error": built.error,
         "unavailable": built.unavailable,
         "withheld": built.withheld,
@@ -395,6 +404,12 @@ def _section_block(built, report: Report, page: dict) -> dict:
     if shown:
         _fill_block(block, report, sec, page)
     return block
+
+
+def section_label(name: str) -> str:
+    """A section module's name as readers' words ("profile_rural_urban" -> "Rural urban")."""
+    words = name.removeprefix("profile_").replace("_", " ")
+    return {"stopsearch": "Stop and search"}.get(words, words.capitalize())
 
 
 def render_html(report: Report, *, for_print: bool = False) -> str:
@@ -438,7 +453,7 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
         generated=report.generated.strftime("%Y-%m-%d %H:%M UTC"),
         version=harmscope.__version__,
         blocks=blocks,
-        skipped=[b.name for b in report.skipped],
+        skipped=[b.title or section_label(b.name) for b in report.skipped],
         specs_json=Markup(
             json.dumps({k: json.loads(_spec_json(v)) for k, v in specs.items()}).replace(
                 "</", "<\\/"
@@ -543,10 +558,18 @@ def write_report(
     options: dict | None = None,
     only: list[str] | None = None,
     progress=None,
+    allow_partial: bool = False,
 ) -> tuple[Path, Report]:
     """Build and write the report. The format is ``fmt`` (html, pdf or xlsx) or, by default,
     ``out``'s extension (.html, .pdf, .xlsx). Returns the path and the Report.
-    ``progress(label, done, total)`` hears each stage (commands show it on stderr)."""
+    ``progress(label, done, total)`` hears each stage (commands show it on stderr).
+
+    Nothing half-made is written: when a section fails (it raised anything but
+    ``NotApplicable``), no file is written and a HarmscopeError names every failed section
+    (a StoreError when the store itself failed). ``allow_partial`` (internal audience only)
+    writes the draft instead, each failure in a box. The file is written under a temporary
+    name beside ``out`` and renamed over it only once complete, so a crash while writing
+    leaves ``out`` as it was."""
     progress = progress or (lambda *a: None)
     out = Path(out)
     fmt = output_format(out, fmt)
@@ -559,34 +582,70 @@ def write_report(
         store, area, date_from, date_to, audience=audience, threshold=threshold, options=options
     )
     report = build_report(ctx, only=only, progress=progress)
+    if report.errors:
+        check_sections(report, store_path=getattr(store, "path", None), allow_partial=allow_partial)
     progress(f"writing {fmt.upper()}")
-    if report.errors and ctx.aud.name != "internal":
-        # Nothing half-made is published: a partner or public document with a section missing
-        # could mislead, so none is written.
-        raise HarmscopeError(
-            "the report was not written: "
-            + "; ".join(f"section {b.name} could not be built ({b.error})" for b in report.errors),
-            where=f"--audience {ctx.aud.name}",
-            fix="fix the cause named (or leave the section out with --sections); partner and "
-            "public reports are only written whole",
-        )
+    _write_atomic(out, lambda tmp: _write_format(report, fmt, tmp))
+    return out, report
+
+
+def check_sections(report: Report, *, store_path=None, allow_partial: bool = False) -> None:
+    """Raise when a section failed: a StoreError when the store itself failed (damaged, disk
+    full: the whole report is untrustworthy), else a HarmscopeError naming each failed section
+    and its error. ``allow_partial`` lets an internal draft through (nothing raised)."""
+    from harmscope.store.store import store_failure_text
+
+    for b in report.errors:
+        failure = store_failure_text(b.error or "", store_path)
+        if failure is not None:
+            raise failure
+    aud = report.ctx.aud.name
+    if allow_partial and aud == "internal":
+        return
+    failed = "; ".join(f"section {b.name}: {b.error}" for b in report.errors)
+    raise HarmscopeError(
+        f"the report was not written: {len(report.errors)} section(s) could not be built "
+        f"({failed})",
+        where="harmscope report",
+        fix="this is a fault to fix, not missing data (a section that does not apply says "
+        "so and is written): fix the cause named, leave the section out with --sections"
+        + (
+            ", or pass --allow-partial for an internal draft with the failure shown in a box"
+            if aud == "internal"
+            else "; partner and public reports are only written whole"
+        ),
+    )
+
+
+def _write_atomic(out: Path, write) -> None:
+    """``write(tmp)`` to a temporary file beside ``out`` (same folder and extension), then
+    rename it over ``out``; on any failure the temporary file is removed and ``out`` is left
+    as it was."""
+    tmp = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_format(report: Report, fmt: str, path: Path) -> None:
     if fmt == "html":
-        out.write_text(render_html(report), encoding="utf-8")
-        return out, report
+        path.write_text(render_html(report), encoding="utf-8")
+        return
     if fmt == "xlsx":
         from harmscope.report.excel import write_workbook
 
-        write_workbook(report, out)
-        return out, report
+        write_workbook(report, path)
+        return
     from harmscope.report.pdf import html_to_pdf
 
-    html_path = out.with_suffix(".print.html")
+    html_path = path.with_suffix(".print.html")
     html_path.write_text(render_html(report, for_print=True), encoding="utf-8")
     try:
-        html_to_pdf(html_path, out)
+        html_to_pdf(html_path, path)
     finally:
         html_path.unlink(missing_ok=True)
-    return out, report
 
 
 def output_format(out: Path, fmt: str | None = None) -> str:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from harmscope.errors import HarmscopeError
+
 if TYPE_CHECKING:
     from harmscope.privacy.audience import Audience
     from harmscope.store import Store
@@ -90,3 +92,20 @@ class Section:
     disclosure_checked: bool = False
     notes: list[str] = field(default_factory=list)  # caveats shown in a box under the title
     captions: dict[str, str] = field(default_factory=dict)  # one line under a chart, by id
+
+
+class NotApplicable(HarmscopeError):
+    """Raised by a section's ``build`` when the section does not apply to the report's area
+    and period, or there is no data for it there: "all 110 LSOAs in Basildon are urban (ONS
+    RUC 2011); a rural/urban comparison does not apply". The report shows ``reason`` in the
+    section's place and is written as usual (exit 0).
+
+    Anything else a section raises (a HarmscopeError included) is a failure, not an
+    announcement: the report is not written and the command exits non-zero, naming the
+    section. ``title`` is the section's title for the announcement (default: its module name).
+    """
+
+    def __init__(self, reason: str, *, title: str | None = None):
+        self.reason = reason
+        self.title = title
+        super().__init__(reason, where="report section")

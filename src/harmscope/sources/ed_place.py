@@ -76,7 +76,7 @@ def _lad_names() -> dict[str, str]:
 
 
 def points_to_lsoa(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """2011 LSOA code for each point (None outside Kent & Medway or without a point).
+    """2011 LSOA code for each point (None outside England and Wales or without a point).
 
     Uses the same placement as police data (the unsimplified packaged polygons), so ED and
     police records land in the same LSOA.

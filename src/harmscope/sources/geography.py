@@ -4,8 +4,11 @@ Police files since 2022 carry 2021 LSOA codes; the reference tables are 2011-bas
 placed, in order of preference:
 
 1. ``lsoa_code``: its LSOA code is also a 2011 code (most LSOAs kept their codes);
-2. ``point``: its coordinates fall inside a packaged 2011 LSOA polygon (Kent and Medway);
-3. ``lsoa_name``: only the district is known, from the LSOA name ("Maidstone 012F").
+2. ``point``: its coordinates fall inside a packaged 2011 LSOA polygon (every force area
+   of England and Wales is packaged);
+3. ``lsoa21_lookup``: no usable point, but its 2021 LSOA code descends from exactly one 2011
+   LSOA in the ONS 2011->2021 relationship (a split LSOA); England only;
+4. ``lsoa_name``: only the district is known, from the LSOA name ("Maidstone 012F").
 
 Rows that none of these place keep NULL derived columns; ``harmscope status`` counts them.
 ``out_of_area`` is TRUE when the row's district is not in the force's area (a Kent file holds
@@ -33,7 +36,12 @@ def _ensure_reference_views(store: Store) -> None:
     ]
     lad = reference.load_lad()[["lad_code", "lad_name", "force"]]
     # Native temp tables: joins against them are much faster than scans of pandas frames.
-    for name, df in (("_hs_ref_lsoa11", lsoa), ("_hs_ref_lad", lad)):
+    look = reference.load_lsoa21_lookup()
+    parents = look.groupby("lsoa21_code").lsoa11_code.transform("nunique")
+    # Only a 2021 code with a single 2011 parent names one 2011 LSOA; merged codes do not.
+    l21 = look.loc[(parents == 1) & (look.lsoa21_code != look.lsoa11_code)]
+    l21 = l21[["lsoa21_code", "lsoa11_code"]].drop_duplicates()
+    for name, df in (("_hs_ref_lsoa11", lsoa), ("_hs_ref_lad", lad), ("_hs_ref_lsoa21", l21)):
         store.con.register("_hs_tmp_df", df)
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _hs_tmp_df")
         store.con.unregister("_hs_tmp_df")
@@ -86,15 +94,19 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
         CREATE TEMP VIEW {dst} AS
         WITH base AS (
             SELECT n.* EXCLUDE (__line, __reject),
-                   CASE WHEN l1.lsoa11_code IS NOT NULL THEN n.lsoa_code ELSE p.lsoa11_code END AS lsoa11_code,
+                   CASE WHEN l1.lsoa11_code IS NOT NULL THEN n.lsoa_code
+                        ELSE coalesce(p.lsoa11_code, l21.lsoa11_code) END AS lsoa11_code,
                    CASE WHEN l1.lsoa11_code IS NOT NULL THEN 'lsoa_code'
                         WHEN p.lsoa11_code IS NOT NULL THEN 'point'
+                        WHEN l21.lsoa11_code IS NOT NULL THEN 'lsoa21_lookup'
                         WHEN nm.lad_code IS NOT NULL THEN 'lsoa_name' END AS placed_by,
                    nm.lad_code AS name_lad
             FROM {src} n
             LEFT JOIN _hs_ref_lsoa11 l1 ON n.lsoa_code = l1.lsoa11_code
             LEFT JOIN _hs_placed p ON l1.lsoa11_code IS NULL
                  AND n.longitude = p.longitude AND n.latitude = p.latitude
+            LEFT JOIN _hs_ref_lsoa21 l21 ON l1.lsoa11_code IS NULL AND p.lsoa11_code IS NULL
+                 AND n.lsoa_code = l21.lsoa21_code
             LEFT JOIN _hs_named nm ON n.lsoa_name = nm.lsoa_name
             WHERE n.__reject IS NULL
         )

@@ -73,9 +73,15 @@ def store_status(store: Store) -> dict[str, Any]:
                   count(*) FILTER (WHERE longitude IS NULL) AS no_location,
                   count(*) FILTER (WHERE placed_by = 'lsoa_code') AS placed_by_lsoa_code,
                   count(*) FILTER (WHERE placed_by = 'point') AS placed_by_point,
+                  count(*) FILTER (WHERE placed_by = 'lsoa21_lookup') AS placed_by_lsoa21_lookup,
                   count(*) FILTER (WHERE placed_by = 'lsoa_name') AS district_only,
                   count(*) FILTER (WHERE placed_by IS NULL) AS unplaced,
-                  count(*) FILTER (WHERE out_of_area) AS out_of_area
+                  count(*) FILTER (WHERE out_of_area) AS out_of_area,
+                  -- the share every LSOA-level figure rests on: in-area rows with a 2011 LSOA
+                  round(100.0 * count(*) FILTER (WHERE lsoa11_code IS NOT NULL
+                                                 AND NOT coalesce(out_of_area, false))
+                        / greatest(count(*) FILTER (WHERE NOT coalesce(out_of_area, false)), 1),
+                        2) AS lsoa_placed_pct
            FROM street_crimes GROUP BY 1 ORDER BY 1"""
     )
     # Partnership files (crime extracts, ED, links...): no month partitions, one row per kind.

@@ -9,7 +9,6 @@ import pandas as pd
 
 from harmscope.errors import HarmscopeError
 
-DEFAULT_FORCE = "Kent Police"
 MIN_DISTRICT_MEAN = 20.0  # monthly crimes: below this a "district" is a few stray rows
 
 
@@ -38,12 +37,41 @@ def _districts(panel: pd.DataFrame) -> pd.Series:
     return mean[mean >= MIN_DISTRICT_MEAN]
 
 
+def _force_of(areas: dict, lsoa_panel: pd.DataFrame, covariates: pd.DataFrame) -> str:
+    """The force a scheme's areas lie in when it names none: the force of its districts,
+    LSOAs or (for a point) nearest LSOA crime centroid in the panel, else the panel's only
+    force. Areas in several forces, or a countywide scheme over a panel of several forces,
+    need the force named."""
+    from harmscope.analysis.harm.scope import area_or_only_force
+
+    found: set[str] = set()
+    if areas.get("districts"):
+        names = {str(d).strip().lower() for d in areas["districts"]}
+        district = lsoa_panel["district"].str.split(" / ", n=1).str[-1].str.lower()
+        found = set(lsoa_panel.loc[district.isin(names), "force"])
+    elif areas.get("lsoas"):
+        codes = {str(c).strip().upper() for c in areas["lsoas"]}
+        found = set(lsoa_panel.loc[lsoa_panel["area"].isin(codes), "force"])
+    elif areas.get("point"):
+        cov = covariates.dropna(subset=["lat", "lon"])
+        if len(cov):
+            d = np.hypot(
+                cov["lat"] - float(areas["point"]["lat"]), cov["lon"] - float(areas["point"]["lon"])
+            )
+            nearest = cov["area"].iloc[int(np.argmin(d.to_numpy()))]
+            found = set(lsoa_panel.loc[lsoa_panel["area"] == nearest, "force"])
+    held = sorted(found) if len(found) == 1 else sorted(set(lsoa_panel["force"]))
+    force, _ = area_or_only_force(None, lambda: held, where="areas.force")
+    return force
+
+
 def resolve_design(
     areas: dict, lsoa_panel: pd.DataFrame, district_panel: pd.DataFrame, covariates: pd.DataFrame
 ) -> Design:
     """areas: one of {"lsoas": [...]}, {"districts": [...]}, {"point": {lat, lon, radius_m}},
-    {"force": name} (countywide); "force" may accompany the others (default Kent Police)."""
-    force = areas.get("force", DEFAULT_FORCE)
+    {"force": name} (countywide); "force" may accompany the others (default: the force the
+    areas lie in, else the one force the panel holds; never a fixed force)."""
+    force = areas.get("force") or _force_of(areas, lsoa_panel, covariates)
     forces = set(lsoa_panel["force"])
     if force not in forces:
         raise HarmscopeError(

@@ -115,6 +115,7 @@ def evaluate_design(
                     start,
                     check_pre_trend=details,
                     se_inflation=float(np.sqrt(deff)),
+                    seed=seed,
                 )
                 total = np.array([pre_means.sum()])
                 r["mde"] = did_mde(total, alpha_nb, deff, m0, m1, len(design.pool), 1)
@@ -143,6 +144,7 @@ def evaluate_design(
                     start,
                     check_pre_trend=details,
                     se_inflation=float(np.sqrt(deff)),
+                    seed=seed,
                 )
                 r["mde"] = did_mde(pre_means, alpha_nb, deff, m0, m1, kk, len(design.treated))
                 if details:
@@ -264,6 +266,7 @@ def evaluate(
         notes.append(
             f"The data have no months {gap}: methods use the months present (period effects), never interpolate."
         )
+    notes += [_wild_note(r) for r in results if r.get("wild_bootstrap")]
     for r in results:
         r["_start"] = start
         _effects(r, panels.harm_weight, cost)
@@ -345,6 +348,14 @@ PUBLIC_KEYS = (
     "rank",
     "n_units",
     "se_kind",
+    "cluster_irr_ci",
+    "cluster_p_value",
+    "cluster_se_kind",
+    "wild_weights",
+    "wild_draws",
+    "wild_ci_open",
+    "ar1_rho",
+    "hac_lags",
     "n_treated",
     "n_comparison",
     "alpha_nb",
@@ -353,6 +364,24 @@ PUBLIC_KEYS = (
     "m_post",
     "error",
 )
+
+
+def _wild_note(r: dict) -> str:
+    lo, hi = r["irr_ci"]
+    clo, chi = r["cluster_irr_ci"]
+    return (
+        f"DiD: only {r['n_treated']} treated areas (fewer than {MIN_CLUSTERS}), so its p-value "
+        f"and 95% interval come from a wild cluster bootstrap ({r['wild_weights']} weights, "
+        f"{r['wild_draws']} draws): p {r['p_value']:.3f}, IRR {r['irr']:.3f} ({lo:.3f} to "
+        f"{hi:.3f}). The conventional cluster-robust result, which is unreliable with so few "
+        f"treated areas, is p {r['cluster_p_value']:.3f} ({clo:.3f} to {chi:.3f})."
+        + (
+            " The bootstrap interval is open: it excludes no IRR out to the search limit "
+            "(1/20 to 20) on the side shown at that limit; these areas cannot pin the effect down."
+            if any(r.get("wild_ci_open") or ())
+            else ""
+        )
+    )
 
 
 def _public(r: dict) -> dict:
@@ -381,8 +410,12 @@ def _method_text(design: Design, panels: Panels, k: int) -> str:
         "replacement on the pre-period level and trend of all other recorded crime, IMD decile and "
         "rural share; matching on the outcome's own noisy pre-period counts would build in "
         "regression to the mean), comparison areas within 1 km of a treated LSOA excluded; "
-        "IRR with a 95% CI from standard errors clustered by area (t with G-1 df), or negative-"
-        "binomial model-based SEs when there are fewer than 10 treated areas. Pre-trend check: "
+        "IRR with a 95% CI from standard errors clustered by area (t with G1-1 df, G1 treated "
+        "areas) when at least 10 areas are treated; with 2-9 treated areas the p-value and CI "
+        "come from a restricted wild cluster score bootstrap (Kline & Santos 2012; Roodman et al. "
+        "2019: Webb six-point weights, 999 draws, the interval by test inversion), with the "
+        "conventional cluster-robust result beside it; with one treated area (no cluster method "
+        "works) negative-binomial model-based SEs inflated for serial correlation. Pre-trend check: "
         "differential linear trend before the start. "
         "Synthetic control: the treated aggregate against donor districts of every force in the "
         "store (treated LSOAs removed), each series indexed to its pre-period mean; weights >= 0 "
@@ -393,7 +426,14 @@ def _method_text(design: Design, panels: Panels, k: int) -> str:
         "IRRs that rank test does not reject. The ADH post/pre RMSPE-ratio rank is reported as rmspe_rank_p. "
         "ITS: quasi-Poisson segmented regression on the treated aggregate with the rest of the "
         "force as offset (seasonality and force-wide shocks), a pre-period trend and a level "
-        "change at the start (no slope change by default: with few post months it is noise). "
+        "change at the start (no slope change by default: with few post months it is noise); "
+        "standard errors quasi-Poisson with AR(1) errors in elapsed months (rho estimated from "
+        "the residuals, corrected for the fit's bias; Newey-West HAC errors were rejected: "
+        "22.5% false positives, Monte Carlo SE 1.3%, in 16-month series). Validated coverage of "
+        "the 95% intervals on 1,000 simulated runs each with a planted IRR of 0.8 (Monte Carlo "
+        "SE in brackets; benchmarks/validate_evaluation.py, docs/evaluation.md): ITS 95.9% "
+        "(0.6%); DiD wild bootstrap 96.2% (0.6%) with 3 treated areas and 94.9% (0.7%) with 6, "
+        "false-positive rates 5.0% (0.7%) and 5.6% (0.7%). "
         "Assumptions: no other change hit the treated areas alone at the start; no spillover "
         "beyond 1 km; the months absent from the data are skipped, not imputed. "
         "MDE: smallest reduction detectable with 80% power at alpha 0.05 (NB2 overdispersion "

@@ -58,7 +58,7 @@ def run_placebos(
     seed: int = 0,
     methods=METHODS,
     n_areas: int = 30,
-    force: str = "Kent Police",
+    force: str,
     reduction: float = 0.0,
     reduction_at_mde: bool = False,
     exclude: list[str] | tuple[str, ...] = (),
@@ -164,55 +164,125 @@ def placebo_check(
     seed: int = 0,
     methods=METHODS,
     n_areas: int = 30,
-    force: str = "Kent Police",
+    force: str,
     exclude=(),
+    reduction: float = 0.0,
 ) -> Result:
-    """`harmscope evaluate --placebo N`: the false-positive rate of each method on these data."""
+    """`harmscope evaluate --placebo N`: the false-positive rate of each method on these data;
+    with ``reduction`` (`--plant`) the same placebo schemes with that reduction planted in
+    every run: each method's detection rate (power) and coverage at the planted effect."""
     runs = run_placebos(
-        panels, n, seed=seed, methods=methods, n_areas=n_areas, force=force, exclude=exclude
+        panels,
+        n,
+        seed=seed,
+        methods=methods,
+        n_areas=n_areas,
+        force=force,
+        exclude=exclude,
+        reduction=reduction,
     )
     summ = summarise(runs)
-    results = []
-    for r in summ.to_dict(orient="records"):
-        fpr, ci = r["significant_rate"], r["significant_rate_ci"]
-        ok = ci[0] <= 0.05 <= ci[1]
-        results.append(
-            {
-                "method": r["method"],
-                # no scheme was evaluated: only the placebo figures exist
-                "irr": None,
-                "irr_ci": None,
-                "p_value": None,
-                "false_positive_rate": fpr,
-                "false_positive_rate_ci": ci,
-                "runs": r["runs"],
-                "coverage": r["coverage"],
-                "verdict": (
-                    f"{fpr:.1%} of {r['runs']} placebo schemes came out 'significant' at alpha 0.05 "
-                    f"(95% CI {ci[0]:.1%} to {ci[1]:.1%}); "
-                    + (
-                        "consistent with the nominal 5%."
-                        if ok
-                        else "NOT consistent with the nominal 5%: treat this method's p-values with caution on these data."
-                    )
-                ),
-            }
-        )
+    planted = reduction > 0
+    results = [
+        _planted_row(r, reduction) if planted else _null_row(r)
+        for r in summ.to_dict(orient="records")
+    ]
+    summary = {
+        "placebo_schemes": n,
+        "areas_per_scheme": n_areas,
+        "seed": seed,
+        "force": force,
+        "planted_reduction": reduction,
+        "results": results,
+    }
+    if planted:
+        summary["planted_irr"] = 1 - reduction
     return Result(
         table=summ,
-        summary={
-            "placebo_schemes": n,
-            "areas_per_scheme": n_areas,
-            "seed": seed,
-            "force": force,
-            "results": results,
-        },
+        summary=summary,
         tables={"runs": runs},
-        method=(
-            f"{n} placebo schemes: each a random set of {n_areas} untreated LSOAs of {force} with a "
-            "random start month (at least 6 months of data before and 3 after), evaluated exactly "
-            "as a real scheme. Nothing happened there, so the share called significant at alpha "
-            "0.05 estimates the false-positive rate (Wilson 95% interval); coverage is the share "
-            "of 95% intervals that contain an IRR of 1."
+        method=_placebo_method(n, n_areas, force, reduction),
+        notes=[_planted_note(n, reduction)] if planted else [],
+    )
+
+
+def _null_row(r: dict) -> dict:
+    fpr, ci = r["significant_rate"], r["significant_rate_ci"]
+    ok = ci[0] <= 0.05 <= ci[1]
+    return {
+        "method": r["method"],
+        # no scheme was evaluated: only the placebo figures exist
+        "irr": None,
+        "irr_ci": None,
+        "p_value": None,
+        "false_positive_rate": fpr,
+        "false_positive_rate_ci": ci,
+        "runs": r["runs"],
+        "coverage": r["coverage"],
+        "verdict": (
+            f"{fpr:.1%} of {r['runs']} placebo schemes came out 'significant' at alpha 0.05 "
+            f"(95% CI {ci[0]:.1%} to {ci[1]:.1%}); "
+            + (
+                "consistent with the nominal 5%."
+                if ok
+                else "NOT consistent with the nominal 5%: treat this method's p-values with caution on these data."
+            )
         ),
+    }
+
+
+def _planted_row(r: dict, reduction: float) -> dict:
+    det, ci = r["detection_rate"], r["detection_rate_ci"]
+    k = int(round(r["coverage"] * r["runs"])) if r["runs"] else 0
+    clo, chi = wilson(k, r["runs"]) if r["runs"] else (np.nan, np.nan)
+    return {
+        "method": r["method"],
+        "irr": None,
+        "irr_ci": None,
+        "p_value": None,
+        "planted_reduction": reduction,
+        "detection_rate": det,
+        "detection_rate_ci": ci,
+        "runs": r["runs"],
+        "coverage": r["coverage"],
+        "coverage_ci": [float(clo), float(chi)],
+        "mean_irr": r["mean_irr"],
+        "verdict": (
+            f"SYNTHETIC: with a {reduction:.0%} reduction planted in every placebo scheme, "
+            f"{det:.1%} of {r['runs']} runs detected a significant reduction (95% CI "
+            f"{ci[0]:.1%} to {ci[1]:.1%}); the 95% interval held the true IRR "
+            f"{1 - reduction:.2f} in {r['coverage']:.1%} (95% CI {clo:.1%} to {chi:.1%}); "
+            f"mean estimated IRR {r['mean_irr']:.3f}."
+        ),
+    }
+
+
+def _planted_note(n: int, reduction: float) -> str:
+    return (
+        f"SYNTHETIC CHECK: a {reduction:.0%} reduction was planted (binomial thinning from each "
+        f"run's start month) in every one of the {n} placebo schemes; the true IRR is "
+        f"{1 - reduction:.2f}. The rates are detection (power) and coverage at that effect, "
+        "not false-positive rates."
+    )
+
+
+def _placebo_method(n: int, n_areas: int, force: str, reduction: float) -> str:
+    text = (
+        f"{n} placebo schemes: each a random set of {n_areas} untreated LSOAs of {force} with a "
+        "random start month (at least 6 months of data before and 3 after), evaluated exactly "
+        "as a real scheme. "
+    )
+    if reduction > 0:
+        return text + (
+            f"A {reduction:.0%} reduction was planted in each (binomial thinning of the set's "
+            "counts from the start month, a multiplicative effect with the overdispersion "
+            f"unchanged), so the truth is an IRR of {1 - reduction:.2f}: the share called a "
+            "significant reduction at alpha 0.05 estimates the power at that effect, and the "
+            "share of 95% intervals containing the true IRR their coverage (Wilson 95% "
+            "intervals for both)."
+        )
+    return text + (
+        "Nothing happened there, so the share called significant at alpha 0.05 estimates the "
+        "false-positive rate (Wilson 95% interval); coverage is the share of 95% intervals "
+        "that contain an IRR of 1."
     )

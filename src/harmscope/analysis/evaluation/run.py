@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from harmscope.analysis.evaluation.design import DEFAULT_FORCE
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 
@@ -193,12 +192,15 @@ def describe(areas: dict) -> str:
     if "point" in areas:
         p = areas["point"]
         return f"{p['radius_m']:.0f} m around ({p['lat']}, {p['lon']})"
-    return f"countywide ({areas.get('force', DEFAULT_FORCE)})"
+    return f"countywide ({areas.get('force') or 'the force held'})"
 
 
-def placebos(store, res, n, n_areas, methods, seed, crime_types, force) -> Result:
+def placebos(
+    store, res, n, n_areas, methods, seed, crime_types, force, plant: float | None = None
+) -> Result:
     """``n`` placebo schemes of ``n_areas`` LSOAs (default: the scheme's own LSOAs, else 30)
-    in ``force``: each method's false-positive rate."""
+    in ``force``: each method's false-positive rate; with ``plant``, that reduction planted in
+    every placebo scheme: each method's detection rate and coverage at the planted effect."""
     from harmscope.analysis.evaluation.evaluate import load_panels
     from harmscope.analysis.evaluation.panel import VIOLENCE
     from harmscope.analysis.evaluation.placebo import placebo_check
@@ -210,16 +212,31 @@ def placebos(store, res, n, n_areas, methods, seed, crime_types, force) -> Resul
             if res is not None and res.summary["unit"] == "lsoa"
             else 30
         )
-    return placebo_check(panels, n, seed=seed, methods=methods, n_areas=n_areas, force=force)
+    return placebo_check(
+        panels,
+        n,
+        seed=seed,
+        methods=methods,
+        n_areas=n_areas,
+        force=force,
+        reduction=plant or 0.0,
+    )
 
 
 def attach_placebos(res: Result, pres: Result) -> None:
-    """Each method's placebo false-positive rate beside its estimate, and the runs as a table."""
+    """Each method's placebo false-positive rate (or, with a plant, detection rate and
+    coverage at the planted effect) beside its estimate, and the runs as a table."""
     by = {r["method"]: r for r in pres.summary["results"]}
+    keys = (
+        ("detection_rate", "detection_rate_ci", "coverage", "coverage_ci")
+        if pres.summary.get("planted_reduction")
+        else ("false_positive_rate", "false_positive_rate_ci")
+    )
     for r in res.summary["results"]:
         key = "synth" if r["method"] == "synthetic_control" else r["method"]
         p = by.get(r["method"]) or by.get(key) or {}
-        r["false_positive_rate"] = p.get("false_positive_rate")
-        r["false_positive_rate_ci"] = p.get("false_positive_rate_ci")
+        for k in keys:
+            r[f"placebo_{k}" if k.startswith("coverage") else k] = p.get(k)
     res.tables["placebo_runs"] = pres.tables["runs"]
+    res.notes.extend(n for n in pres.notes if n not in res.notes)
     res.notes.append(pres.method)

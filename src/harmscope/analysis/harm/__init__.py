@@ -17,7 +17,8 @@ shared texts), _data (the store reads every analysis starts from: checked scope 
 the weighted cube, the LSOA frame with zeros), profile (:func:`harm_by_area`,
 :func:`harm_trend`), codes (:func:`harm_from_codes`), compare (:func:`rural_urban`,
 :func:`deprivation_gradient`, :func:`compare_forces`), smoothing
-(:func:`smoothed_lsoa_rates`) and concentration (:func:`concentration`). Each imports only the
+(:func:`smoothed_lsoa_rates`), concentration (:func:`concentration`) and sensitivity
+(:func:`weight_sensitivity`: shares and rankings under every plausible weighting). Each imports only the
 modules below it, never this ``__init__``, so the package has no import cycle.
 """
 
@@ -58,6 +59,12 @@ from harmscope.analysis.harm.scope import (
     resolve_weights,
     scheme_name,
 )
+from harmscope.analysis.harm.sensitivity import (
+    conclusions,
+    scenario_weights,
+    shares_by_scenario,
+    weight_sensitivity,
+)
 from harmscope.analysis.harm.smoothing import eb_global, smoothed_lsoa_rates
 from harmscope.analysis.intervals import garwood, log_ratio_ci, weighted_poisson_ci
 from harmscope.months import parse_month, shift_year
@@ -77,6 +84,7 @@ __all__ = [
     "check_category_names",
     "check_level",
     "compare_forces",
+    "conclusions",
     "concentration",
     "coverage_note",
     "deprivation_gradient",
@@ -95,11 +103,14 @@ __all__ = [
     "resolve_scope",
     "resolve_weights",
     "rural_urban",
+    "scenario_weights",
     "scheme_name",
     "scope_population",
+    "shares_by_scenario",
     "shift_year",
     "smoothed_lsoa_rates",
     "top_share",
     "units_for_share",
+    "weight_sensitivity",
     "weighted_poisson_ci",
 ]

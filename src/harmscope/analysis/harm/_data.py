@@ -67,6 +67,20 @@ def months_covered(store: Store, scope: Scope) -> list[str]:
     return q.months_held(store, scope.where, scope.params)
 
 
+def lsoa_placement_note(store: Store, scope: Scope) -> str:
+    """The measured share of the scope's rows that LSOA-level figures leave out."""
+    p = q.lsoa_placement(store, scope.where, scope.params)
+    left = p["rows"] - p["lsoa"]
+    share = left / p["rows"] if p["rows"] else 0.0
+    return (
+        f"LSOA placement: {p['lsoa']:,} of {p['rows']:,} rows in scope are in a 2011 LSOA; "
+        f"{left:,} ({share:.1%}) are not and are left out of LSOA-level figures "
+        f"({p['district_only']:,} known only to their district, {p['unplaced']:,} with no usable "
+        "location). 2021 LSOA codes are placed by point in the packaged 2011 polygons of every "
+        "force area, or through the ONS 2011-2021 lookup where the point is missing."
+    )
+
+
 def lsoa_frame(
     store: Store,
     scope: Scope,

@@ -11,6 +11,7 @@ from scipy import stats
 from harmscope.analysis.harm._data import (
     check_categories,
     lsoa_frame,
+    lsoa_placement_note,
     months_covered,
     prepare,
     weighted_cube,
@@ -19,6 +20,7 @@ from harmscope.analysis.harm.populations import populations
 from harmscope.analysis.harm.rates import HARM_SUMS, MIXED_NOTE, add_rates, coverage_note
 from harmscope.analysis.harm.scope import (
     Scope,
+    area_or_only_force,
     check_category_names,
     resolve_scope,
     resolve_weights,
@@ -29,6 +31,7 @@ from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.reference import load_lad
 from harmscope.store import Store
+from harmscope.store.queries.catalog import forces_held
 from harmscope.store.queries.scope import CUBE_KEYS, scope_filter
 
 DEFAULT_FORCES = ("Kent Police", "Essex Police", "Sussex Police")
@@ -69,12 +72,16 @@ _NEED_AREA = "this comparison needs an area (a force, county or district)"
 
 
 def _lsoa_groups(store, column, area, date_from, date_to, scheme, weights, categories):
-    """The scope, the LSOA frame of the LSOAs with a known ``column`` (their group) and the
-    weights label: where both group comparisons (rural/urban, deprivation) start."""
+    """The scope, the LSOA frame of the LSOAs with a known ``column`` (their group), the
+    weights label and the notes so far (the area announced when it was resolved from the
+    store): where both group comparisons (rural/urban, deprivation) start."""
+    area, area_note = area_or_only_force(area, lambda: forces_held(store))
     scope, wt, wlabel = prepare(
         store, area, date_from, date_to, scheme, weights, categories, need_area=_NEED_AREA
     )
-    return scope, lsoa_frame(store, scope, wt).dropna(subset=[column]), wlabel
+    notes = [area_note] if area_note else []
+    notes.append(lsoa_placement_note(store, scope))
+    return scope, lsoa_frame(store, scope, wt).dropna(subset=[column]), wlabel, notes
 
 
 def _group_rates(df: pd.DataFrame, key: str, alpha: float) -> pd.DataFrame:
@@ -104,7 +111,7 @@ def _err_chart(df: pd.DataFrame, x: str, title: str, y: str = "harm_rate_per_100
 def rural_urban(
     store: Store,
     *,
-    area: str | None = "Kent Police",
+    area: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     scheme: str = "css",
@@ -112,15 +119,26 @@ def rural_urban(
     categories=None,
     alpha: float = 0.05,
 ) -> Result:
-    """Harm and count rates in rural against urban LSOAs (ONS RUC 2011), with rate ratios."""
-    scope, df, wlabel = _lsoa_groups(
+    """Harm and count rates in rural against urban LSOAs (ONS RUC 2011), with rate ratios.
+
+    ``area``: a force, county, district(s) or CSP; None means the one force the store holds
+    (announced in the notes; several forces are refused). An area whose LSOAs are all urban
+    (or all rural) gets its one group's rates and ``summary["comparison"] = "not applicable"``
+    with the reason in ``summary["not_applicable"]`` and the notes: there is nothing to compare.
+    """
+    scope, df, wlabel, notes = _lsoa_groups(
         store, "urban_rural", area, date_from, date_to, scheme, weights, categories
     )
     table = _group_rates(df, "urban_rural", alpha)
     ruc = _group_rates(df, "ruc11_class", alpha)
     summary = {"area": scope.label, "scheme": scheme_name(scheme, weights)}
+    classes = sorted(set(df["urban_rural"].astype(str)))
+    summary["comparison"] = "rural against urban" if len(classes) == 2 else "not applicable"
+    if len(classes) < 2:
+        summary["not_applicable"] = _one_class_text(df, classes, scope.label)
+        notes.append(summary["not_applicable"])
     z = stats.norm.ppf(1 - alpha / 2)
-    for measure in ("harm", "count"):
+    for measure in ("harm", "count") if len(classes) == 2 else ():
         fit = quasi_poisson(df, measure, "C(urban_rural, Treatment('urban'))")
         key = f"rural_vs_urban_{measure}_rate_ratio"
         summary[key], summary[f"{key}_ci"] = _glm_ratio(
@@ -151,14 +169,29 @@ def rural_urban(
         charts={"rural_urban": _err_chart(table, "urban_rural", "Harm per 1,000 residents")},
         method=method,
         tables={"ruc_class": ruc},
-        notes=[coverage_note(months_covered(store, scope))],
+        notes=[*notes, coverage_note(months_covered(store, scope))],
+    )
+
+
+def _one_class_text(df: pd.DataFrame, classes: list[str], label: str) -> str:
+    """Why a rural/urban comparison does not apply to an area (all its LSOAs in one class,
+    or none placed)."""
+    if not classes:
+        return (
+            f"no crime of {label} in the period was placed in a 2011 LSOA with a rural-urban "
+            "class (ONS RUC 2011); a rural/urban comparison does not apply"
+        )
+    other = "rural" if classes[0] == "urban" else "urban"
+    return (
+        f"all {len(df):,} LSOAs in {label} are {classes[0]} (ONS RUC 2011), none {other}; "
+        "a rural/urban comparison does not apply"
     )
 
 
 def deprivation_gradient(
     store: Store,
     *,
-    area: str | None = "Kent Police",
+    area: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     scheme: str = "css",
@@ -166,8 +199,9 @@ def deprivation_gradient(
     categories=None,
     alpha: float = 0.05,
 ) -> Result:
-    """Harm and count rates by IMD 2019 decile (1 = most deprived), with the gradient."""
-    scope, df, wlabel = _lsoa_groups(
+    """Harm and count rates by IMD 2019 decile (1 = most deprived), with the gradient.
+    ``area`` None means the one force the store holds (announced in the notes)."""
+    scope, df, wlabel, notes = _lsoa_groups(
         store, "imd_decile", area, date_from, date_to, scheme, weights, categories
     )
     df["imd_decile"] = df["imd_decile"].astype(int)
@@ -178,8 +212,19 @@ def deprivation_gradient(
         "area": scope.label,
         "deciles_present": [int(d) for d in table.imd_decile],
     }
-    lo_d, hi_d = int(df.imd_decile.min()), int(df.imd_decile.max())
-    for measure in ("harm", "count"):
+    if len(table) < 2:  # no gradient from one decile (or none): say so, fit nothing
+        summary["not_applicable"] = (
+            f"the LSOAs of {scope.label} with a placed crime fall in "
+            + (
+                f"one IMD 2019 decile only ({table.imd_decile.iloc[0]})"
+                if len(table)
+                else "no IMD 2019 decile"
+            )
+            + "; a deprivation gradient does not apply"
+        )
+        notes.append(summary["not_applicable"])
+    lo_d, hi_d = (int(df.imd_decile.min()), int(df.imd_decile.max())) if len(df) else (0, 0)
+    for measure in ("harm", "count") if len(table) >= 2 else ():
         fit = quasi_poisson(df, measure, "imd_decile")
         key = f"{measure}_rate_ratio_per_decile"
         summary[key], summary[f"{key}_ci"] = _glm_ratio(fit, "imd_decile", z)
@@ -208,7 +253,7 @@ def deprivation_gradient(
             "deprivation": _err_chart(table, "imd_decile", "Harm per 1,000 residents by IMD decile")
         },
         method=method,
-        notes=[coverage_note(months_covered(store, scope))],
+        notes=[*notes, coverage_note(months_covered(store, scope))],
     )
 
 

@@ -12,12 +12,19 @@ import math
 import numpy as np
 import pandas as pd
 
-from harmscope.analysis.harm._data import lsoa_frame, months_covered, prepare, weighted_cube
+from harmscope.analysis.harm._data import (
+    lsoa_frame,
+    lsoa_placement_note,
+    months_covered,
+    prepare,
+    weighted_cube,
+)
 from harmscope.analysis.harm.rates import MIXED_NOTE, coverage_note
-from harmscope.analysis.harm.scope import require_area, scheme_name
+from harmscope.analysis.harm.scope import area_or_only_force, require_area, scheme_name
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
+from harmscope.store.queries.catalog import forces_held
 from harmscope.store.queries.scope import CUBE_KEYS
 
 TOP_PCTS = (1, 5, 10)
@@ -86,7 +93,7 @@ def _bootstrap(counts: np.ndarray, weights_per_unit: np.ndarray, reps: int, seed
 def concentration(
     store: Store,
     *,
-    area: str | None = "Kent Police",
+    area: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     scheme: str = "css",
@@ -105,6 +112,8 @@ def concentration(
     of expected crime, with recording noise removed by a Poisson bootstrap), and the share of units
     holding 50% and 25% of harm and of counts (Weisburd's law of crime concentration).
     """
+    # no area: the one force the store holds, announced in the notes
+    area, area_note = area_or_only_force(area, lambda: forces_held(store))
     if unit not in ("lsoa", "location"):
         raise HarmscopeError(f"unknown unit {unit!r}", where="unit", fix="use 'lsoa' or 'location'")
     scope, wt, wlabel = prepare(store, area, date_from, date_to, scheme, weights, categories)
@@ -227,5 +236,9 @@ def concentration(
         charts={"lorenz": chart.to_dict(), "top_shares": bars.to_dict()},
         method=method,
         tables={"lorenz": lz, "top_shares": shares},
-        notes=[coverage_note(months)],
+        notes=[
+            *([area_note] if area_note else []),
+            coverage_note(months),
+            *([lsoa_placement_note(store, scope)] if unit == "lsoa" else []),
+        ],
     )

@@ -7,6 +7,7 @@ the scope is written by the query layer (:func:`harmscope.store.queries.scope.sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -172,10 +173,36 @@ def resolve_weights(scheme: str = "css", weights=None) -> tuple[pd.DataFrame, st
     return load_weights(scheme, path=weights), f"user table {weights}"
 
 
+def area_or_only_force(
+    area: str | None, forces_held: Callable[[], list[str]], *, where: str = "area"
+) -> tuple[str | None, str | None]:
+    """No silent area default: ``area`` when given; else the one force the store holds
+    (``forces_held()``, e.g. ``lambda: queries.catalog.forces_held(store)``, asked only when
+    no area is given), with a note announcing it (an analysis puts it in its notes). A store
+    holding several forces is refused, naming them. Returns (area, note); (None, None) when
+    the store holds no street crime (the analysis then says what it needs)."""
+    if area is not None and str(area).strip():
+        return area, None
+    forces = list(forces_held())
+    if len(forces) > 1:
+        raise HarmscopeError(
+            f"the store holds {len(forces)} forces ({', '.join(forces)}) and no area was given",
+            where=where,
+            fix=f"pass {where} with one of them (or a district, county or CSP within one)",
+        )
+    if not forces:
+        return None, None
+    return forces[0], f"Area: {forces[0]}, the only force the store holds (no area was given)."
+
+
 def require_area(scope: Scope, problem: str) -> None:
     """Raise when the scope names no force or district (an analysis over LSOAs needs one)."""
     if scope.lad_codes is None and scope.force is None:
-        raise HarmscopeError(problem, where="--area", fix="pass e.g. area='Kent Police'")
+        raise HarmscopeError(
+            problem,
+            where="--area",
+            fix="pass a force, district, county or CSP, e.g. area='Essex Police'",
+        )
 
 
 def scheme_name(scheme: str, weights) -> str:

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from harmscope.analysis.harm._data import lsoa_frame, months_covered, prepare
+from harmscope.analysis.harm._data import (
+    lsoa_frame,
+    lsoa_placement_note,
+    months_covered,
+    prepare,
+)
 from harmscope.analysis.harm.rates import MIXED_NOTE, coverage_note
-from harmscope.analysis.harm.scope import scheme_name
+from harmscope.analysis.harm.scope import area_or_only_force, scheme_name
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
 from harmscope.store import Store
+from harmscope.store.queries.catalog import forces_held
 
 
 def eb_global(events, population) -> dict[str, np.ndarray | float]:
@@ -55,7 +61,7 @@ def eb_global(events, population) -> dict[str, np.ndarray | float]:
 def smoothed_lsoa_rates(
     store: Store,
     *,
-    area: str | None = "Kent Police",
+    area: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     scheme: str = "css",
@@ -68,6 +74,8 @@ def smoothed_lsoa_rates(
     LSOAs with no recorded crime are included as zeros. The table also carries the raw rate,
     the shrinkage weight and a flag for LSOAs whose raw rate moved by more than half.
     """
+    # no area: the one force the store holds, announced in the notes
+    area, area_note = area_or_only_force(area, lambda: forces_held(store))
     if measure not in ("harm", "count"):
         raise HarmscopeError(
             f"unknown measure {measure!r}", where="measure", fix="use 'harm' or 'count'"
@@ -152,8 +160,7 @@ def smoothed_lsoa_rates(
         "sum whose variance is phi = Σw²n/Σwn times its mean, so harm is smoothed in units of "
         "harm/phi ('effective crimes', scaled Poisson) and scaled back; phi is in the summary. "
         "A (the between-LSOA variance) is floored at 0. Rows that cannot be placed "
-        "in a 2011 LSOA (about 1% in Kent) are left out; 2021-only LSOAs are placed by point "
-        "or name. Smoothed rates are for ranking and mapping; they are not intervals. "
+        "in a 2011 LSOA are left out (their measured share is in the notes). Smoothed rates are for ranking and mapping; they are not intervals. "
         + (MIXED_NOTE if measure == "harm" else "")
     )
     return Result(
@@ -161,7 +168,11 @@ def smoothed_lsoa_rates(
         summary=summary,
         charts={"raw_vs_smoothed": sc.to_dict()},
         method=method,
-        notes=[coverage_note(months)],
+        notes=[
+            *([area_note] if area_note else []),
+            coverage_note(months),
+            lsoa_placement_note(store, scope),
+        ],
     )
 
 

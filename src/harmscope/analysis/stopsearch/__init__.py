@@ -9,6 +9,8 @@ Answers the Police and Crime Panel's questions with figures that carry their unc
 - :func:`disproportionality`: searches per 1,000 residents by ethnicity against the White
   rate (needs a population table supplied by the user);
 - :func:`ethnicity_agreement`: self- against officer-defined ethnicity, with Cohen's kappa;
+- :func:`recording_breaks`: months where the outcome recording changed (a stated test), and
+  :func:`rates_around_breaks`, the rates on each side of a break;
 - :func:`intelligence_led`: the share of searches inside violence and weapons hot cells
   against the share of those offences there, with a concentration curve, and searches per
   offence by district.
@@ -17,7 +19,7 @@ All counting happens in DuckDB; only aggregated frames (or distinct snap points,
 grid) come back to Python.
 
 Modules: selection (months and force), mapping (outcome groups), searches (the searches CTE,
-breakdowns and rates), outcomes, hit_rate, population_rates (disproportionality), agreement
+breakdowns and rates), breaks (recording breaks), outcomes, hit_rate, population_rates (disproportionality), agreement
 (ethnicity and kappa), located / cells / curve / districts / intelligence (searches against
 violence), charts (Vega-Lite) and combined (:func:`scrutiny`, everything for one period). Protecting
 the results for an audience is the publishing path's job: :mod:`harmscope.privacy.stopsearch`.
@@ -27,6 +29,11 @@ from harmscope.analysis.stopsearch.agreement import (
     AGREEMENT_METHOD,
     cohens_kappa,
     ethnicity_agreement,
+)
+from harmscope.analysis.stopsearch.breaks import (
+    BREAKS_METHOD,
+    rates_around_breaks,
+    recording_breaks,
 )
 from harmscope.analysis.stopsearch.charts import monthly_rates_chart
 from harmscope.analysis.stopsearch.combined import scrutiny
@@ -51,6 +58,7 @@ from harmscope.analysis.stopsearch.searches import (
     DIMENSIONS,
     NOT_RECORDED,
     NOT_STATED,
+    RATE_DEFINITIONS,
     RATES,
 )
 from harmscope.analysis.stopsearch.selection import Period, parse_month
@@ -61,6 +69,7 @@ _concentration_index = concentration_index
 
 __all__ = [
     "AGREEMENT_METHOD",
+    "BREAKS_METHOD",
     "BROAD_ETHNICITY",
     "DIMENSIONS",
     "DISPROPORTIONALITY_METHOD",
@@ -72,6 +81,7 @@ __all__ = [
     "OUTCOME_METHOD",
     "POPULATION_FORMAT",
     "RATES",
+    "RATE_DEFINITIONS",
     "UNMAPPED",
     "VIOLENCE_TYPES",
     "Period",
@@ -88,5 +98,7 @@ __all__ = [
     "monthly_rates_chart",
     "outcome_figures",
     "parse_month",
+    "rates_around_breaks",
+    "recording_breaks",
     "scrutiny",
 ]

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from harmscope.analysis.breaks import BreakRule
 from harmscope.analysis.result import Results
 from harmscope.analysis.stopsearch.agreement import ethnicity_agreement
+from harmscope.analysis.stopsearch.breaks import recording_breaks
 from harmscope.analysis.stopsearch.hit_rate import hit_rate_test
 from harmscope.analysis.stopsearch.intelligence import intelligence_led
 from harmscope.analysis.stopsearch.mapping import mapping_frame
@@ -39,23 +41,40 @@ def scrutiny(
     cell_m: float = 500.0,
     outcome_mapping: str | Path | pd.DataFrame | None = None,
     alpha: float = 0.05,
+    rule: BreakRule | None = None,
+    published_rate: float | None = None,
 ) -> Results:
     """Every stop-and-search analysis for one period (what the CLI and the report show), as a
     bundle of Results (a dict name -> Result).
 
     The intelligence-led comparison is left out (with a note on the outcome result) when
-    the store holds no street crimes.
+    the store holds no street crimes. ``recording_breaks`` holds the recording-break tests
+    (rule ``rule``); when one is flagged inside the period, every result that pools months
+    (outcomes, the outcome tests) carries a note naming it.
     """
     mapping = mapping_frame(outcome_mapping)
+    breaks = recording_breaks(
+        store, date_from, date_to, force=force, outcome_mapping=mapping, rule=rule
+    )
     outcomes = outcome_figures(
-        store, date_from, date_to, force=force, outcome_mapping=mapping, alpha=alpha
+        store,
+        date_from,
+        date_to,
+        force=force,
+        outcome_mapping=mapping,
+        alpha=alpha,
+        breaks=breaks,
+        published_rate=published_rate,
     )
     period = (outcomes.summary["date_from"], outcomes.summary["date_to"])
-    results = Results(outcomes=outcomes)
+    results = Results(outcomes=outcomes, recording_breaks=breaks)
+    pooled = _pooled_warning(breaks.summary.get("break_months", []))
     for key, by in HIT_RATE_TESTS.items():
         results[key] = hit_rate_test(
             store, *period, by=by, force=force, outcome_mapping=mapping, alpha=alpha
         )
+        if pooled:
+            results[key].notes.append(pooled)
     results["disproportionality"] = disproportionality(
         store, *period, population=population, force=force, alpha=alpha
     )
@@ -76,3 +95,14 @@ def scrutiny(
             "Whether searches follow violence is not assessed: the store holds no street crimes."
         )
     return results
+
+
+def _pooled_warning(months: list[str]) -> str | None:
+    """The note a result pooling months carries when a recording break lies inside them."""
+    if not months:
+        return None
+    return (
+        "These find rates pool months across a recording change (breaks flagged from "
+        f"{', '.join(months)}; see the recording breaks): a difference between groups can "
+        "come from when each group was searched, not only from the grounds for searching."
+    )

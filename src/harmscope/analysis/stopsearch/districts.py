@@ -28,7 +28,7 @@ def _searches_per_offence_by_district(
 
     ``searches_per_offence`` is (searches a month) / (offences a month), so periods of unequal
     length compare fairly; its interval treats both counts as Poisson (log scale). Returns the
-    table and the number of located searches outside every Kent and Medway district, or None
+    table and the number of located searches outside the force's districts, or None
     when the reference placing helper is not installed.
     """
     try:
@@ -50,4 +50,5 @@ def _searches_per_offence_by_district(
     frame["searches_per_offence"] = ratio
     frame["searches_per_offence_low"], frame["searches_per_offence_high"] = low, high
     frame = frame.sort_values("searches_per_offence", ascending=False).reset_index(drop=True)
-    return frame, int(points.n.sum() - by_lad.sum())
+    # outside: in no district, or in a district of another force (every force is packaged)
+    return frame, int(points.n.sum() - frame.searches.sum())

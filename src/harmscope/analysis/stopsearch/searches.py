@@ -111,6 +111,7 @@ AGGREGATES = """
     count(*) FILTER (WHERE grp = 'no_further_action') AS nfa,
     count(*) FILTER (WHERE found) AS finds,
     count(*) FILTER (WHERE action AND found) AS finds_in_action,
+    count(*) FILTER (WHERE found OR grp = 'arrest') AS found_or_arrest,
     count(*) FILTER (WHERE grp IN ('blank', 'unknown', 'unmapped')) AS outcome_missing,
     count(*) FILTER (WHERE outcome_linked_to_object_of_search IS NULL) AS linked_missing
 """
@@ -121,6 +122,7 @@ COUNTS = [
     "nfa",
     "finds",
     "finds_in_action",
+    "found_or_arrest",
     "outcome_missing",
     "linked_missing",
 ]
@@ -131,6 +133,26 @@ RATES = {
     "no_further_action_rate": ("nfa", "searches"),
     "find_rate": ("finds", "searches"),
     "find_rate_of_outcomes": ("finds_in_action", "actions"),
+    # the public's measures: "something was found or an arrest took place", and a find that
+    # came with an action (the outcome linked to the object and not no further action)
+    "found_or_arrest_rate": ("found_or_arrest", "searches"),
+    "linked_action_rate": ("finds_in_action", "searches"),
+}
+
+# Every rate in plain words, for the text, the report and the JSON alike.
+RATE_DEFINITIONS = {
+    "arrest_rate": "searches that ended in arrest, out of all searches",
+    "action_rate": "searches with a recorded outcome other than no further action (arrest, "
+    "summons, caution, community resolution, drugs warning, penalty notice), out of all searches",
+    "no_further_action_rate": "searches recorded as no further action, out of all searches",
+    "find_rate": "searches whose outcome was recorded as linked to the object of the search "
+    "(what the officer was looking for was found), out of all searches",
+    "find_rate_of_outcomes": "searches linked to the object of the search, out of searches "
+    "with an action outcome",
+    "found_or_arrest_rate": "searches where the object was found (outcome linked to the object "
+    "of the search) OR the person was arrested, out of all searches; each search counts once",
+    "linked_action_rate": "searches linked to the object of the search AND with an outcome "
+    "other than no further action, out of all searches",
 }
 
 

@@ -13,10 +13,14 @@ To add a section (stop and search, hotspots, evaluation, ED...), create
     ``ctx`` (``harmscope.report.section.ReportContext``) has the store, the area, the months
     (``ctx.date_from``/``ctx.date_to``, or ``ctx.month_from``/``ctx.month_to`` as YYYY-MM),
     the audience and ``ctx.cache`` (``ctx.cached(key, make)`` shares a result between sections;
-    ``ctx.cache["scope"]`` is the resolved ``analysis.harm.Scope``). Return None when there is
-    nothing to show for this area and period: the report lists it as "no data" at the end.
-    Raise ``HarmscopeError`` only for the user's mistakes (it stops the report); any other
-    exception is shown in the report as a failed section and the rest still renders.
+    ``ctx.cache["scope"]`` is the resolved ``analysis.harm.Scope``). When the section does
+    not apply here (an all-urban area has no rural/urban comparison; one district has no
+    ranking), raise ``harmscope.report.section.NotApplicable("why, in plain words",
+    title=...)``: the report shows the reason in the section's place. Return None only when
+    the store holds no data of the section's kind at all (no stop and search, no ED file):
+    the report names it at the end. Anything else raised (a ``HarmscopeError`` included) is
+    a failure: the report is not written and ``harmscope report`` exits non-zero naming the
+    section (``--allow-partial`` writes an internal draft with the failure in a box).
 
 The ``Section`` you return holds escaped ``html`` (use markupsafe.escape for values),
 Vega-Lite ``charts`` (dicts, e.g. ``altair.Chart(...).to_dict()``), ``tables`` (DataFrames; a

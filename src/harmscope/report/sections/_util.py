@@ -12,7 +12,7 @@ from markupsafe import escape
 from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
 from harmscope.months import shift as shift_month  # sections import it from here
 from harmscope.report.render import SUPPRESSED, fmt_number
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 
 
 def scope(ctx: ReportContext):
@@ -94,13 +94,30 @@ def area_analysis(ctx: ReportContext, key: str, analysis, **kwargs):
     )
 
 
-def lsoa_groups_analysis(ctx: ReportContext, key: str, analysis):
-    """:func:`area_analysis` of an analysis comparing groups of LSOAs, or None when there is
-    nothing to compare: the area is not a force or districts, or fewer than two groups."""
+def need_lsoa_area(ctx: ReportContext, what: str, title: str) -> None:
+    """Raise NotApplicable unless the report's area is a force or districts (an LSOA
+    analysis needs one)."""
     if not has_lsoa_area(ctx):
-        return None
+        raise NotApplicable(
+            f"{what} needs an area within one police force (a force, district or CSP); "
+            f"{scope(ctx).label} is not one",
+            title=title,
+        )
+
+
+def lsoa_groups_analysis(ctx: ReportContext, key: str, analysis, title: str):
+    """:func:`area_analysis` of an analysis comparing groups of LSOAs. NotApplicable when
+    there is nothing to compare: the area is not a force or districts, or its LSOAs fall in
+    fewer than two groups (the analysis's ``summary["not_applicable"]`` says why)."""
+    need_lsoa_area(ctx, "This comparison of LSOAs", title)
     res = area_analysis(ctx, key, analysis)
-    return res if len(res.table) >= 2 else None
+    if len(res.table) < 2:
+        reason = res.summary.get("not_applicable") or (
+            f"the LSOAs of {scope(ctx).label} fall in fewer than two groups; there is "
+            "nothing to compare"
+        )
+        raise NotApplicable(reason, title=title)
+    return res
 
 
 def harm_districts(ctx: ReportContext):

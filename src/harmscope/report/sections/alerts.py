@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import para
 
 ORDER = 35
+TITLE = "Early warning"
+# Where analysis.trends.alerts reports that there is nothing to judge here (no event matches,
+# the last month is not held): announced. Any other error is a failure of the section.
+_NO_DATA = ("alerts", "--month")
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     from harmscope.analysis.trends import ALARM_DERIVED, alerts, latest_alarms
     from harmscope.errors import HarmscopeError
 
@@ -23,8 +27,10 @@ def build(ctx: ReportContext) -> Section | None:
             weight=weight,
             month=ctx.date_to.replace(day=1),
         )
-    except HarmscopeError:
-        return None
+    except HarmscopeError as exc:
+        if exc.where in _NO_DATA:
+            raise NotApplicable(exc.problem, title=TITLE) from exc
+        raise
     s = res.summary
     latest = latest_alarms(res)
     latest[["expected", "upper", "score", "cusum", "harm_excess"]] = latest[
@@ -53,7 +59,7 @@ def build(ctx: ReportContext) -> Section | None:
         tables["top_alarm"] = ctx.protect(pd.DataFrame(spec["data"]["values"]))
     return Section(
         key="alerts",
-        title="Early warning",
+        title=TITLE,
         html=html,
         tables=tables,
         charts=charts,

@@ -11,7 +11,7 @@ _CATEGORIES = ["Violence and sexual offences"]
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.hotspots import class_table, hotspots
-    from harmscope.analysis.places import NO_LOCATION, cell_places, point_scope, towns
+    from harmscope.analysis.places import NO_LOCATION, cell_places, point_scope
     from harmscope.errors import HarmscopeError
     from harmscope.report import maps
     from harmscope.store.queries.points import point_names, street_points
@@ -51,7 +51,7 @@ def build(ctx: ReportContext) -> Section | None:
                 date_to=ctx.date_to.replace(day=1),
             ),
         ),
-        towns(),
+        _area_towns(ctx.area),
     )
     shown = shown.merge(names, on="unit", how="left")
     where_cols = ["place", "near_town", "lsoa_name", "lad_name"]
@@ -208,12 +208,20 @@ def _district_outlines(area: str) -> list[dict]:
     try:
         from harmscope.reference import lad_boundaries
 
-        feats = lad_boundaries()["features"]
-        codes = area_lad_codes(area)
+        feats = lad_boundaries(area_lad_codes(area))["features"]
     except Exception:  # the outline is decoration: without it the map still stands
         return []
     return [
-        maps.feature(f["geometry"], {"lad_name": f["properties"].get("lad_name")})
-        for f in feats
-        if codes is None or f["properties"].get("lad_code") in codes
+        maps.feature(f["geometry"], {"lad_name": f["properties"].get("lad_name")}) for f in feats
     ]
+
+
+def _area_towns(area: str):
+    """The packaged town centres in the area's districts. The list covers Kent and Medway
+    only, so elsewhere a hotspot is named by no town rather than one in another force
+    ("35 km from Dartford" for a cell in Harlow; issue 19)."""
+    from harmscope.analysis.hotspot_inputs import area_lad_codes
+    from harmscope.analysis.places import towns
+
+    t, codes = towns(), area_lad_codes(area)
+    return t if codes is None else t[t["lad_code"].isin(codes)]

@@ -43,6 +43,22 @@ SOURCES = [
 ]
 
 
+WEIGHT_RANGE = (
+    "Every severity weight is uncertain, and most are estimates made from secondary sources "
+    "(the status column above). The front page therefore gives the share of harm from violence "
+    "and sexual offences as a range over ten weighting scenarios: the ONS Crime Severity Score "
+    "and the Cambridge Crime Harm Index, each (1) at its central weights, (2) with every "
+    "category at the low end of its plausible range, (3) at the high end, and the two mixed "
+    "extremes, (4) violence at its high end and everything else low and (5) the reverse, which "
+    "give the largest and smallest share violence can take. The plausible ranges are the "
+    "low and high weights in the table above; how each was set is recorded in the weights "
+    "tables' derivation column (for example the CSS rape weight, read from an unlabelled list, "
+    "runs from 1,825 to 3,905). A conclusion is called firm only if it holds under all ten. "
+    "This range is a separate and much wider uncertainty than the 95% intervals, which cover "
+    "counting noise only. harmscope harm --sensitivity prints the full table."
+)
+
+
 def build(ctx: ReportContext) -> Section | None:
     weights = harm_districts(ctx).tables["weights"].copy()
     keep = [
@@ -115,6 +131,8 @@ def build(ctx: ReportContext) -> Section | None:
         + items
         + Markup("</ul><h3>Disclosure control</h3><p>")
         + escape(sdc)
+        + Markup("</p><h3>How much the weights matter</h3><p>")
+        + escape(WEIGHT_RANGE)
         + Markup("</p><h3>What the intervals cover</h3><p>")
         + escape(
             "Intervals are 95% and treat counts as Poisson with a fixed population. They leave out "

@@ -14,7 +14,6 @@ section takes figures out of person-level tables; a read-only store shows no fig
 
 from __future__ import annotations
 
-from harmscope.errors import HarmscopeError
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import audited, cards, ci_text, para, value_text, withheld
 from harmscope.store.queries import report as queries
@@ -41,10 +40,8 @@ def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.people import people_profile
     from harmscope.privacy.people import publish_people
 
-    try:
-        profile = people_profile(store, reps=100)
-    except HarmscopeError:
-        return None
+    # has_people_crimes held, so an error here is a failure of the section, not "no data"
+    profile = people_profile(store, reps=100)
     pub = publish_people(profile, ctx.audience, ctx.threshold)
     internal = ctx.audience == "internal"
     top = _top_ranked(profile, ctx) if internal else None

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import altair as alt
 
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import harm_total, protected_categories, result_section
 
 ORDER = 40
+TITLE = "Harm against count, by category"
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     # Force-level totals, so rows without a district still count in their category.
     res = harm_total(ctx)
     cube, pub = protected_categories(ctx)
     if cube.empty or cube["count"].sum() == 0:
-        return None
+        raise NotApplicable("no crime in a police.uk category in this period", title=TITLE)
     long = pub.melt(
         id_vars=["category"],
         value_vars=["count_share", "harm_share"],
@@ -61,7 +62,7 @@ def build(ctx: ReportContext) -> Section | None:
         )
     return result_section(
         "harm-vs-count",
-        "Harm against count, by category",
+        TITLE,
         res,
         sentences,
         charts={"by_category": chart},

@@ -7,17 +7,17 @@ import altair as alt
 import pandas as pd
 
 from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import area_analysis, has_lsoa_area, result_section
+from harmscope.report.sections._util import area_analysis, need_lsoa_area, result_section
 
 ORDER = 60
+TITLE = "Concentration"
 TOP = (1, 5, 10)
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     from harmscope.analysis.harm import concentration
 
-    if not has_lsoa_area(ctx):
-        return None
+    need_lsoa_area(ctx, "Concentration over LSOAs", TITLE)
     results = {
         unit: area_analysis(ctx, f"concentration_{unit}", concentration, unit=unit)
         for unit in ("lsoa", "location")
@@ -121,7 +121,7 @@ def build(ctx: ReportContext) -> Section | None:
     ]
     return result_section(
         "concentration",
-        "Concentration",
+        TITLE,
         results["lsoa"],
         sentences,
         charts={"top_shares": bars, "lorenz": lorenz_chart},

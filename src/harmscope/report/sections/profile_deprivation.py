@@ -7,14 +7,14 @@ from harmscope.report.sections._charts import rate_chart
 from harmscope.report.sections._util import group_rates, lsoa_groups_analysis, result_section
 
 ORDER = 80
+TITLE = "Deprivation"
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     from harmscope.analysis.harm import deprivation_gradient
 
-    res = lsoa_groups_analysis(ctx, "deprivation", deprivation_gradient)
-    if res is None:
-        return None
+    # fewer than two IMD deciles (or none: Welsh LSOAs carry no English IMD) is announced
+    res = lsoa_groups_analysis(ctx, "deprivation", deprivation_gradient, TITLE)
     pub = group_rates(ctx, res.table, "imd_decile")
     s = res.summary
     sentences = []
@@ -40,7 +40,7 @@ def build(ctx: ReportContext) -> Section | None:
     )
     return result_section(
         "deprivation",
-        "Deprivation",
+        TITLE,
         res,
         sentences,
         charts={"deprivation": chart},

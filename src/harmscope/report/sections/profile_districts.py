@@ -5,25 +5,31 @@ from __future__ import annotations
 
 from harmscope.analysis.harm import HARM_RATE_COLS
 from harmscope.analysis.profile import overlapping_neighbours
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
 from harmscope.report.sections._util import (
     RATE_COLS,
     harm_districts,
     protect_group_table,
     result_section,
+    scope,
 )
 
 ORDER = 90
+TITLE = "Districts ranked by harm"
 
 _COLS = ["area_code", "area_name", "population", "count", *RATE_COLS]
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     res = harm_districts(ctx)
     totals = res.tables["totals"]
     if len(totals) < 2:
-        return None  # a single district: nothing to rank
+        raise NotApplicable(
+            f"{scope(ctx).label} is {'one district' if len(totals) else 'no district'} with "
+            "placed crimes; there is no ranking of districts",
+            title=TITLE,
+        )
     table = totals[_COLS].sort_values("harm_rate_per_1000", ascending=False).reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     table = table.rename(columns={"area_code": "district_code", "area_name": "district"})
@@ -57,7 +63,7 @@ def build(ctx: ReportContext) -> Section | None:
         )
     return result_section(
         "districts",
-        "Districts ranked by harm",
+        TITLE,
         res,
         sentences,
         charts={"districts": chart},

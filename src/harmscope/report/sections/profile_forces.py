@@ -4,25 +4,33 @@ crimes per 1,000 residents over the months all of them have, with ratios and int
 from __future__ import annotations
 
 from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS, RATIO_COLS
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._charts import rate_chart
 from harmscope.report.sections._util import harm_args, result_section, scope
 from harmscope.store.queries import report as queries
 
 ORDER = 100
+TITLE = "Comparison forces"
 _DERIVED = ["harm", *COUNT_RATE_COLS, *HARM_RATE_COLS, *RATIO_COLS]
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     from harmscope.analysis.harm import compare_forces
 
     sc = scope(ctx)
     if sc.force is None:
-        return None
+        raise NotApplicable(
+            f"{sc.label} is not within one police force, so it is not compared with others",
+            title=TITLE,
+        )
     held = queries.street_forces_held(ctx.store, ctx.date_from, ctx.date_to)
     others = [f for f in held if f != sc.force]
     if not others:
-        return None
+        raise NotApplicable(
+            f"the store holds no other force's street crimes for this period to compare "
+            f"{sc.force} with (load them with `harmscope ingest PATH`)",
+            title=TITLE,
+        )
     res = ctx.cached(
         "compare_forces",
         lambda: compare_forces(
@@ -52,7 +60,7 @@ def build(ctx: ReportContext) -> Section | None:
     )
     return result_section(
         "forces",
-        "Comparison forces",
+        TITLE,
         res,
         sentences,
         charts={"forces": rate_chart(pub, "force", "Harm per 1,000 residents by force")},

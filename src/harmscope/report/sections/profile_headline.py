@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from harmscope.analysis.harm import COUNT_RATE_COLS, HARM_RATE_COLS
-from harmscope.analysis.profile import area_population, headline_measures
+from harmscope.analysis.profile import area_population, headline_measures, weight_range_figures
+from harmscope.errors import HarmscopeError
 from harmscope.privacy.disclosure import is_small
 from harmscope.report.front import harm_unit
 from harmscope.report.section import ReportContext, Section
@@ -16,6 +17,7 @@ from harmscope.report.sections._util import (
     harm_districts,
     harm_total,
     harm_trend_with_baseline,
+    has_lsoa_area,
     para,
     protected_categories,
     segment_hidden,
@@ -65,6 +67,85 @@ def _hidden_rows(ctx: ReportContext, table: pd.DataFrame) -> list[bool]:
     return [all_hidden, *singles, any(singles) or all_hidden]
 
 
+SENSITIVITY_METHOD = (
+    " The share of harm from violence and sexual offences is also given as a range: the "
+    "lowest and highest share over every weighting scenario (ONS Crime Severity Score and "
+    "Cambridge Crime Harm Index, each at its central weights, with every category at the low "
+    "or the high end of its plausible range, and the two mixed extremes; see Methods and "
+    "sources). A conclusion is listed as holding only if it is true under every scenario."
+)
+
+
+def weight_sensitivity_result(ctx: ReportContext):
+    """analysis.harm.weight_sensitivity for the report's area and period (cached), or None
+    when the report has no force or district to run it on."""
+    if not has_lsoa_area(ctx):
+        return None
+    from harmscope.analysis.harm import weight_sensitivity
+
+    return ctx.cached(
+        "weight_sensitivity",
+        lambda: weight_sensitivity(
+            ctx.store, area=ctx.area, date_from=ctx.month_from, date_to=ctx.month_to
+        ),
+    )
+
+
+def sensitivity_parts(ctx: ReportContext) -> tuple[list, list[str], dict]:
+    """The front page's weight-sensitivity card, sentences and table. For the public
+    audience they are shown only when no category count is suppressed: the same counts under
+    ten weightings are ten equations that could give a hidden count back."""
+    res = weight_sensitivity_result(ctx)
+    if res is None:
+        return [], [], {}
+    if ctx.public:
+        _, cats = protected_categories(ctx)
+        if cats["count"].isna().any():
+            return (
+                [],
+                [
+                    "(The range of the violence share over weightings is withheld: a "
+                    "category count is suppressed.)"
+                ],
+                {},
+            )
+    s = res.summary
+    scen = res.tables["scenarios"]
+    central = {
+        lab.split(":")[0]: key
+        for key, lab in zip(scen["scenario"], scen["label"], strict=True)
+        if key.endswith("_central")
+    }
+    fig = weight_range_figures(
+        s.get("focus_share_by_scenario", {}), central, res.tables["conclusions"]
+    )
+    if not fig["range_text"]:
+        return [], [], {}
+    items = [
+        (
+            "share of harm from violence and sexual offences, over every weighting",
+            fig["range_text"],
+            fig["central_text"],
+        )
+    ]
+    sentences = []
+    if fig["surviving"]:
+        sentences.append("True under every choice of weights: " + " ".join(fig["surviving"]))
+    if fig["not_surviving"]:
+        sentences.append(
+            "Not true under every choice of weights, so not a firm finding: "
+            + " ".join(fig["not_surviving"])
+        )
+    table = scen[["label", "focus_share"]].rename(
+        columns={"label": "weighting", "focus_share": "share_of_harm_violence_sexual"}
+    )
+    tables = {
+        "weight_sensitivity": ctx.protect(table.reset_index(drop=True)),
+        "weight_conclusions": ctx.protect(res.tables["conclusions"].reset_index(drop=True)),
+    }
+    return items, sentences, tables
+
+
 def build(ctx: ReportContext) -> Section | None:
     table, population, months = headline_table(ctx)
     if table["count"].iloc[0] == 0:
@@ -108,7 +189,11 @@ def build(ctx: ReportContext) -> Section | None:
             "",
         ),
     ]
-    sentences = []
+    try:
+        sens_items, sentences, sens_tables = sensitivity_parts(ctx)
+    except HarmscopeError as exc:  # keep the headline; say why the range is missing
+        sens_items, sentences, sens_tables = [], [f"(No range over weightings: {exc}.)"], {}
+    items += sens_items
     try:
         trend = harm_trend_with_baseline(ctx)
         s = trend.summary
@@ -152,13 +237,13 @@ def build(ctx: ReportContext) -> Section | None:
         key="headline",
         title="Headline figures",
         html=cards(items) + para(*sentences),
-        tables={"headline": pub},
+        tables={"headline": pub, **sens_tables},
         method=(
             "Counts are street-level crimes in the period (rows flagged outside the area left out). "
             "Harm weights each crime by its category's severity weight (see Methods and sources). "
             "Intervals are 95%: exact Poisson (Garwood) for counts and the Fay-Feuer gamma interval "
             "for harm, with population fixed. The year-on-year change compares only months present "
-            "in both years, with a log-scale delta-method interval."
+            "in both years, with a log-scale delta-method interval." + SENSITIVITY_METHOD
         ),
         disclosure_checked=True,
     )

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import (
-    has_lsoa_area,
     lsoa_linked,
+    need_lsoa_area,
     result_section,
     smoothed_lsoa,
 )
 
 ORDER = 50
+TITLE = "Map: smoothed harm rates by LSOA"
 
 _TABLE_COLS = [
     "area_code",
@@ -32,17 +33,15 @@ _TABLE_COLS = [
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.places import NO_LOCATION, point_scope, towns
-    from harmscope.reference import lad_boundaries, lsoa_boundaries
+    from harmscope.reference import lad_boundaries
     from harmscope.report import maps
     from harmscope.store.queries import points
 
-    if not has_lsoa_area(ctx):
-        return None
+    need_lsoa_area(ctx, "The LSOA map", TITLE)
     res = smoothed_lsoa(ctx)
     table = res.table[[c for c in _TABLE_COLS if c in res.table.columns]].copy()
     codes = set(table["area_code"])
-    lsoa = lsoa_boundaries()
-    lad_of = {f["properties"]["lsoa11_code"]: f["properties"]["lad_code"] for f in lsoa["features"]}
+    lad_of = dict(zip(res.table["area_code"], res.table["lad_code"], strict=True))
     # the same LSOA features the hotspot map outlines (written once in the page)
     features = [
         f
@@ -50,7 +49,10 @@ def build(ctx: ReportContext) -> Section | None:
         if f["properties"]["lsoa11_code"] in codes
     ]
     if not features:
-        return None  # no packaged boundaries for this area (they cover Kent and Medway)
+        raise NotApplicable(
+            "no packaged 2011 LSOA boundary covers this area's LSOAs, so no map is drawn",
+            title=TITLE,
+        )
     # Smoothed rates are invertible given population and the published mean, so they are
     # hidden wherever the LSOA's count is (public audience).
     derived = {
@@ -66,7 +68,7 @@ def build(ctx: ReportContext) -> Section | None:
     else:
         pub = ctx.protect(table, count_cols=["count"], derived=derived)
     lad_codes = {lad_of[f["properties"]["lsoa11_code"]] for f in features}
-    lads = [f for f in lad_boundaries()["features"] if f["properties"]["lad_code"] in lad_codes]
+    lads = lad_boundaries(lad_codes)["features"]
 
     shown = pub[["area_code", "area_name", "lad_name", "eb_rate_per_1000"]]
     rows = [

@@ -8,14 +8,15 @@ from harmscope.report.sections._charts import rate_chart
 from harmscope.report.sections._util import group_rates, lsoa_groups_analysis, result_section
 
 ORDER = 70
+TITLE = "Rural against urban"
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     from harmscope.analysis.harm import rural_urban
 
-    res = lsoa_groups_analysis(ctx, "rural_urban", rural_urban)
-    if res is None:
-        return None  # no LSOAs, or all urban or all rural: nothing to compare
+    # An area whose LSOAs are all urban (Basildon, Brighton and Hove) or all rural is
+    # announced: "all 110 LSOAs in Basildon are urban (ONS RUC 2011); ... does not apply".
+    res = lsoa_groups_analysis(ctx, "rural_urban", rural_urban, TITLE)
     pub = group_rates(ctx, res.table, "urban_rural")
     ruc_pub = group_rates(ctx, res.tables["ruc_class"], "ruc11_class")
     s = res.summary
@@ -32,7 +33,7 @@ def build(ctx: ReportContext) -> Section | None:
     )
     return result_section(
         "rural-urban",
-        "Rural against urban",
+        TITLE,
         res,
         sentences,
         charts={

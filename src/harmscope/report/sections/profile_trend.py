@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 
 from harmscope.analysis.profile import MONTH_NAMES, same_period_change, seasonal_index
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import (
     harm_trend_with_baseline,
     hidden_months,
@@ -18,13 +18,15 @@ from harmscope.report.sections._util import (
 )
 
 ORDER = 30
+TITLE = "Trend, seasonality and change on last year"
+_NO_MONTHS = "no month of street crime in this period"
 
 
-def build(ctx: ReportContext) -> Section | None:
+def build(ctx: ReportContext) -> Section:
     trend = harm_trend_with_baseline(ctx)
     df = trend.table.copy()
     if df.empty:
-        return None
+        raise NotApplicable(_NO_MONTHS, title=TITLE)
     in_period = (df.month >= ctx.month_from) & (df.month <= ctx.month_to)
     monthly = df.loc[
         in_period,
@@ -41,7 +43,7 @@ def build(ctx: ReportContext) -> Section | None:
         ],
     ].reset_index(drop=True)
     if monthly.empty:
-        return None
+        raise NotApplicable(_NO_MONTHS, title=TITLE)
     derived = {c: "count" for c in monthly.columns if c not in ("month", "count")}
     # One joint protection for every table built from the monthly counts (see _util).
     hidden = hidden_months(ctx)
@@ -153,7 +155,7 @@ def build(ctx: ReportContext) -> Section | None:
     sentences.insert(0, f"{total_pub} crimes in {len(monthly_pub)} month(s) with data.")
     return Section(
         key="trend",
-        title="Trend, seasonality and change on last year",
+        title=TITLE,
         html=para(*sentences),
         charts={"monthly": monthly_chart, "seasonal": seasonal_chart},
         tables={"monthly": monthly_pub, "seasonal": seas_pub, "same_period_change": same_pub},

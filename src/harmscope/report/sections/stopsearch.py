@@ -9,6 +9,7 @@ import pandas as pd
 from markupsafe import escape
 
 from harmscope.analysis import stopsearch as ss
+from harmscope.analysis.breaks import BREAK_TABLE_COLUMNS
 from harmscope.months import month_range
 from harmscope.privacy.audience import CHECKED_ATTR
 from harmscope.report.section import ReportContext, Section
@@ -40,7 +41,14 @@ _TABLE_COLS = [
     "find_rate_low",
     "find_rate_high",
     "find_rate_of_outcomes",
+    "found_or_arrest_rate",
+    "found_or_arrest_rate_low",
+    "found_or_arrest_rate_high",
+    "linked_action_rate",
+    "linked_action_rate_low",
+    "linked_action_rate_high",
 ]
+_BREAK_COLS = ["mix", *BREAK_TABLE_COLUMNS]
 
 
 def _pct(value: Any) -> str:
@@ -95,11 +103,7 @@ def _period(ctx: ReportContext) -> tuple[str, str, list[str]]:
         notes.append(
             f"No stop-and-search records are held for the report period ({_mon(ctx.month_from)} "
             f"to {_mon(ctx.month_to)}), so this section uses the latest records held instead: "
-            + (
-                f"{_mon(start)} only."
-                if start == end
-                else f"{_mon(start)} to {_mon(end)}."
-            )
+            + (f"{_mon(start)} only." if start == end else f"{_mon(start)} to {_mon(end)}.")
             + " These are not the same months as the rest of the report."
         )
     missing = [m for m in window if m not in inside]
@@ -140,6 +144,7 @@ def build(ctx: ReportContext) -> Section | None:
     notes.append(
         "Stop-and-search figures are force-wide: searches are not filtered to the report area."
     )
+    tables: dict[str, pd.DataFrame] = {}
     parts = [
         "<p>How often does a search find what it was for, or lead to an arrest? "
         f"In {escape(_period_text(start, end))} police recorded <strong>{_count(s['searches'])}"
@@ -149,13 +154,18 @@ def build(ctx: ReportContext) -> Section | None:
         f"no further action {_pct(s['no_further_action_rate'])}{_ci(s['no_further_action_rate_ci'])}; "
         f"find rate (outcome linked to the object of the search) {_pct(s['find_rate'])}"
         f"{_ci(s['find_rate_ci'])}, or {_pct(s['find_rate_of_outcomes'])}"
-        f"{_ci(s['find_rate_of_outcomes_ci'])} of searches with an action outcome.</p>"
+        f"{_ci(s['find_rate_of_outcomes_ci'])} of searches with an action outcome.</p>",
+        _public_measures_html(s),
     ]
-    tables: dict[str, pd.DataFrame] = {}
+    parts += _breaks_html(results, s, tables)
     charts: dict[str, dict] = {"monthly_rates": out.charts["monthly_rates"]}
     tables["monthly_rates"] = _subset(out.tables["by_month"], _TABLE_COLS)
     for name, _label in _BREAKDOWNS[1:]:
         tables[name] = _subset(out.tables[name], _TABLE_COLS)
+    # the board reads labels; the code names of the measures stay in --json
+    tables["public_measures"] = out.tables["public_measures"].drop(
+        columns=["measure", "numerator", "denominator"], errors="ignore"
+    )
     parts.append(
         "<p>Tables below give each breakdown with 95% Wilson intervals (low/high columns). "
         "Outcome names changed in April 2018; they are grouped with a documented mapping.</p>"
@@ -222,8 +232,9 @@ def build(ctx: ReportContext) -> Section | None:
             )
             + "</p>"
         )
+    breaks = results.get("recording_breaks")
     method = "\n\n".join(
-        r.method for r in (out, hit, agree, disp, intel) if r is not None and r.method
+        r.method for r in (out, breaks, hit, agree, disp, intel) if r is not None and r.method
     )
     return Section(
         key="stop-and-search",
@@ -239,6 +250,50 @@ def build(ctx: ReportContext) -> Section | None:
             "policing, move these lines (see notes).",
         },
     )
+
+
+def _public_measures_html(s: dict) -> str:
+    """The public's measures beside the others, each defined in plain words."""
+    return (
+        "<p><strong>Found or arrest</strong> (searches where what the officer looked for was "
+        "found, or the person was arrested; each search once): "
+        f"{_pct(s.get('found_or_arrest_rate'))}{_ci(s.get('found_or_arrest_rate_ci'))}. "
+        "<strong>Linked with an action</strong> (the outcome was linked to the object of the "
+        "search and was not 'no further action'): "
+        f"{_pct(s.get('linked_action_rate'))}{_ci(s.get('linked_action_rate_ci'))}. "
+        "A figure the force publishes for 'something found or an arrest' can differ: the "
+        "definitions differ and the recording changed during the period (see the notes and the "
+        "table of each definition's figure).</p>"
+    )
+
+
+def _breaks_html(results: Any, s: dict, tables: dict) -> list[str]:
+    """The recording breaks as a paragraph (and their tables) when one lies in the period."""
+    breaks = results.get("recording_breaks")
+    if breaks is None:
+        return []
+    flagged = breaks.tables["flagged"]
+    if flagged.empty:
+        return [
+            "<p><strong>Recording breaks.</strong> No month where the outcome recording "
+            "changed was found (the test and its threshold are in the method).</p>"
+        ]
+    tables["recording_breaks"] = _subset(flagged, [c for c in _BREAK_COLS if c in flagged])
+    tables["rates_around_breaks"] = _subset(
+        results["outcomes"].tables["rates_around_breaks"],
+        ["break", "side", "months", "searches", *_TABLE_COLS[2:]],
+    )
+    months = ", ".join(_mon(m) for m in s.get("recording_breaks") or [])
+    items = "".join(
+        f"<li>{escape(n)}</li>" for n in breaks.notes if not n.startswith("Disclosure control")
+    )
+    return [
+        "<p><strong>Recording breaks.</strong> The way outcomes were recorded changed inside "
+        f"this period (breaks from {escape(months)}), so the rates above pool two ways of "
+        "recording; the rates on each side of every break are in the table "
+        "'rates around breaks'.</p>",
+        f"<ul>{items}</ul>",
+    ]
 
 
 def _subset(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from harmscope.analysis.linkage import true_picture
 from harmscope.errors import HarmscopeError
-from harmscope.report.section import ReportContext, Section
-from harmscope.report.sections._util import audited, cards, ci_text, para, value_text, withheld
+from harmscope.report.section import NotApplicable, ReportContext, Section
+from harmscope.report.sections._util import (
+    audited,
+    cards,
+    ci_text,
+    para,
+    scope,
+    value_text,
+    withheld,
+)
 from harmscope.store.queries.ed import has_ed_data
 
 ORDER = 80
@@ -32,21 +40,32 @@ def build(ctx: ReportContext) -> Section | None:
             "export of health data could not be written to the audit log.",
             "Build the report with a writable store to include them.",
         )
+    force = scope(ctx).force
+    if force is None:
+        raise NotApplicable(
+            f"the ED comparison is made against one force's police records; {scope(ctx).label} "
+            "is not within one force",
+            title=TITLE,
+        )
     query = (
         f"true_picture(level='lad', date_from={ctx.date_from}, date_to={ctx.date_to}, "
-        f"audience={ctx.audience!r}, threshold={ctx.threshold})"
+        f"force={force!r}, audience={ctx.audience!r}, threshold={ctx.threshold})"
     )
     try:
         res = true_picture(
             store,
             date_from=ctx.date_from,
             date_to=ctx.date_to,
+            force=force,
             audience=ctx.audience,
             threshold=ctx.threshold,
         )
     except HarmscopeError as exc:
-        if "no month holds both" in exc.problem:
-            return None  # ED data exists, but not for this report's months
+        if "no month holds both" in exc.problem:  # ED data exists, not for these months
+            raise NotApplicable(
+                f"the store's ED records and {force}'s street crimes share no month in this period",
+                title=TITLE,
+            ) from exc
         raise
     refused = audited(
         store,

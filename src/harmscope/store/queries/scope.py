@@ -106,6 +106,22 @@ def forces_held(store, where: str, params: list) -> list[str]:
     return df.f.dropna().tolist()
 
 
+def lsoa_placement(store, where: str, params: list) -> dict[str, int]:
+    """Rows in the scope by how far ingest placed them: ``rows``, ``lsoa`` (a 2011 LSOA),
+    ``district_only`` (a district from the LSOA name) and ``unplaced``."""
+    df = store.query(
+        f"""SELECT count(*) AS rows,
+                   count(*) FILTER (WHERE s.lsoa11_code IS NOT NULL) AS lsoa,
+                   count(*) FILTER (WHERE s.lsoa11_code IS NULL AND s.lad_code IS NOT NULL)
+                       AS district_only,
+                   count(*) FILTER (WHERE s.lsoa11_code IS NULL AND s.lad_code IS NULL)
+                       AS unplaced
+            FROM street_crimes s WHERE {where}""",
+        params,
+    )
+    return {k: int(v) for k, v in df.iloc[0].items()}
+
+
 def count_rows(store, where: str, params: list) -> int:
     """Rows in the scope."""
     return int(
