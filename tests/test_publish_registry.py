@@ -33,6 +33,11 @@ RUNS: dict[tuple[str, ...], tuple[list[str], str, bool]] = {
     ("alerts",): (["--json"], "alerts", True),
     ("stopsearch",): (["--from", "2018-01", "--to", "2018-03", "--json"], "stopsearch", True),
     ("evaluate",): (["--power", "--json"], "power", True),
+    ("evidence",): (
+        ["Medway Task Force", "--start", "2025-07", "--method", "did", "--json"],
+        "evidence",
+        True,
+    ),
     ("report",): (
         [
             *DOVER_JAN_2025,
@@ -49,6 +54,27 @@ RUNS: dict[tuple[str, ...], tuple[list[str], str, bool]] = {
     ("ed", "export"): (["--out", "{tmp}/export"], "ed-export", False),
     ("people",): (["--json", "--reps", "20"], "people", True),
     ("networks",): (["--json"], "networks", True),
+    ("outcomes",): (["--area", "Kent Police", "--json"], "outcomes", True),
+    ("allocate",): (
+        [
+            "--budget",
+            "1000000",
+            "--area",
+            "Kent Police",
+            "--from",
+            "2025-01",
+            "--to",
+            "2025-12",
+            "--json",
+        ],
+        "allocation",
+        True,
+    ),
+    ("value",): (
+        ["Hang 10 (Ramsgate)", "--start", "2025-07", "--cost", "250000", "--json"],
+        "value",
+        True,
+    ),
     ("drivers",): (
         [
             "--covariate",

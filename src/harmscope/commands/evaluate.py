@@ -109,6 +109,13 @@ def register(app: typer.Typer) -> None:
             "--placebo, in every placebo scheme).",
         ),
         seed: int = typer.Option(0, "--seed", help="Random seed for placebos and planting."),
+        design: str = typer.Option(
+            "auto",
+            "--design",
+            help="standard | staggered (Callaway-Sant'Anna: areas starting in different months; "
+            "--end is then the scheme's last month, the months after it reported as "
+            "persistence) | auto (staggered when the register's per-area starts differ).",
+        ),
         out: Path = typer.Option(
             None,
             "--out",
@@ -142,6 +149,7 @@ def register(app: typer.Typer) -> None:
             validate.output_folder(out, "--out")
         validate.input_file(register_file, "--register")
         validate.choice(audience, ("internal", "partner", "public"), "--audience")
+        validate.choice(design, ("auto", "standard", "staggered"), "--design")
         hush = quiet or json_out
         categories = renamed(category, crime_type, new="--category", old="--crime-type", quiet=hush)
         job = dict(
@@ -173,6 +181,11 @@ def register(app: typer.Typer) -> None:
                     k=k,
                 )
                 kind = "power"
+            elif _staggered(store, design, scheme, hush):
+                stages("staggered roll-out (Callaway-Sant'Anna group-time effects)")
+                from harmscope.analysis.evaluation.staggered import run_staggered
+
+                res, kind = run_staggered(store, **job), "evaluation"
             else:
                 placebo_job = (placebo, placebo_areas, force, quiet)
                 res, kind = _evaluate(store, stages, job, placebo_job)
@@ -215,6 +228,22 @@ def _evaluate(store, stages, job: dict, placebo_job: tuple) -> tuple[Result, str
             fix="give --scheme NAME or areas with --start, or --power, or --placebo N",
         )
     return res, "evaluation"
+
+
+def _staggered(store, design: str, scheme: str | None, quiet: bool) -> bool:
+    """--design staggered, or auto with a stored scheme whose per-area starts differ (announced)."""
+    from harmscope.sources.register import staggered_starts
+
+    if design != "auto":
+        return design == "staggered"
+    if staggered_starts(store, scheme) is None:
+        return False
+    if not quiet:
+        sys.stderr.write(
+            "Design: staggered roll-out (the register gives different starts by area); "
+            "--design standard overrides.\n"
+        )
+    return True
 
 
 def _force(store, areas: dict | None, quiet: bool) -> str | None:

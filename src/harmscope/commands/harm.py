@@ -97,6 +97,25 @@ def register(app: typer.Typer) -> None:
             help="A force extract aggregated by Home Office offence code: CSV with code,count "
             "and any grouping columns (area, month...). Weighs it instead of the store's data.",
         ),
+        pounds: bool = typer.Option(
+            False,
+            "--pounds",
+            help="Harm in pounds: recorded crimes x the Home Office unit cost of crime (Research "
+            "Report 99, 2015/16 prices) by category and district, beside harm in sentence-days, "
+            "with intervals. Needs --area.",
+        ),
+        price_year: str = typer.Option(
+            None,
+            "--price-year",
+            help="With --pounds: the financial year to price in, YYYY (its first year, e.g. 2024 "
+            "for 2024/25); default the source year 2015/16.",
+        ),
+        costs: Path = typer.Option(
+            None,
+            "--costs",
+            help="With --pounds: a CSV of unit costs replacing the packaged table (columns "
+            "category,unit_cost_gbp,unit_cost_low,unit_cost_high,price_year,costed,source).",
+        ),
         scheme_old: str = OldSchemeOption,
         db: str = DbOption,
         json_out: bool = JsonOption,
@@ -114,6 +133,24 @@ def register(app: typer.Typer) -> None:
             return print_weights(scheme, weights_file, json_out)
         if codes is not None:
             return run_codes(codes, scheme, weights_file, json_out)
+        if pounds:
+            validate.input_file(costs, "--costs")
+            by = ["category"] + (["district"] if level == "district" else [])
+            by += ["month"] if by_month else []
+            return _pounds(
+                db,
+                area,
+                date_from,
+                date_to,
+                by,
+                price_year,
+                costs,
+                (scheme, weights_file),
+                (audience, threshold),
+                out,
+                json_out,
+                quiet,
+            )
         if sensitivity:
             return _sensitivity(
                 db, area, date_from, date_to, audience, threshold, out, json_out, quiet
@@ -163,6 +200,39 @@ def _sensitivity(db, area, date_from, date_to, audience, threshold, out, json_ou
         print_json(pub.document())
         return
     typer.echo(sensitivity_text(pub.document()))
+    if out is not None and not quiet:
+        Console(stderr=True).print(f"Wrote {out}")
+
+
+def _pounds(
+    db, area, date_from, date_to, by, price_year, costs, weighting, aud, out, json_out, quiet
+) -> None:
+    """`harm --pounds`: run, publish, print (and write) harm in pounds. ``weighting``: (scheme,
+    weights file or None) for the harm beside the pounds; ``aud``: (audience, threshold)."""
+    from harmscope.analysis.costs import harm_in_pounds
+    from harmscope.export.harm import pounds_text, write_pounds_tables
+    from harmscope.privacy.costs import publish_harm_in_pounds
+
+    with Store.open(db, read_only=True) as store:
+        area = require_area(store, area, quiet=quiet)
+        res = harm_in_pounds(
+            store,
+            area=area,
+            date_from=date_from,
+            date_to=date_to,
+            by=by,
+            price_year=price_year,
+            costs_file=costs,
+            scheme=weighting[0],
+            weights=weighting[1],
+        )
+    pub = publish_harm_in_pounds(res, *aud)
+    if out is not None:
+        write_pounds_tables(pub, out)
+    if json_out:
+        print_json(pub.document())
+        return
+    typer.echo(pounds_text(pub.document()))
     if out is not None and not quiet:
         Console(stderr=True).print(f"Wrote {out}")
 

@@ -76,6 +76,13 @@ def register(app: typer.Typer) -> None:
             "server (https://tiles.example.org/{z}/{x}/{y}.png). Off by default: the report "
             "then fetches nothing; with it, the maps fetch tiles when opened (the report says so).",
         ),
+        budget: float = typer.Option(
+            None,
+            "--budget",
+            help="A budget in pounds to split between the area's community safety "
+            "partnerships by the needs formula (the funding allocation section; "
+            "`harmscope allocate` gives the options). Without it that section does not apply.",
+        ),
         allow_partial: bool = typer.Option(
             False,
             "--allow-partial",
@@ -99,6 +106,9 @@ def register(app: typer.Typer) -> None:
             weights, scheme_old, old_name="--scheme", files=True, quiet=quiet or json_out
         )
         options = _options(scheme, weights_file, cell_size, basemap)
+        if budget is not None:
+            validate.finite(budget, "--budget", gt=0, fix="pass pounds, e.g. --budget 1000000")
+            options["allocation_budget"] = budget
         sections = _sections(only)
         # A report that shows ED figures (or the networks section's person-level figures) must
         # write its audit row, so it needs a writable store; one without them is only read.

@@ -27,6 +27,7 @@ FIELDS = (
     "provider",
     "areas",
     "start",
+    "starts",
     "end",
     "cost_gbp",
     "strand",
@@ -34,6 +35,7 @@ FIELDS = (
     "target_group",
     "selected_for_high_counts",
     "notes",
+    "evidence",
 )
 DEFAULT_FORCE = "Kent Police"
 _LSOA = re.compile(r"^[EW]0\d{7}$")
@@ -52,6 +54,8 @@ CSV_COLUMNS = (
     "target_group",
     "selected_for_high_counts",
     "notes",
+    "starts",
+    "evidence",
 )
 
 
@@ -151,6 +155,7 @@ def _from_csv(text: str, path: Path) -> list[dict]:
                 "provider": r.get("provider"),
                 "areas": areas,
                 "start": r.get("start") or None,
+                "starts": _csv_starts(r.get("starts"), f"{path}: line {i}, starts"),
                 "end": r.get("end") or None,
                 "cost_gbp": r.get("cost_gbp") or None,
                 "strand": r.get("strand"),
@@ -167,8 +172,28 @@ def _from_csv(text: str, path: Path) -> list[dict]:
                 .lower()
                 in ("true", "yes", "1"),
                 "notes": r.get("notes") or None,
+                "evidence": _csv_evidence(r.get("evidence")),
             }
         )
+    return out
+
+
+def _csv_starts(value: str | None, where: str) -> dict | None:
+    """The CSV form of per-area starts: ``Canterbury=2025-03;Thanet=2025-06``."""
+    if not (value or "").strip():
+        return None
+    out = {}
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        area, sep, month = part.partition("=")
+        if not sep:
+            raise HarmscopeError(
+                f"{part.strip()!r} is not 'area=YYYY-MM'",
+                where=where,
+                fix="write per-area starts as e.g. Canterbury=2025-03;Thanet=2025-06",
+            )
+        out[area.strip()] = month.strip()
     return out
 
 
@@ -217,6 +242,10 @@ def _validate(s: Any, i: int, path: Path) -> dict:
         )
     areas = _areas(s.get("areas"), f"{where}, areas")
     start = _month(s.get("start"), f"{where}, start")
+    starts = _starts(s.get("starts"), areas, start, f"{where}, starts")
+    if starts:
+        areas["starts"] = {k: f"{v:%Y-%m}" for k, v in starts.items()}
+        start = min(starts.values())
     end = _month(s.get("end"), f"{where}, end")
     if start and end and end < start:
         raise HarmscopeError(
@@ -227,6 +256,13 @@ def _validate(s: Any, i: int, path: Path) -> dict:
     if end and not start:
         raise HarmscopeError(
             "end is given without a start", where=f"{where}, start", fix="add the start month"
+        )
+    late = [k for k, v in (starts or {}).items() if end and v > end]
+    if late:
+        raise HarmscopeError(
+            f"end {end:%Y-%m} is before the start of {', '.join(late)}",
+            where=f"{where}, end",
+            fix="correct the end or that area's start",
         )
     cost = _cost(s.get("cost_gbp"), where)
     target = s.get("target_outcome") or {}
@@ -246,7 +282,61 @@ def _validate(s: Any, i: int, path: Path) -> dict:
         "target_group": (str(s["target_group"]).strip() if s.get("target_group") else None),
         "selected_for_high_counts": bool(s.get("selected_for_high_counts", False)),
         "notes": (str(s["notes"]).strip() if s.get("notes") else None),
+        "evidence": _evidence(s.get("evidence"), f"{where}, evidence"),
     }
+
+
+def _starts(raw: Any, areas: dict, start: date | None, where: str) -> dict[str, date] | None:
+    """Per-area start months (a staggered roll-out): a map from each listed district or
+    LSOA to its first month; an area left out takes the scheme's ``start``, which, when
+    given, must be the earliest of them."""
+    if raw in (None, "", {}):
+        return None
+    kind = next(k for k in AREA_KINDS if k in areas)
+    if kind not in ("districts", "lsoas"):
+        raise HarmscopeError(
+            f"per-area starts need listed districts or LSOAs, not {kind}",
+            where=where,
+            fix="list the areas under districts: or lsoas:, or give one start for the scheme",
+        )
+    if not isinstance(raw, dict):
+        raise HarmscopeError(
+            "starts must map each area to its first month",
+            where=where,
+            fix="write starts: {Canterbury: 2025-03, Thanet: 2025-06}",
+        )
+    listed = {(a.upper() if kind == "lsoas" else a.lower()): a for a in areas[kind]}
+    out = {}
+    for key, value in raw.items():
+        name = str(key).strip()
+        found = listed.get(name.upper() if kind == "lsoas" else name.lower())
+        if found is None:
+            raise HarmscopeError(
+                f"{name!r} has a start but is not among the scheme's {kind}",
+                where=f"{where}.{name}",
+                fix=f"name areas as listed under {kind}: {', '.join(areas[kind][:6])}",
+            )
+        out[found] = _month(value, f"{where}.{name}")
+        if out[found] is None:
+            raise HarmscopeError(
+                "the start is empty", where=f"{where}.{name}", fix="give YYYY-MM or drop the area"
+            )
+    missing = [a for a in areas[kind] if a not in out]
+    if missing and start is None:
+        raise HarmscopeError(
+            f"no start for {', '.join(missing[:5])}",
+            where=where,
+            fix="give every listed area a start, or a scheme start for the others",
+        )
+    out.update({a: start for a in missing})
+    if start is not None and start != min(out.values()):
+        raise HarmscopeError(
+            f"start {start:%Y-%m} is not the earliest of the per-area starts "
+            f"({min(out.values()):%Y-%m})",
+            where=where,
+            fix="leave start empty (it is then the earliest) or make it the first area's start",
+        )
+    return out
 
 
 def _cost(cost: Any, where: str) -> float | None:
@@ -373,7 +463,7 @@ def store_register(store, schemes: list[dict], source: str | Path) -> int:
         for s in schemes:
             con.execute("DELETE FROM interventions WHERE name = ?", [s["name"]])
             con.execute(
-                "INSERT INTO interventions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO interventions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     s["name"],
                     s["provider"],
@@ -392,6 +482,7 @@ def store_register(store, schemes: list[dict], source: str | Path) -> int:
                     source,
                     sha,
                     now,
+                    json.dumps(s["evidence"]) if s.get("evidence") else None,
                 ],
             )
     return len(schemes)
@@ -432,9 +523,18 @@ def load_schemes(store, names: list[str] | None = None) -> list[dict]:
                 "target_group": _s(r["target_group"]),
                 "selected_for_high_counts": bool(r["selected_for_high_counts"]),
                 "notes": _s(r["notes"]),
+                "evidence": json.loads(r["evidence"]) if _s(r.get("evidence")) else None,
             }
         )
     return out
+
+
+def staggered_starts(store, name: str | None) -> dict | None:
+    """A stored scheme's per-area starts when they differ (a staggered roll-out), else None."""
+    if not name:
+        return None
+    starts = load_schemes(store, [name])[0]["areas"].get("starts") or {}
+    return starts if len(set(starts.values())) > 1 else None
 
 
 def _s(v) -> str | None:
@@ -453,3 +553,44 @@ def _d(v) -> date | None:
         return pd.Timestamp(v).date()
     except (TypeError, ValueError):
         return None
+
+
+# -- evidence from elsewhere (issue 17): the scheme's strand of a published toolkit ----------
+def _evidence(e: Any, where: str) -> dict | None:
+    """``evidence: {toolkit: yef, strand: mentoring}``: a strand of the packaged toolkit table
+    (``reference/data/evidence/toolkit.csv``); None when not given."""
+    if e in (None, "", {}):
+        return None
+    from harmscope.analysis.evaluation.evidence import TOOLKITS, strands
+
+    if not isinstance(e, dict) or set(e) - {"toolkit", "strand"} or not e.get("strand"):
+        raise HarmscopeError(
+            "evidence must be a block with toolkit and strand",
+            where=where,
+            fix="write evidence: {toolkit: yef, strand: mentoring} (see the register README)",
+        )
+    toolkit = str(e.get("toolkit") or "yef").strip().lower()
+    if toolkit not in TOOLKITS:
+        raise HarmscopeError(
+            f"unknown toolkit {e.get('toolkit')!r}",
+            where=f"{where}.toolkit",
+            fix=f"use one of: {', '.join(TOOLKITS)}",
+        )
+    strand = str(e["strand"]).strip().lower().replace(" ", "_").replace("-", "_")
+    valid = strands(toolkit)
+    if strand not in valid:
+        raise HarmscopeError(
+            f"unknown {toolkit} strand {e['strand']!r}",
+            where=f"{where}.strand",
+            fix=f"use one of: {', '.join(valid)}",
+        )
+    return {"toolkit": toolkit, "strand": strand}
+
+
+def _csv_evidence(value: str | None) -> dict | None:
+    """The CSV form ``yef:mentoring`` as the YAML block (validated by :func:`_evidence`)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    toolkit, _, strand = value.rpartition(":")
+    return {"toolkit": toolkit or "yef", "strand": strand}

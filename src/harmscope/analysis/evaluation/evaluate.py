@@ -209,19 +209,25 @@ def _effects(r: dict, weight: float | None, cost: float | None) -> None:
     obs_post = float(s.loc[s["month"] >= r["_start"], "observed"].sum())
     irr, (lo, hi) = r["irr"], r["irr_ci"]
     # averted = counterfactual - observed = observed (1/IRR - 1); a low IRR means more averted
-    r["crimes_averted"] = obs_post * (1 / irr - 1)
-    r["crimes_averted_ci"] = [obs_post * (1 / hi - 1), obs_post * (1 / lo - 1)]
+    r["crimes_averted"] = obs_post * (1 / irr - 1) if irr > 0 else None
+    # an open interval (IRR 0 or unbounded, e.g. a synthetic control with no fit) has no end
+    # on that side: None says "no limit", never a division by zero or an infinite figure
+    r["crimes_averted_ci"] = [
+        obs_post * (1 / hi - 1) if 0 < hi < float("inf") else None,
+        obs_post * (1 / lo - 1) if lo > 0 else None,
+    ]
+    if r["crimes_averted"] is None:
+        return
     if weight is not None:
         r["harm_averted"] = r["crimes_averted"] * weight
-        r["harm_averted_ci"] = [c * weight for c in r["crimes_averted_ci"]]
+        r["harm_averted_ci"] = [None if c is None else c * weight for c in r["crimes_averted_ci"]]
         if cost:
             h_lo, h_hi = r["harm_averted_ci"]
             r["cost_per_harm_averted"] = cost / r["harm_averted"] if r["harm_averted"] > 0 else None
+            # None: unbounded (the interval includes no effect, or has no end on that side)
             r["cost_per_harm_averted_ci"] = [
-                cost / h_hi if h_hi > 0 else None,
-                cost / h_lo
-                if h_lo > 0
-                else None,  # None: unbounded (the interval includes no effect)
+                cost / h_hi if h_hi is not None and h_hi > 0 else None,
+                cost / h_lo if h_lo is not None and h_lo > 0 else None,
             ]
 
 

@@ -440,3 +440,48 @@ def protected_categories(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame
         return cube, pub
 
     return ctx.cached("categories", make)
+
+
+def per_scheme_section(
+    ctx: ReportContext,
+    schemes: list[dict],
+    one,
+    *,
+    key: str,
+    title: str,
+    intro: str,
+    table_suffix: str,
+    which: str,
+    max_schemes: int = 3,
+) -> Section:
+    """A section with one block per scheme (value for money, evidence): ``one(ctx, scheme)``
+    gives (html, published table, method) or raises HarmscopeError, which names the scheme in
+    a "Not evaluated" note; no scheme evaluated at all makes the section not apply. Every table
+    and sentence comes from the caller's publisher, so the section is disclosure-checked."""
+    from harmscope.errors import HarmscopeError
+
+    parts, tables, methods, skipped = [intro], {}, [], []
+    for s in schemes[:max_schemes]:
+        try:
+            html, table, method = one(ctx, s)
+        except HarmscopeError as exc:
+            skipped.append(f"{s['name']}: {exc.problem}")
+            continue
+        parts.append(html)
+        slug = "".join(c if c.isalnum() else "_" for c in s["name"].lower()).strip("_")[:40]
+        tables[f"{slug}_{table_suffix}"] = table
+        methods.append(method)
+    if not tables:
+        raise NotApplicable(
+            f"no {which} scheme could be evaluated here: " + "; ".join(skipped), title=title
+        )
+    if skipped:
+        parts.append(f"<p class='note'>Not evaluated: {escape('; '.join(skipped))}.</p>")
+    return Section(
+        key=key,
+        title=title,
+        html="\n".join(parts),
+        tables=tables,
+        method=" ".join(dict.fromkeys(methods)),
+        disclosure_checked=True,
+    )
