@@ -275,6 +275,14 @@ def test_cli_evaluate_picks_the_staggered_design_for_a_register_roll_out(
     )
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["summary"].get("design") is None
+    # the report reads the roll-out from its first start and says where the staggered design is
+    out = tmp_path / "r.html"
+    args = ["report", "--db", str(db), "--area", "Kent Police", "--from", "2025-01"]
+    args += ["--to", "2025-12", "--sections", "evaluation", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "started in its areas at different months" in html
+    assert "staggered (Callaway-Sant&#39;Anna) design" in html or "staggered (Callaway" in html
 
 
 def test_few_treated_districts_use_randomization_inference(kent_panels):

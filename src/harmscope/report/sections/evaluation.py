@@ -82,6 +82,14 @@ def build(ctx: ReportContext) -> Section | None:
             for r in res.summary["results"]
         )
         parts.append(f"<h3>{escape(s['name'])} (from {s['start']:%Y-%m})</h3><ul>{rows}</ul>")
+        if len(set((s["areas"].get("starts") or {}).values())) > 1:
+            # a staggered roll-out is read here from its first start, and said so
+            parts.append(
+                "<p class='note'>This scheme started in its areas at different months; "
+                "this section reads it from the first start with the standard designs. "
+                f"<code>harmscope evaluate --scheme \"{escape(s['name'])}\"</code> uses the "
+                "staggered (Callaway-Sant'Anna) design for the roll-out.</p>"
+            )
         parts += [f"<p class='note'>{escape(n)}</p>" for n in res.notes]
         for name, spec in res.charts.items():
             method = next(
