@@ -536,6 +536,24 @@ def _published_notes(
     return [scrub_small_numbers(n, audience.threshold) for n in res.notes]
 
 
+def publish_street_breaks(res: Result, audience: Any) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """:func:`harmscope.analysis.breaks.street_category_breaks` for an audience: the monthly
+    category mix and the flagged breaks protected, and one sentence per break written from
+    the protected table (a share standing for a small count is not quoted)."""
+    from harmscope.analysis.breaks import describe_break
+
+    flagged = protect_break_table(res.tables["flagged"], audience)
+    mix = res.tables["mix"]
+    cats = [c for c in mix.columns if c != "month"]
+    tables = {"street_category_mix": protect_frame(mix, audience, [cats]), "flagged": flagged}
+    threshold = audience.threshold if audience.suppress else None
+    sentences = [
+        describe_break(r, unit="street crimes", threshold=threshold)
+        for r in flagged.to_dict("records")
+    ]
+    return tables, sentences
+
+
 def protect_results(results: dict[str, Result], audience: Any) -> dict[str, Result]:
     """Copies of :func:`scrutiny` results with every published table protected."""
     out: dict[str, Result] = {}

@@ -18,6 +18,7 @@ from harmscope.analysis.evaluation.power import (
     robust_sd,
 )
 from harmscope.analysis.evaluation.synth import synth_fit
+from harmscope.analysis.evaluation.value import averted, averted_interval
 from harmscope.analysis.evaluation.verdict import verdict
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
@@ -208,14 +209,10 @@ def _effects(r: dict, weight: float | None, cost: float | None) -> None:
     s = r["series"]
     obs_post = float(s.loc[s["month"] >= r["_start"], "observed"].sum())
     irr, (lo, hi) = r["irr"], r["irr_ci"]
-    # averted = counterfactual - observed = observed (1/IRR - 1); a low IRR means more averted
-    r["crimes_averted"] = obs_post * (1 / irr - 1) if irr > 0 else None
-    # an open interval (IRR 0 or unbounded, e.g. a synthetic control with no fit) has no end
-    # on that side: None says "no limit", never a division by zero or an infinite figure
-    r["crimes_averted_ci"] = [
-        obs_post * (1 / hi - 1) if 0 < hi < float("inf") else None,
-        obs_post * (1 / lo - 1) if lo > 0 else None,
-    ]
+    # averted = counterfactual - observed = observed (1/IRR - 1), one arithmetic with value
+    # for money's; an open interval end (IRR 0, e.g. a synthetic control's) is None: no limit
+    r["crimes_averted"] = averted(obs_post, irr)
+    r["crimes_averted_ci"] = averted_interval(obs_post, (lo, hi))
     if r["crimes_averted"] is None:
         return
     if weight is not None:

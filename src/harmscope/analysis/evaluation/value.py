@@ -351,25 +351,13 @@ def _volumes(store, crime_types) -> dict[str, float] | None:
     }
 
 
-def _evaluate(store, scheme: str, cost, kwargs: dict) -> tuple[Result, list[str]]:
-    """The scheme's evaluation by the evaluate command's own run; a method whose interval
-    cannot be turned into crimes averted inside the evaluation is dropped and named."""
+def _evaluate(store, scheme: str, cost, kwargs: dict) -> Result:
+    """The scheme's evaluation by the evaluate command's own run (an open interval, e.g. a
+    synthetic control's IRR 0 to infinity, is kept: :func:`averted` says it bounds nothing)."""
     from harmscope.analysis.evaluation.run import run_scheme
 
     methods = tuple(kwargs.pop("methods", None) or ("did", "synth", "its"))
-    try:
-        return run_scheme(store, scheme=scheme, cost=cost, methods=methods, **kwargs), []
-    except ZeroDivisionError:
-        # the synthetic control's rank interval can be open (IRR 0 to infinity); the
-        # evaluation's own crimes-averted step divides by its ends (reported upstream)
-        if "synth" not in methods or len(methods) == 1:
-            raise
-        rest = tuple(m for m in methods if m != "synth")
-        res = run_scheme(store, scheme=scheme, cost=cost, methods=rest, **kwargs)
-        return res, [
-            "Synthetic control left out: its interval is open (no IRR from 0 to infinity is "
-            "rejected by its placebo ranks), so it bounds nothing."
-        ]
+    return run_scheme(store, scheme=scheme, cost=cost, methods=methods, **kwargs)
 
 
 def value_for_money(
@@ -402,7 +390,8 @@ def value_for_money(
         if cost
         else None
     )
-    res, notes = _evaluate(store, s["name"], cost, dict(evaluate_kwargs))
+    res = _evaluate(store, s["name"], cost, dict(evaluate_kwargs))
+    notes: list[str] = []
     if evaluate_kwargs.get("start") and not s["start"]:
         notes.insert(
             0,

@@ -30,6 +30,7 @@ from harmscope.analysis.breaks import (
 )
 from harmscope.analysis.result import Result
 from harmscope.analysis.stopsearch.searches import COUNTS, _select_searches, add_rates
+from harmscope.store.queries import stopsearch as queries
 
 if TYPE_CHECKING:
     from harmscope.store import Store
@@ -63,18 +64,6 @@ BREAKS_METHOD = (
     "mixes two recording practices, so the outcome figures give the rates on each side too. "
     "Searches with a blank, unknown or unmapped outcome form one 'not recorded' group."
 )
-
-
-def _mix_counts(store: Store, base: str, params: list) -> pd.DataFrame:
-    return store.query(
-        f"""{base}
-        SELECT strftime(month, '%Y-%m') AS month,
-               CASE WHEN grp IN ('blank', 'unknown', 'unmapped') THEN 'not_recorded'
-                    ELSE grp END AS grp,
-               found, count(*) AS n
-        FROM s GROUP BY ALL ORDER BY 1""",
-        params,
-    )
 
 
 def _mixes(counts: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -114,7 +103,7 @@ def recording_breaks(
     period, base, params = _select_searches(
         store, date_from, date_to, force=force, outcome_mapping=outcome_mapping
     )
-    mixes = _mixes(_mix_counts(store, base, params))
+    mixes = _mixes(queries.outcome_mix_counts(store, base, params))
     parts = []
     for key, mix in mixes.items():
         found = find_breaks(mix, rule) if len(mix) else find_breaks(pd.DataFrame())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import para
 
 ORDER = 55
@@ -29,8 +29,8 @@ def build(ctx: ReportContext) -> Section | None:
             weight=weight,
             cell_size=cell_size,
         )
-    except HarmscopeError:  # no events in the period/area: the section is simply absent
-        return None
+    except HarmscopeError as exc:  # no events in the period/area: said in the section's place
+        raise NotApplicable(exc.problem, title="Hotspots") from None
     t = res.table
     s = res.summary
     classes = ctx.protect(

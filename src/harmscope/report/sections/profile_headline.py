@@ -210,7 +210,7 @@ def build(ctx: ReportContext) -> Section | None:
                     else "",
                 )
             )
-    except Exception as exc:  # the trend section shows its own error; keep the headline
+    except HarmscopeError as exc:  # too few months for a year-on-year change: say so
         sentences.append(f"(No year-on-year change: {exc}.)")
 
     _, top = protected_categories(ctx)

@@ -7,36 +7,33 @@ from __future__ import annotations
 from markupsafe import escape
 
 from harmscope.analysis.breaks import BREAK_TABLE_COLUMNS
-from harmscope.report.section import ReportContext, Section
+from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import scope
 
 ORDER = 33
+TITLE = "Recording breaks"
 
 _COLS = BREAK_TABLE_COLUMNS
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.breaks import describe_break, street_category_breaks
+    from harmscope.analysis.breaks import street_category_breaks
     from harmscope.errors import HarmscopeError
-    from harmscope.privacy.stopsearch import protect_break_table, protect_frame
+    from harmscope.privacy.stopsearch import publish_street_breaks
 
     sc = scope(ctx)
     try:
         res = street_category_breaks(ctx.store, where=(sc.where, list(sc.params)))
-    except HarmscopeError:
-        return None
+    except HarmscopeError as exc:  # no street crime in the scope: said, not silently absent
+        raise NotApplicable(exc.problem, title=TITLE) from None
     if res.summary["months"] < 3:
-        return None
-    aud = ctx.aud
-    threshold = aud.threshold if aud.suppress else None
-    flagged = protect_break_table(res.tables["flagged"], aud)
-    mix = res.tables["mix"]
-    cats = [c for c in mix.columns if c != "month"]
-    tables = {"street_category_mix": protect_frame(mix, aud, [cats])}
-    sentences = [
-        describe_break(r, unit="street crimes", threshold=threshold)
-        for r in flagged.to_dict("records")
-    ]
+        raise NotApplicable(
+            f"{res.summary['months']} month(s) held; a recording break needs at least 3",
+            title=TITLE,
+        )
+    published, sentences = publish_street_breaks(res, ctx.aud)
+    flagged = published.pop("flagged")
+    tables = published
     if flagged.empty:
         html = (
             f"<p>In {escape(sc.label)}, {res.summary['months']} months held: no month where the "
@@ -57,7 +54,7 @@ def build(ctx: ReportContext) -> Section | None:
     notes = [n for n in res.notes if n.startswith("The months held fall in")]
     return Section(
         key="recording-breaks",
-        title="Recording breaks",
+        title=TITLE,
         html=html,
         tables=tables,
         method=res.method,

@@ -92,3 +92,18 @@ def street_force_names(store, force: str) -> list[str]:
     return store.query(
         f"SELECT DISTINCT falls_within AS f FROM street_crimes {cond}", params
     ).f.tolist()
+
+
+def outcome_mix_counts(store, base: str, params: list) -> pd.DataFrame:
+    """Searches by month (YYYY-MM), outcome group (blank, unknown and unmapped as one
+    'not_recorded') and ``found`` (outcome linked to the object), from the searches CTE
+    ``base`` (``s``) and its parameters."""
+    return store.query(
+        f"""{base}
+        SELECT strftime(month, '%Y-%m') AS month,
+               CASE WHEN grp IN ('blank', 'unknown', 'unmapped') THEN 'not_recorded'
+                    ELSE grp END AS grp,
+               found, count(*) AS n
+        FROM s GROUP BY ALL ORDER BY 1""",
+        params,
+    )
