@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench validate browser clean fuzz
+.PHONY: setup demo test lint bench validate browser clean fuzz postgres serve serve-stop
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -27,8 +27,26 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 
-test: setup browser lint
-	$(VENV)/bin/pytest -q
+# PostgreSQL server (Debian package) for the shared workspace and its tests.
+postgres:
+	@bash scripts/install-postgres.sh
+
+# The tests start and stop their own throwaway PostgreSQL cluster (tests/pg_cluster.py).
+test: setup browser postgres lint
+	# One worker per core, each test file whole on one worker (its module fixtures built once).
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
+
+# The shared workspace on a local PostgreSQL cluster in .pgdata/ (unix socket in that folder,
+# no TCP port for the database); the web app listens on SERVE_HOST:SERVE_PORT.
+PGDATA_DIR ?= .pgdata
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+serve: setup postgres
+	@url=$$(sh scripts/pg-cluster.sh start $(PGDATA_DIR)) && echo "PostgreSQL store: $$url" && \
+	$(VENV)/bin/harmscope serve --db "$$url" --host $(SERVE_HOST) --port $(SERVE_PORT)
+
+serve-stop:
+	@sh scripts/pg-cluster.sh stop $(PGDATA_DIR)
 
 # Property tests only (pytest's `hypothesis` marker), with fresh random examples and every
 # test's budget raised to FUZZ_EXAMPLES (HYPOTHESIS_PROFILE=fuzz, tests/conftest.py). The seed

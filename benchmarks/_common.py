@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,3 +83,35 @@ def run_child(script: str, mode: str, *args, env: dict | None = None) -> dict:
     if res.returncode:
         raise SystemExit(f"{mode} failed: {res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# One benchmark figure as `make bench` prints it (issue 18): ``name: value unit (baseline value
+# unit, ratio R)``. run.py collects the lines that match into its closing summary.
+CONTRACT = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.-]+): (?P<value>\S+) (?P<unit>[^(),]+?) "
+    r"\(baseline (?P<baseline>\S+) (?P<baseline_unit>[^(),]+?), ratio (?P<ratio>\S+)\)$"
+)
+
+
+def _number(v: float) -> str:
+    """Four significant figures, but whole numbers from 1,000 up (18889, not 1.889e+04)."""
+    return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def figure(
+    name: str, value: float, unit: str, baseline: float, baseline_unit: str | None = None
+) -> str:
+    """Print (and return) one benchmark figure in the contract form of issue 18:
+    ``name: value unit (baseline value unit, ratio R)``, the ratio being value / baseline,
+    both measured in the same run. ``name`` has no spaces and a unit no brackets or commas,
+    so the line parses back (``CONTRACT``)."""
+    ratio = value / baseline if baseline else float("nan")
+    ratio_text = f"{ratio:.2g}" if 0 < abs(ratio) < 0.1 else f"{ratio:.2f}"  # 0.0027, not 0.00
+    line = (
+        f"{name}: {_number(value)} {unit} (baseline {_number(baseline)} {baseline_unit or unit}, "
+        f"ratio {ratio_text})"
+    )
+    if not CONTRACT.match(line):
+        raise ValueError(f"not a contract line (a name without spaces?): {line!r}")
+    print(line, flush=True)
+    return line

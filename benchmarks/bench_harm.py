@@ -10,7 +10,7 @@ asserted anywhere.
 
 from __future__ import annotations
 
-from _common import best_time, street_store
+from _common import best_time, figure, street_store
 
 from harmscope.analysis import harm as H
 
@@ -38,13 +38,25 @@ def main() -> None:
         ),
         "rural_urban": lambda: H.rural_urban(store, area="Kent Police"),
         "deprivation_gradient": lambda: H.deprivation_gradient(store, area="Kent Police"),
-        "compare_forces (3 forces)": lambda: H.compare_forces(store),
+        "compare_forces (3 forces)": lambda: H.compare_forces(
+            store, ["Kent Police", "Essex Police", "Sussex Police"]
+        ),
     }
+    times = {}
     for name, fn in cases.items():
         fn()  # warm caches (reference tables, imports)
-        t = best_time(fn)
+        t = times[name] = best_time(fn)
         print(f"{name:<38} {t * 1000:8.1f} ms   ratio to baseline {t / baseline:6.1f}")
     store.close()
+    # each against the bare GROUP BY above (Kent, district x month x category), in ms
+    for name, t in times.items():
+        figure(figure_name(name), t * 1000, "ms", baseline * 1000)
+
+
+def figure_name(label: str) -> str:
+    """'concentration lsoa (200 boot)' -> 'harm_concentration_lsoa_200_boot'."""
+    words = "".join(c if c.isalnum() else " " for c in label.lower()).split()
+    return "_".join(["harm", *[w for w in words if w != "harm"]])
 
 
 if __name__ == "__main__":

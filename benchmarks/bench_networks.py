@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import run_child
+from _common import figure, run_child
 
 _CHILD = r"""
 import json, os, resource, sys, time
@@ -128,6 +128,13 @@ def main() -> int:
         f"{base['build_s']:.1f} s, Leiden + components {base['leiden_s']:.1f} s, betweenness "
         f"of the 40 largest communities {base['betweenness_s']:.1f} s = {core:.1f} s; "
         f"analyses / igraph core = {ana['seconds'] / core:.1f}x"
+    )
+    # the analyses against igraph alone (build, Leiden + components, betweenness) on the same
+    # pairs; peak memory of ingest or analyses against the igraph process's peak
+    figure("networks_analyses", ana["seconds"], "s", core)
+    figure("networks_ingest_plus_analyses", total, "s", base["read_s"] + core)
+    figure(
+        "networks_peak_memory", max(ing["peak_mb"], ana["peak_mb"]), "MB", base["peak_mb"]
     )
     print(
         json.dumps(

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import run_child
+from _common import figure, run_child
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -97,6 +97,11 @@ def main() -> int:
         f"(target 30 s); top-5% share {analyses['power_few_share_top5pct']:.3f}, repeat rate "
         f"{analyses['repeat_victim_rate']:.3f}"
     )
+    # against the bare DuckDB read of the same file (each in its own process); the analyses
+    # too, the bare read being the least any work on the extract costs
+    figure("people_ingest_vs_bare_read", ingest["seconds"], "s", bare["seconds"])
+    figure("people_ingest_peak_memory", ingest["peak_mb"], "MB", bare["peak_mb"])
+    figure("people_analyses", analyses["seconds"], "s", bare["seconds"])
     print(
         json.dumps(
             {

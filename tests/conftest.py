@@ -165,3 +165,27 @@ def all_store_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def all_store(all_store_path) -> Store:
     yield from _read_only(all_store_path)
+
+
+# -- PostgreSQL (issue 16): a throwaway cluster per session, a fresh database per test --------
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster) -> str:
+    """A ``postgresql://`` URL to the session cluster's database (shared by the session)."""
+    return pg_cluster.url
+
+
+@pytest.fixture
+def pg_db(pg_cluster):
+    """A ``postgresql://`` URL to a new, empty database, dropped after the test."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url_for(name)
+    pg_cluster.drop_database(name)

@@ -4,6 +4,11 @@
 import pandas, scipy, statsmodels or DuckDB (issue 11). The table is a copy of what the
 command modules register, so it can drift: these tests register every module the old way
 (``build_app(lazy=False)``) and compare, naming the exact line to add, change or remove.
+
+Issue 18 (`--help` and `status` under 0.5 s): no help screen, the root's or any command's,
+imports a heavy library, and `status` on a real store imports DuckDB and nothing else heavy.
+Each is read from a fresh interpreter (``-X importtime`` or ``sys.modules``), and
+``test_the_import_check_can_fail`` shows the reading sees a heavy import when there is one.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from typer.testing import CliRunner
 import harmscope.commands as package
 from harmscope import cli
 
-HEAVY = ("pandas", "numpy", "duckdb", "scipy", "statsmodels")
+# Libraries that take a noticeable share of a second to import (issue 18: `--help` and `status`
+# under 0.5 s). None may load for a help screen; `status` may load DuckDB, nothing else here.
+HEAVY = (
+    "pandas", "numpy", "duckdb", "scipy", "statsmodels", "altair", "igraph", "leidenalg",
+    "shapely", "pyproj", "geopandas", "libpysal", "esda", "sklearn", "openpyxl", "psycopg",
+    "fastapi", "uvicorn",
+)
 
 
 def _command_modules() -> list[str]:
@@ -179,6 +190,50 @@ def _imports_of(args: list[str], code: str | None = None) -> set[str]:
 def test_help_imports_no_heavy_library():
     loaded = _imports_of(["--help"]) & set(HEAVY)
     assert not loaded, f"`harmscope --help` imports {sorted(loaded)}"
+
+
+# Every command's and subcommand's help screen in one fresh interpreter (a command module is
+# imported only when its command is asked for): what they imported between them.
+_HELP_EVERY_COMMAND = """
+import contextlib, io, json, sys
+from harmscope import cli
+paths = []
+for name in cli.COMMANDS:
+    command = cli.load_command(name)
+    paths.append([name])
+    paths += [[name, sub] for sub in getattr(command, "commands", {})]
+failed = []
+for path in paths:
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        rc = cli.main([*path, "--help"])
+    if rc != 0 or "Usage" not in out.getvalue():
+        failed.append(path)
+heavy = sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules)
+print(json.dumps({"helps": len(paths), "failed": failed, "heavy": heavy}))
+"""
+
+
+def test_every_command_help_imports_no_heavy_library():
+    """`harmscope CMD --help` loads CMD's module, so a heavy import at the top of any command
+    module (or of a module it imports at load) shows here: move it into the function using it."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _HELP_EVERY_COMMAND, json.dumps(HEAVY)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["helps"] > len(cli.COMMANDS) and got["failed"] == []
+    assert got["heavy"] == [], (
+        f"help screens of the commands import {got['heavy']}: a command module (or a module "
+        "it imports at load time) imports them at module level"
+    )
+
+
+def test_status_on_a_real_store_imports_only_duckdb(kent_store_path):
+    """`harmscope status` needs the store (DuckDB) and nothing else heavy: no pandas."""
+    for extra in ([], ["--json"]):
+        loaded = _imports_of(["status", "--db", str(kent_store_path), *extra]) & set(HEAVY)
+        assert loaded == {"duckdb"}, f"`harmscope status {' '.join(extra)}` imports {sorted(loaded)}"
 
 
 def test_version_imports_no_heavy_library():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,7 @@ from harmscope.errors import HarmscopeError
 from harmscope.reference import offences as off
 
 ONS_LIST = (
-    off.Path(__file__).resolve().parents[2]
-    / "shared"
+    Path(os.environ.get("HARMSCOPE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
     / "data"
     / "reference"
     / "offences"

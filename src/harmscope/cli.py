@@ -45,15 +45,18 @@ COMMANDS: dict[str, tuple[str | tuple[str, ...], str | None]] = {
     "people": ("people", "Offence-level harm, the power few, repeat victims, overlap, RFG, young people, timing,\nknife-enabled violence: one profile, published for the audience."),
     "report": ("report", "Write the problem-profile report for AREA from --from to --to."),
     "schemes": ("schemes", "Intervention register: load a YAML/CSV register (or --example) into the store, --check one, or list the stored schemes."),
+    "serve": ("serve", "Serve the web workspace: dashboard, pages and REST API for each role, audited."),
     "sql": ("sql", "Run one SELECT over the store's tables; nothing else runs."),
     "status": ("status", "What the store holds and what is missing."),
     "stopsearch": ("stopsearch", "Stop and search: arrest, NFA and find rates with intervals; fairness; targeting."),
     "value": ("value", "Value for money of an evaluated scheme: crimes, harm and pounds averted, cost per crime averted, benefit-cost ratio and break-even, with intervals."),
     "covariates": ("covariates", "Area x period series (officer FTE, spend...) for `harmscope drivers`."),
     "crimes": ("crimes", "Force recorded-crime extracts (person-level; pseudonymised at the door)."),
+    "db": ("db", "Back up the store to a file, or restore it from one (DuckDB or PostgreSQL)."),
     "ed": ("ed", "ED assault data (ISTV): ingest, true picture, export."),
     "links": ("links", "County-lines network links: ingest a links file (pseudonymised at the door), derive co-offending links from the crime extract."),
     "simulate": (("simulate", "crimes"), "Synthetic data with known ground truth (always labelled synthetic)."),
+    "users": ("users", "Web workspace accounts: add, list, disable; verify the web audit trail."),
 }
 
 err_console = Console(stderr=True)

@@ -156,7 +156,8 @@ def knox_store(
         params.append(date_to)
     extra = ", synthetic" if source == "ed" else ""
     df = store.query(
-        f"SELECT longitude, latitude, {texpr} AS t{extra} FROM {table} WHERE {' AND '.join(where)}",
+        # Ordered: the Monte Carlo draws permute rows, so a seed gives one answer on every engine.
+        f"SELECT longitude, latitude, {texpr} AS t{extra} FROM {table} WHERE {' AND '.join(where)} ORDER BY t, longitude, latitude",
         params,
     )
     if df.empty:

@@ -99,17 +99,19 @@ def cell_places(
     iy = np.floor((py - oy) / cell_size).astype(int)
     pts["unit"] = [key.get((i, j)) for i, j in zip(ix, iy, strict=True)]
     pts = pts.dropna(subset=["unit"])
-    place, lsoa, lad = {}, {}, {}
-    for unit, g in pts.groupby("unit", sort=False):
-        by_name = g.groupby("location")["n"].sum().sort_values(ascending=False, kind="stable")
-        named = [n for n in by_name.index if n not in GENERIC_PLACES and n != NO_LOCATION]
-        chosen = named[:streets] or list(by_name.index[:1])
-        place[unit] = _join_names(chosen)
-        lsoa[unit] = _top(g, "lsoa_name")
-        lad[unit] = _top(g, "lad_name")
+    # Every cell's names by events, most first (ties by name), in one grouped sort rather
+    # than a groupby per cell (issue 18: the per-cell loop was most of the hotspot section).
+    by_name: dict = {unit: [] for unit in pts["unit"].unique()}  # (a cell of unnamed points: "")
+    ranked = _ranked(pts, "location")
+    for unit, name in zip(ranked["unit"].to_numpy(), ranked["location"].to_numpy(), strict=True):
+        by_name.setdefault(unit, []).append(name)
+    place = {}
+    for unit, names in by_name.items():
+        named = [n for n in names if n not in GENERIC_PLACES and n != NO_LOCATION]
+        place[unit] = _join_names(named[:streets] or names[:1])
     out["place"] = out["unit"].map(place)
-    out["lsoa_name"] = out["unit"].map(lsoa)
-    out["lad_name"] = out["unit"].map(lad)
+    out["lsoa_name"] = out["unit"].map(_tops(pts, "lsoa_name", by_name))
+    out["lad_name"] = out["unit"].map(_tops(pts, "lad_name", by_name))
     # A cell can be hot through its neighbours with no event of its own: name it by the map
     # point nearest its centre, and say so.
     empty = out["place"].isna().to_numpy()
@@ -125,9 +127,19 @@ def cell_places(
     return out
 
 
-def _top(g: pd.DataFrame, col: str):
-    s = g.dropna(subset=[col]).groupby(col)["n"].sum()
-    return None if s.empty else s.sort_values(ascending=False, kind="stable").index[0]
+def _ranked(pts: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Events (``n``) summed by cell and ``col`` value, each cell's values most events first,
+    ties by value ascending: per cell, what ``groupby(col).sum()`` then a stable descending
+    sort gives."""
+    s = pts.dropna(subset=[col]).groupby(["unit", col])["n"].sum().reset_index()
+    return s.sort_values(["unit", "n", col], ascending=[True, False, True], kind="stable")
+
+
+def _tops(pts: pd.DataFrame, col: str, units) -> dict:
+    """Each of ``units``' most frequent ``col`` value by events (ties: the first by value),
+    None for a cell whose events have none."""
+    first = _ranked(pts, col).drop_duplicates("unit")
+    return {unit: None for unit in units} | dict(zip(first["unit"], first[col], strict=True))
 
 
 def _join_names(names: list[str]) -> str:

@@ -37,6 +37,56 @@ EXTRAS: dict[str, str] = {
 }
 
 
+class LazyCharts(dict):
+    """``Result.charts``: a dict of Vega-Lite specs whose values may be given as zero-argument
+    callables, each called (once) when the chart is first read. An analysis hands its charts
+    this way because most readers never look at them (the report's sections draw their own
+    from protected tables): building an Altair chart costs more than many analyses (issue 18).
+    Keys, ``in`` and ``len`` never build; any read of a value builds the charts, so what a
+    reader sees is always the plain spec dicts, exactly as built eagerly."""
+
+    def _built(self) -> LazyCharts:
+        for key, value in list(dict.items(self)):
+            if callable(value):
+                dict.__setitem__(self, key, value())
+        return self
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self._built(), key)
+
+    def get(self, key, default=None):
+        return dict.get(self._built(), key, default)
+
+    def items(self):
+        return dict.items(self._built())
+
+    def values(self):
+        return dict.values(self._built())
+
+    def __iter__(self):  # also makes dict(charts) and {**charts} read through __getitem__
+        return dict.__iter__(self._built())
+
+    def copy(self) -> dict:
+        return dict(self._built())
+
+    def pop(self, *args):
+        return dict.pop(self._built(), *args)
+
+    def popitem(self):
+        return dict.popitem(self._built())
+
+    def setdefault(self, key, default=None):
+        return dict.setdefault(self._built(), key, default)
+
+    def __eq__(self, other) -> bool:
+        return dict.__eq__(self._built(), other)
+
+    __hash__ = None  # a dict: unhashable
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._built())
+
+
 def _jsonable(value: Any) -> Any:
     """Turn numpy/pandas scalars and NaN into plain JSON values."""
     if isinstance(value, dict):
@@ -151,7 +201,8 @@ class Result:
     table : the main table (one row per unit of analysis).
     summary : headline figures, a flat dict of JSON-safe values; intervals as ``*_ci`` pairs.
         Also callable: ``res.summary()`` is the text block (see ``summary_text``).
-    charts : Vega-Lite specs by name (dicts), ready for a report or a notebook.
+    charts : Vega-Lite specs by name (dicts), ready for a report or a notebook; an analysis
+        may give a spec as a zero-argument callable, built when first read (``LazyCharts``).
     method : what was done, its assumptions and its uncertainty, in plain words.
     tables : further named tables (for example per-district or per-month breakdowns).
     notes : announcements and caveats (automatic defaults chosen, data gaps).
@@ -177,6 +228,8 @@ class Result:
         if name == "summary":
             value = Summary(value or {})
             value._owner = self
+        elif name == "charts" and not isinstance(value, LazyCharts):
+            value = LazyCharts(value or {})  # a value may be a callable, built when read
         super().__setattr__(name, value)
 
     def to_dict(self, *, with_table: bool = True) -> dict[str, Any]:

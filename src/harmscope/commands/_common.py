@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from harmscope.analysis.result import _jsonable
 from harmscope.errors import HarmscopeError
 
 DbOption = typer.Option(
@@ -212,7 +212,31 @@ def print_result(res, title: str, console) -> None:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(_jsonable(obj), indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(_plain(obj), indent=2, default=str) + "\n")
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as plain JSON values. A pandas value (Timestamp, NA, NaT) can only be there if
+    pandas is loaded: then the result contract's own conversion; else the same walk without
+    pandas, so `status --json` never waits for it (issue 18)."""
+    if "pandas" in sys.modules:
+        from harmscope.analysis.result import _jsonable
+
+        return _jsonable(obj)
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):  # a numpy scalar
+        try:
+            obj = obj.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj
 
 
 class Stages:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 
-from harmscope.analysis.result import Result, frame_records
 from harmscope.commands._common import table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from harmscope.analysis.result import Result
 
 
 def print_power(res: Result, console: Console) -> None:
+    from harmscope.analysis.result import frame_records
+
     t = table(
         f"Minimum detectable reduction (80% power, alpha 0.05; {res.summary['pre_months']} months before, {res.summary['post_months']} after: assumed)",
         ("scheme", "unit", "areas", "crimes/month", "DiD MDE", "synth MDE", "notes"),
@@ -29,6 +35,8 @@ def print_power(res: Result, console: Console) -> None:
 
 
 def print_estimates(res: Result, console: Console) -> None:
+    import pandas as pd
+
     planted = any("detection_rate" in r for r in res.summary["results"])
     rate_key = "detection_rate" if planted else "false_positive_rate"
     placebo_col = "placebo detection rate (planted)" if planted else "false-positive rate"
@@ -56,6 +64,8 @@ def print_estimates(res: Result, console: Console) -> None:
 
 
 def _print_balance(bal: pd.DataFrame, console: Console) -> None:
+    from harmscope.analysis.result import frame_records
+
     b = table(
         "DiD matching: treated vs candidate pool vs matched comparison areas",
         ("feature", "used", "treated", "pool", "matched", "SMD before", "SMD after"),
@@ -71,6 +81,8 @@ def _print_balance(bal: pd.DataFrame, console: Console) -> None:
 
 
 def _pct(v) -> str:
+    import numpy as np
+
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "n/a"
     return f"{v:.1%}"

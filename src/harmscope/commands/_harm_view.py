@@ -9,9 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.result import _jsonable, frame_records
 from harmscope.commands._common import print_json, table
-from harmscope.reference.offences import load_weights
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -79,6 +77,9 @@ def print_harm(payload: dict[str, Any], by_month: bool) -> None:
 
 
 def print_weights(scheme: str, weights: str | None, json_out: bool) -> None:
+    from harmscope.analysis.result import frame_records
+    from harmscope.reference.offences import load_weights
+
     table = load_weights(scheme, path=weights)
     if json_out:
         print_json(
@@ -101,6 +102,7 @@ def print_weights(scheme: str, weights: str | None, json_out: bool) -> None:
 
 def run_codes(path: Path, scheme: str, weights: str | None, json_out: bool) -> None:
     from harmscope.analysis.harm import harm_from_codes
+    from harmscope.analysis.result import _jsonable, frame_records
     from harmscope.sources.offence_codes import read_code_counts
 
     frame, by = read_code_counts(path)

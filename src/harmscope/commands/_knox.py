@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from harmscope.analysis.result import frame_records
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     DbOption,
@@ -21,7 +20,6 @@ from harmscope.commands._common import (
 )
 from harmscope.errors import HarmscopeError
 from harmscope.months import parse_month
-from harmscope.store import Store
 
 
 def knox(
@@ -49,6 +47,9 @@ def knox(
     quiet: bool = QuietOption,
 ) -> None:
     """Near repeats (Knox test) in dated, located records, with a Monte Carlo p."""
+    from harmscope.analysis.result import frame_records
+    from harmscope.store import Store
+
     validate.store_path(db)
     validate.int_at_least(iterations, 1, "--iterations", fix="pass e.g. --iterations 999")
     validate.seed(seed)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.result import frame_records
-from harmscope.analysis.trends import ALARM_COLUMNS, AlertSettings
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     AudienceOption,
@@ -28,11 +26,10 @@ from harmscope.commands._common import (
     renamed,
     require_area,
 )
-from harmscope.export.files import check_out
 from harmscope.months import parse_month
-from harmscope.privacy.alerts import published_alerts
-from harmscope.store import Store
-from harmscope.store.queries.catalog import street_crime_count
+
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 HEADERS = [
     "area",
@@ -50,6 +47,8 @@ NARROW_DROPS = ("upper limit", "score")  # left out below 110 columns
 
 
 def _fmt(v) -> str:
+    import pandas as pd
+
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "[c]"
     if isinstance(v, bool):
@@ -90,6 +89,12 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Early warning: Farrington-style exceedances and CUSUM per area x category x month, ranked by harm."""
+        from harmscope.analysis.result import frame_records
+        from harmscope.analysis.trends import ALARM_COLUMNS
+        from harmscope.export.files import check_out
+        from harmscope.privacy.alerts import published_alerts
+        from harmscope.store import Store
+
         validate.store_path(db)
         validate.area(area)
         hush = quiet or json_out
@@ -178,6 +183,10 @@ def register(app: typer.Typer) -> None:
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Alerts on the demo store (public audience): the latest month's alarms by district."""
+    from harmscope.analysis.trends import AlertSettings
+    from harmscope.privacy.alerts import published_alerts
+    from harmscope.store.queries.catalog import street_crime_count
+
     if street_crime_count(store) == 0:
         return ["no street crimes in the sample: skipped"]
     res, published = published_alerts(store, level="district", weight="css", audience="public")

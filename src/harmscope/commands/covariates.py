@@ -9,9 +9,6 @@ from rich.console import Console
 
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
-from harmscope.sources.covariates_example import write_example
-from harmscope.store import Store
-from harmscope.store.queries.catalog import covariates_held
 
 FORMAT_HELP = (
     "FILE is a CSV with the columns area, period, value (optional area_name, unit); lines "
@@ -46,6 +43,8 @@ def add(
     json_out: bool = JsonOption,
     quiet: bool = QuietOption,
 ) -> None:
+    from harmscope.store import Store
+
     validate.store_path(db)
     validate.input_file(file, "FILE")
     validate.not_blank(unit, "--unit", fix="say what the values count, e.g. --unit FTE")
@@ -69,6 +68,9 @@ def add(
 
 @covariates_app.command("list", help="The covariates held, with unit, source and coverage.")
 def list_(db: str = DbOption, json_out: bool = JsonOption) -> None:
+    from harmscope.store import Store
+    from harmscope.store.queries.catalog import covariates_held
+
     validate.store_path(db)
     with Store.open(db, read_only=True) as store:
         df = covariates_held(store)
@@ -105,6 +107,8 @@ def example(
     seed: int = typer.Option(1, "--seed", help="Seed of the SYNTHETIC outcome."),
     json_out: bool = JsonOption,
 ) -> None:
+    from harmscope.sources.covariates_example import write_example
+
     validate.output_folder(out, "--out", create=True)
     validate.finite(elasticity, "--elasticity", ge=-5, le=5, fix="e.g. --elasticity -0.1")
     validate.seed(seed)

@@ -15,7 +15,6 @@ from harmscope.commands._common import (
 )
 from harmscope.commands._simulate_app import simulate_app
 from harmscope.errors import HarmscopeError
-from harmscope.sources.crime_extract import ingest_crime_extract
 
 crimes_app = typer.Typer(
     help="Force recorded-crime extracts (person-level; pseudonymised at the door).",
@@ -23,9 +22,16 @@ crimes_app = typer.Typer(
 )
 
 
+def _ingest_crime_extract(store, path: Path, *, key_file: Path | None):
+    # imported on use: `harmscope --help` and `crimes --help` stay light
+    from harmscope.sources.crime_extract import ingest_crime_extract
+
+    return ingest_crime_extract(store, path, key_file=key_file)
+
+
 ingest_command(
     crimes_app,
-    ingest_crime_extract,
+    _ingest_crime_extract,
     file_help="Crime extract CSV (format v1).",
     help="Validate, pseudonymise and load one extract (one transaction; rows conserved).",
 )

@@ -10,11 +10,6 @@ from rich.console import Console
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import JsonOption, QuietOption, print_json
 from harmscope.commands._demo_hooks import demo_hooks
-from harmscope.sources.ingest import ingest_paths
-from harmscope.sources.sample import sample_dir
-from harmscope.store import Store
-from harmscope.store.queries.catalog import EXAMPLE_QUERY
-from harmscope.store.status import store_status
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +25,12 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Load the bundled Kent sample into a demo store, then run each analysis on it."""
+        from harmscope.sources.ingest import ingest_paths
+        from harmscope.sources.sample import sample_dir
+        from harmscope.store import Store
+        from harmscope.store.queries.catalog import EXAMPLE_QUERY
+        from harmscope.store.status import store_status
+
         validate.output_folder(out, "--out", create=True)
         validate.store_path(db)
         console = Console(stderr=json_out)

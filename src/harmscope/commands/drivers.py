@@ -4,14 +4,16 @@ across areas and years? An honest panel answer, published through the one door o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
-from harmscope.privacy.publishers import publish_drivers
-from harmscope.store import Store
+
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 OUTCOME_FILE_HELP = (
     "Recorded crime by area and period instead of the store's street files: CSV with area, "
@@ -60,6 +62,8 @@ def register(app: typer.Typer) -> None:
         placebo timing, and the smallest association the panel could detect. Never proof of cause."""
         from harmscope.analysis.drivers import DEFAULT_PLACEBO, drivers_from_store
         from harmscope.privacy.audience import get_audience
+        from harmscope.privacy.publishers import publish_drivers
+        from harmscope.store import Store
 
         validate.store_path(db)
         validate.not_blank(covariate, "--covariate", fix="name a series: harmscope covariates list")
@@ -126,6 +130,7 @@ def demo(store: Store, out_dir: Path) -> list[str]:
     import json
 
     from harmscope.analysis.drivers import drivers_from_store
+    from harmscope.privacy.publishers import publish_drivers
     from harmscope.sources.covariates import add_covariate
     from harmscope.sources.covariates_example import EXAMPLE_SOURCE, write_example
 

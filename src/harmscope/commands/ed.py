@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harmscope.analysis.linkage import true_picture
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     DbOption,
@@ -19,11 +18,6 @@ from harmscope.commands._common import (
     print_json,
 )
 from harmscope.errors import HarmscopeError
-from harmscope.export.ed import export_ed
-from harmscope.privacy import audit
-from harmscope.sources.ed import ingest_ed, ingest_police_victims
-from harmscope.store import Store
-from harmscope.store.queries.catalog import district_name, forces_held
 
 ed_app = typer.Typer(
     help="ED assault data (ISTV): ingest, true picture, export.", no_args_is_help=True
@@ -39,6 +33,8 @@ DEMO_KEY = b"harmscope-demo-key-for-synthetic-data-only"
 
 def _load(ingest, path: Path, db: str | None, **options):
     """Run one ED-side loader on ``path`` in one store transaction and return its report."""
+    from harmscope.store import Store
+
     if not path.is_file():
         raise HarmscopeError("file not found", where=str(path), fix="check the path")
     with Store.open(db) as store:
@@ -58,6 +54,8 @@ def ingest_cmd(
     quiet: bool = QuietOption,
 ) -> None:
     """Pseudonymise, redact, place and load one ED file (one transaction)."""
+    from harmscope.sources.ed import ingest_ed
+
     report = _load(ingest_ed, path, db, key_file=key_file, gazetteer=gazetteer, postcodes=postcodes)
     if json_out:
         print_json(report.to_dict())
@@ -75,6 +73,8 @@ def link_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Load a police victim extract, pseudonymised with the same key, for capture-recapture."""
+    from harmscope.sources.ed import ingest_police_victims
+
     report = _load(ingest_police_victims, path, db, key_file=key_file)
     if json_out:
         print_json(report.to_dict())
@@ -91,6 +91,10 @@ def picture_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """ED assaults beside police violence: ratios, hidden hotspots, time profile, dark figure."""
+    from harmscope.analysis.linkage import true_picture
+    from harmscope.privacy import audit
+    from harmscope.store import Store
+
     validate.store_path(db)
     from harmscope.privacy.publishers import publish_ed_picture
 
@@ -175,6 +179,9 @@ def export_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Export ED outputs for an audience; every file gets an audit-log row."""
+    from harmscope.export.ed import export_ed
+    from harmscope.store import Store
+
     validate.store_path(db)
     from harmscope.export.files import check_out
 
@@ -198,6 +205,9 @@ def audit_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Show the latest ED audit-log entries (who, when, audience, what, query)."""
+    from harmscope.privacy import audit
+    from harmscope.store import Store
+
     validate.store_path(db)
     validate.int_at_least(limit, 1, "--limit", fix="pass e.g. --limit 50")
     with Store.open(db, read_only=True) as store:
@@ -223,7 +233,11 @@ def audit_cmd(
 
 def demo(store, out_dir: Path) -> list[str]:
     """Simulate ED data from the police sample in ``store``, ingest it, write a partner export."""
+    from harmscope.analysis.linkage import true_picture
+    from harmscope.export.ed import export_ed
     from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
+    from harmscope.sources.ed import ingest_ed, ingest_police_victims
+    from harmscope.store.queries.catalog import district_name, forces_held
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

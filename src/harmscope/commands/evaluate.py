@@ -7,20 +7,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from harmscope.analysis.evaluation.run import (
-    METHOD_WORDS,
-    areas_from_options,
-    attach_placebos,
-    parse_methods,
-    placebos,
-    run_power,
-    run_scheme,
-)
-from harmscope.analysis.result import Result
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     DbOption,
@@ -32,12 +23,11 @@ from harmscope.commands._common import (
     renamed,
     require_area,
 )
-from harmscope.commands._evaluate_view import print_estimates, print_power
 from harmscope.errors import HarmscopeError
-from harmscope.export.evaluation import OUT_FORMATS, write_outputs
-from harmscope.export.files import check_out
-from harmscope.store import Store
-from harmscope.store.queries.catalog import force_of_areas, table_rows
+
+if TYPE_CHECKING:
+    from harmscope.analysis.result import Result
+    from harmscope.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -133,6 +123,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a scheme (DiD, synthetic control, ITS), its power before funding, or placebo false-positive rates."""
         from harmscope.analysis.evaluation._threads import single_thread
+        from harmscope.analysis.evaluation.run import areas_from_options, parse_methods, run_power
+        from harmscope.export.evaluation import OUT_FORMATS
+        from harmscope.export.files import check_out
+        from harmscope.store import Store
 
         validate.store_path(db)
         validate.not_blank(force, "--force", fix="name a force, e.g. --force 'Kent Police'")
@@ -195,6 +189,13 @@ def register(app: typer.Typer) -> None:
 
 def _evaluate(store, stages, job: dict, placebo_job: tuple) -> tuple[Result, str]:
     """The scheme's estimate, its placebo false-positive rates, or both."""
+    from harmscope.analysis.evaluation.run import (
+        METHOD_WORDS,
+        attach_placebos,
+        placebos,
+        run_scheme,
+    )
+
     n_placebo, placebo_areas, force, quiet = placebo_job
     areas = job["areas"]
     if (areas or n_placebo) and not force:  # never a silent force
@@ -249,6 +250,8 @@ def _staggered(store, design: str, scheme: str | None, quiet: bool) -> bool:
 def _force(store, areas: dict | None, quiet: bool) -> str | None:
     """The force of the scheme's districts or LSOAs, else the store's only force (announced);
     a store of several forces needs --force."""
+    from harmscope.store.queries.catalog import force_of_areas
+
     found = force_of_areas(store, areas)
     if found is None:
         return require_area(store, None, where="--force", quiet=quiet)
@@ -258,6 +261,8 @@ def _force(store, areas: dict | None, quiet: bool) -> str | None:
 
 
 def _emit(res: Result, kind: str, json_out: bool, out: Path | None, audience: str) -> None:
+    from harmscope.commands._evaluate_view import print_estimates, print_power
+    from harmscope.export.evaluation import write_outputs
     from harmscope.privacy.publishers import publish_evaluation
 
     pub = publish_evaluation(res, kind, audience)
@@ -280,7 +285,10 @@ def _emit(res: Result, kind: str, json_out: bool, out: Path | None, audience: st
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Power for the example register on the demo store, and a planted-effect self-check."""
+    from harmscope.analysis.evaluation.run import run_power
+    from harmscope.export.evaluation import write_outputs
     from harmscope.sources.register import example_register_path, read_register, store_register
+    from harmscope.store.queries.catalog import table_rows
 
     lines = []
     if table_rows(store, "interventions") == 0:

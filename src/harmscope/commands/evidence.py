@@ -8,7 +8,6 @@ from rich.console import Console
 
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
-from harmscope.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +45,7 @@ def register(app: typer.Typer) -> None:
         from harmscope.analysis.evaluation.evidence import evidence_for_scheme
         from harmscope.analysis.evaluation.run import parse_methods
         from harmscope.privacy.evidence import publish_evidence
+        from harmscope.store import Store
 
         validate.store_path(db)
         validate.not_blank(scheme, "SCHEME", fix="name a stored scheme: harmscope schemes")

@@ -7,6 +7,7 @@ export.harm.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -27,9 +28,10 @@ from harmscope.commands._common import (
     print_json,
     require_area,
 )
-from harmscope.commands._harm_view import print_harm, print_weights, run_codes
 from harmscope.errors import HarmscopeError
-from harmscope.store import Store
+
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 
 def _old_csv(out: Path | None, csv_out: Path | None, quiet: bool) -> tuple[Path | None, bool]:
@@ -122,6 +124,9 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Harm-weighted counts and rates per 1,000 residents by area, month and category."""
+        from harmscope.commands._harm_view import print_harm, print_weights, run_codes
+        from harmscope.store import Store
+
         validate.store_path(db)
         validate.area(area)
         out, old_csv = _old_csv(out, csv_out, quiet)
@@ -189,6 +194,7 @@ def _sensitivity(db, area, date_from, date_to, audience, threshold, out, json_ou
     from harmscope.analysis.harm import weight_sensitivity
     from harmscope.export.harm import sensitivity_text, write_sensitivity_tables
     from harmscope.privacy.publishers import publish_weight_sensitivity
+    from harmscope.store import Store
 
     with Store.open(db, read_only=True) as store:
         area = require_area(store, area, quiet=quiet)
@@ -212,6 +218,7 @@ def _pounds(
     from harmscope.analysis.costs import harm_in_pounds
     from harmscope.export.harm import pounds_text, write_pounds_tables
     from harmscope.privacy.costs import publish_harm_in_pounds
+    from harmscope.store import Store
 
     with Store.open(db, read_only=True) as store:
         area = require_area(store, area, quiet=quiet)

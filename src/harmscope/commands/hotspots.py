@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from harmscope.analysis.result import Result, frame_records
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     AudienceOption,
@@ -35,13 +35,16 @@ from harmscope.commands._common import (
 )
 from harmscope.commands._knox import knox
 from harmscope.errors import HarmscopeError
-from harmscope.export.files import check_out
-from harmscope.export.units import FORMATS
 from harmscope.months import parse_month
-from harmscope.store import Store
+
+if TYPE_CHECKING:
+    from harmscope.analysis.result import Result
+    from harmscope.store import Store
 
 
 def _eval_table(res: Result, console: Console) -> None:
+    from harmscope.analysis.result import frame_records
+
     t = table(
         "Hotspot accuracy on the later period",
         ("selection", "cells", "area", "hit rate (95% CI)", "PAI (95% CI)", "PEI"),
@@ -136,6 +139,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Where harm concentrates: Gi* hotspots (or KDE, emerging patterns, accuracy) on a BNG grid or LSOAs."""
         from harmscope.analysis import hotspot_run
+        from harmscope.export.files import check_out
+        from harmscope.export.units import FORMATS
+        from harmscope.store import Store
 
         validate.store_path(db)
         validate.area(area)

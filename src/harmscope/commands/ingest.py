@@ -10,8 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json
-from harmscope.sources.ingest import canonical_force, ingest_paths
-from harmscope.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +43,9 @@ def register(app: typer.Typer) -> None:
         """Load police open data (street, outcomes, stop and search). Nothing is lost:
         rows read = loaded + duplicate + rejected, per file. Exits 1 if a file failed or
         had every row rejected."""
+        from harmscope.sources.ingest import canonical_force, ingest_paths
+        from harmscope.store import Store
+
         err = Console(stderr=True)
         if force is not None:  # checked before the store is opened (or created)
             force = canonical_force(force)

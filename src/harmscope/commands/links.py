@@ -15,7 +15,6 @@ from harmscope.commands._common import (
     ingest_command,
     print_json,
 )
-from harmscope.store import Store
 
 links_app = typer.Typer(
     help="County-lines network links: ingest a links file (pseudonymised at the door), derive "
@@ -44,6 +43,7 @@ def derive_cmd(db: str = DbOption, json_out: bool = JsonOption) -> None:
     """Rebuild the co-offending links derived from shared crime references (run after loading
     a crime extract; `links ingest` runs it too)."""
     from harmscope.sources.links import derive_links
+    from harmscope.store import Store
 
     validate.store_path(db)
     with Store.open(db) as store:

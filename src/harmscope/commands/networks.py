@@ -16,8 +16,6 @@ from rich.console import Console
 
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, Stages, print_json
-from harmscope.privacy import audit
-from harmscope.store import Store
 
 AUDIENCES = ("internal", "partner", "public")
 
@@ -45,6 +43,9 @@ def networks_cmd(
 ) -> None:
     """County-lines networks from the store's links: communities matched to deal lines, brokers,
     young people at risk, cuckooing, routes, change over time; published for the audience."""
+    from harmscope.privacy import audit
+    from harmscope.store import Store
+
     validate.store_path(db)
     audience = validate.choice(audience, AUDIENCES, "--audience").strip().lower()
     validate.int_at_least(threshold, 2, "--threshold")

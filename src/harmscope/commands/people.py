@@ -8,12 +8,11 @@ with ``--export DIR``, and every run is recorded in ``audit_log``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from harmscope.analysis.people import people_profile
-from harmscope.analysis.people.profile import PeopleProfile
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import (
     DbOption,
@@ -23,10 +22,9 @@ from harmscope.commands._common import (
     print_json,
 )
 from harmscope.errors import HarmscopeError
-from harmscope.export.people import export_person_tables
-from harmscope.privacy.people import publish_people_audited
-from harmscope.sources.truth_persons import read_truth_persons
-from harmscope.store import Store
+
+if TYPE_CHECKING:
+    from harmscope.analysis.people.profile import PeopleProfile
 
 AUDIENCES = ("internal", "partner", "public")
 
@@ -73,6 +71,12 @@ def people_cmd(
 ) -> None:
     """Offence-level harm, the power few, repeat victims, overlap, RFG, young people, timing,
     knife-enabled violence: one profile, published for the audience."""
+    from harmscope.analysis.people import people_profile
+    from harmscope.export.people import export_person_tables
+    from harmscope.privacy.people import publish_people_audited
+    from harmscope.sources.truth_persons import read_truth_persons
+    from harmscope.store import Store
+
     validate.store_path(db)
     audience = validate.choice(audience, AUDIENCES, "--audience")
     scheme, _ = harm_weights(weights, scheme_old, old_name="--scheme", quiet=json_out)

@@ -18,8 +18,6 @@ from harmscope.commands._common import (
     print_json,
 )
 from harmscope.errors import HarmscopeError
-from harmscope.store import Store
-from harmscope.store.queries.catalog import street_span, table_rows
 
 
 def register(app: typer.Typer) -> None:
@@ -97,6 +95,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the problem-profile report for AREA from --from to --to."""
         from harmscope.report.render import output_format, write_report
+        from harmscope.store import Store
+        from harmscope.store.queries.catalog import table_rows
 
         validate.store_path(db)
         validate.area(area)
@@ -178,14 +178,17 @@ def _sections(only: str | None) -> list[str] | None:
 def _print_summary(
     path: Path, chosen: str, audience: str, rep, json_out: bool, quiet: bool
 ) -> None:
+    from harmscope.report.render import SKIPPED_REASON
+
     summary = {
         "path": str(path),
         "format": chosen,
         "audience": audience,
         "sections": [b.name for b in rep.sections if b.section is not None],
         "withheld": [b.name for b in rep.sections if b.withheld],
-        "skipped": [b.name for b in rep.skipped],
-        # sections that do not apply to this area, with the reason the report shows
+        # every section left out says why: no data for it here (the report's closing line
+        # names them), or it does not apply to this area (the reason shown in its place)
+        "skipped": {b.name: SKIPPED_REASON for b in rep.skipped},
         "not_applicable": {b.name: b.unavailable for b in rep.sections if b.unavailable},
         "errors": {b.name: b.error for b in rep.errors},
         "bytes": path.stat().st_size,
@@ -196,6 +199,12 @@ def _print_summary(
     for b in rep.errors:
         sys.stderr.write(f"Warning: section {b.name} failed: {b.error}\n")
     if not quiet:
+        for name, why in summary["not_applicable"].items():
+            sys.stderr.write(f"Section {name} does not apply: {why}.\n")
+        if summary["skipped"]:
+            sys.stderr.write(
+                f"Not in this report ({SKIPPED_REASON}): {', '.join(summary['skipped'])}.\n"
+            )
         sys.stderr.write(
             f"{len(summary['sections'])} sections, {path.stat().st_size / 1e6:.1f} MB\n"
         )
@@ -205,6 +214,7 @@ def _print_summary(
 def demo(store, out_dir: Path) -> list[str]:
     """Write the report for the bundled sample (Kent, 2025-07..12) and return its path line."""
     from harmscope.report.render import write_report
+    from harmscope.store.queries.catalog import street_span
 
     span = street_span(store)
     if span is None:

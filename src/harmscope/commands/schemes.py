@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -10,13 +11,9 @@ from rich.console import Console
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, QuietOption, print_json, table
 from harmscope.errors import HarmscopeError
-from harmscope.sources.register import (
-    example_register_path,
-    load_schemes,
-    read_register,
-    store_register,
-)
-from harmscope.store import Store
+
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 
 def _areas_text(s: dict) -> str:
@@ -60,6 +57,14 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Intervention register: load a YAML/CSV register (or --example) into the store, --check one, or list the stored schemes."""
+        from harmscope.sources.register import (
+            example_register_path,
+            load_schemes,
+            read_register,
+            store_register,
+        )
+        from harmscope.store import Store
+
         validate.store_path(db)
         validate.input_file(path, "PATH")
         if path is not None and example:
@@ -96,6 +101,8 @@ def register(app: typer.Typer) -> None:
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Load the example register into the demo store."""
+    from harmscope.sources.register import example_register_path, read_register, store_register
+
     schemes = read_register(example_register_path())
     n = store_register(store, schemes, example_register_path())
     return [f"schemes: loaded the example register ({n} schemes; dates unknown, none invented)"]

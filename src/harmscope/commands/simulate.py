@@ -11,8 +11,6 @@ from rich.console import Console
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, print_json, require_area
 from harmscope.commands._simulate_app import simulate_app
-from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
-from harmscope.store import Store
 
 
 @simulate_app.command("ed")
@@ -39,6 +37,9 @@ def simulate_ed_cmd(
     json_out: bool = JsonOption,
 ) -> None:
     """Simulate ED assault attendances calibrated on the police violence counts in the store."""
+    from harmscope.simulate.ed import police_volumes, simulate_ed, write_ed_csv, write_police_csv
+    from harmscope.store import Store
+
     validate.store_path(db)
     validate.seed(seed)
     validate.not_blank(force, "--force", fix="name a force, e.g. --force 'Kent Police'")

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from harmscope.commands._common import DbOption, JsonOption, print_json
 from harmscope.errors import HarmscopeError
-from harmscope.store import sandbox
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +35,8 @@ def register(app: typer.Typer) -> None:
         functions. It runs on a read-only connection with external access off. ED and
         person-level tables are for the internal audience only, and each query that reads
         them is written to the audit log."""
+        from harmscope.store import sandbox
+
         if json_out:
             fmt = "json"
         if fmt not in ("table", "csv", "json"):

@@ -8,8 +8,6 @@ from rich.table import Table
 
 from harmscope.commands import _validate as validate
 from harmscope.commands._common import DbOption, JsonOption, print_json
-from harmscope.store import Store
-from harmscope.store.status import store_status
 
 # Short headers so the placement table fits an 80-column terminal.
 _SHORT = {
@@ -28,6 +26,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(db: str = DbOption, json_out: bool = JsonOption) -> None:
         """What the store holds and what is missing."""
+        from harmscope.store import Store
+        from harmscope.store.status import store_status
+
         validate.store_path(db)
         with Store.open(db, read_only=True) as store:
             st = store_status(store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -20,9 +20,9 @@ from harmscope.commands._common import (
     out_option,
     print_json,
 )
-from harmscope.privacy.scrutiny import published_scrutiny
-from harmscope.store import Store
-from harmscope.store.queries.catalog import stop_search_count
+
+if TYPE_CHECKING:
+    from harmscope.store import Store
 
 # Breakdown tables shown in the terminal (the JSON carries every one).
 _SHOWN = ("by_month", "by_legislation", "by_officer_defined_ethnicity", "by_age_range")
@@ -162,6 +162,9 @@ def register(app: typer.Typer) -> None:
         quiet: bool = QuietOption,
     ) -> None:
         """Stop and search: arrest, NFA and find rates with intervals; fairness; targeting."""
+        from harmscope.privacy.scrutiny import published_scrutiny
+        from harmscope.store import Store
+
         validate.store_path(db)
         validate.month(date_from, "--from")
         validate.month(date_to, "--to")
@@ -207,6 +210,9 @@ def register(app: typer.Typer) -> None:
 
 def demo(store: Store, out_dir: Path) -> list[str]:
     """Run the scrutiny on the demo store and write its JSON (public audience)."""
+    from harmscope.privacy.scrutiny import published_scrutiny
+    from harmscope.store.queries.catalog import stop_search_count
+
     if stop_search_count(store) == 0:
         return ["no stop-and-search rows in the sample: skipped"]
     payload, _ = published_scrutiny(store, audience="public")

@@ -20,7 +20,6 @@ from harmscope.commands._common import (
     ThresholdOption,
     print_json,
 )
-from harmscope.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +49,7 @@ def register(app: typer.Typer) -> None:
         from harmscope.analysis.evaluation._threads import single_thread
         from harmscope.analysis.evaluation.value import value_for_money
         from harmscope.privacy.value import publish_value
+        from harmscope.store import Store
 
         validate.store_path(db)
         validate.finite(cost, "--cost", ge=0, fix="pass the cost in pounds, e.g. --cost 120000")

@@ -41,8 +41,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
-from scipy.optimize import linprog
 
 from harmscope.errors import HarmscopeError
 
@@ -474,6 +472,9 @@ def pinned_cells(aug: np.ndarray, hidden: np.ndarray, lines) -> list[tuple[int, 
     a_eq, b_eq = _line_equations(cells, lines, aug)
     if not a_eq:
         return []
+    # Imported here: scipy.optimize costs a command that publishes nothing hidden ~0.3 s to load.
+    from scipy.optimize import linprog
+
     a, b = np.vstack(a_eq), np.array(b_eq)
     pinned = []
     for k, cell in enumerate(cells):
@@ -494,6 +495,8 @@ def determined_cells(hidden: np.ndarray, lines) -> list[tuple[int, int]]:
     rows, _ = _line_equations(cells, lines)
     if not rows:
         return []
+    from scipy.linalg import null_space
+
     basis = null_space(np.vstack(rows))
     if basis.size == 0:
         return cells

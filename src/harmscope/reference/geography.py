@@ -18,6 +18,8 @@ its neighbours, not all of England and Wales.
 from __future__ import annotations
 
 import copy
+import gzip
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -125,12 +127,46 @@ def load_lsoa21_lookup() -> pd.DataFrame:
 
 @lru_cache(maxsize=64)
 def _placement_tree(stamp: tuple[str, int, int], rel: str) -> tuple[shapely.STRtree, np.ndarray]:
-    # Read uncached: the parsed JSON of a large force is ten times the size of its polygons.
-    fc = _read_geojson_cached.__wrapped__(stamp, LSOA_PROPERTIES)
-    feats = sorted(fc["features"], key=lambda f: f["properties"]["lsoa11_code"])
-    codes = np.array([f["properties"]["lsoa11_code"] for f in feats], dtype=object)
-    geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
+    fast = _fast_polygons(stamp)
+    if fast is not None:
+        codes, geoms = fast
+    else:
+        # Read uncached: the parsed JSON of a large force is ten times its polygons' size.
+        fc = _read_geojson_cached.__wrapped__(stamp, LSOA_PROPERTIES)
+        feats = sorted(fc["features"], key=lambda f: f["properties"]["lsoa11_code"])
+        codes = np.array([f["properties"]["lsoa11_code"] for f in feats], dtype=object)
+        geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
     return shapely.STRtree(geoms), codes
+
+
+_PROPERTY = {p: re.compile(rb'"' + p.encode() + rb'"\s*:\s*"([^"\\]+)"') for p in LSOA_PROPERTIES}
+
+
+def _fast_polygons(stamp: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A placement file's (codes, polygons) in code order, parsed by GEOS (shapely's
+    from_geojson) rather than json + shape: about four times faster, the same coordinates
+    (both parse decimals to the nearest double). Used only when every feature plainly has
+    the three properties and a polygon; anything else is None, and the checked reader
+    (which names the fault) reads the file instead. A stop-and-search file with a few
+    points scattered across England loads some thirty forces, so this is most of its time."""
+    path = stamp[0]
+    try:
+        with (gzip.open if path.endswith(".gz") else open)(path, "rb") as fh:
+            raw = fh.read()
+        collection = shapely.from_geojson(raw)
+    except (OSError, EOFError, shapely.errors.GEOSException, ValueError):
+        return None
+    geoms = shapely.get_parts(collection) if collection.geom_type == "GeometryCollection" else None
+    if geoms is None or not len(geoms):
+        return None
+    found = {p: rx.findall(raw) for p, rx in _PROPERTY.items()}
+    if any(len(v) != len(geoms) for v in found.values()):
+        return None
+    if not np.isin(shapely.get_type_id(geoms), (3, 6)).all():  # Polygon, MultiPolygon
+        return None
+    codes = np.array([c.decode("utf-8") for c in found["lsoa11_code"]], dtype=object)
+    order = np.argsort(codes, kind="stable")  # as sorted() orders the features
+    return codes[order], geoms[order]
 
 
 def _as_float(values) -> np.ndarray:

@@ -112,9 +112,24 @@ def boundary_layer(
 
 def lsoa_features(lad_codes: set[str] | None = None) -> list[dict]:
     """Packaged 2011 LSOA polygons (map copy) of these districts, as features with their code
-    and name; the same list for every map of a report, so the page holds it once."""
-    from harmscope.reference import load_lsoa11, lsoa_boundaries
+    and name; the same list for every map of a report, so the page holds it once.
 
+    The polygons are those of ``reference.lsoa_boundaries`` in its order (by district, then as
+    packaged), read from the shared cached files without its defensive deep copy: ``feature``
+    only reads them and builds new coordinate lists, and the copy of a force's polygons was
+    the largest part of this function's time."""
+    from harmscope.reference import load_lsoa11
+    from harmscope.reference._files import read_geojson_shared
+    from harmscope.reference.geography import LSOA_PROPERTIES, forces_for_lads, lsoa_map_file
+
+    codes = None if lad_codes is None else set(lad_codes)
+    shared = []
+    for slug in forces_for_lads(codes):
+        fc = read_geojson_shared(lsoa_map_file(slug), LSOA_PROPERTIES)
+        shared.extend(
+            f for f in fc["features"] if codes is None or f["properties"]["lad_code"] in codes
+        )
+    shared.sort(key=lambda f: f["properties"]["lad_code"])
     lsoa = load_lsoa11()
     names = dict(zip(lsoa["lsoa11_code"], lsoa["lsoa11_name"], strict=True))
     return [
@@ -125,7 +140,7 @@ def lsoa_features(lad_codes: set[str] | None = None) -> list[dict]:
                 "lsoa11_name": names.get(f["properties"]["lsoa11_code"]),
             },
         )
-        for f in lsoa_boundaries(lad_codes)["features"]
+        for f in shared
     ]
 
 

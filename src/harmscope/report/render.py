@@ -53,6 +53,9 @@ SUPPRESSED = "[c]"  # ONS convention for a confidential (suppressed) value
 # the HTML), which keeps a force-year profile near a dozen A4 pages.
 PRINT_TOP_ROWS = 5
 PRINT_MAX_TABLES = 1  # tables printed per section; the others are named
+# Why a section whose build returned None is not in the report (the page's closing line says
+# it for all of them; `report --json` gives it for each under "skipped").
+SKIPPED_REASON = "the store holds no data for it in this area and period"
 # The formats `report --out` writes, by the output's extension.
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf", ".xlsx": "xlsx"}
 
@@ -174,42 +177,83 @@ def vendor_css() -> str:
     )
 
 
-def _map_for_page(spec: dict, tables: dict, refs: dict) -> tuple[dict, set[str]]:
+def _map_for_page(
+    spec: dict, tables: dict, refs: dict, seen: dict | None = None
+) -> tuple[dict, set[str]]:
     """A map spec ready for the page: every ``features`` list and every street layer's table
     moved to ``refs`` (keyed by content, so two maps share one copy). Returns the spec and the
-    ids of the section tables it draws (not shown again as tables)."""
-    import hashlib
-
+    ids of the section tables it draws (not shown again as tables). ``seen`` (one per page)
+    remembers the ref of each list or table already written, so data that two maps share (the
+    report's sections hand both the same objects) is serialised once."""
     out = {k: v for k, v in spec.items() if k != "layers"}
     out["layers"] = []
     used: set[str] = set()
+    seen = {} if seen is None else seen
     for layer in spec.get("layers", []):
         layer = dict(layer)
-        data = None
+        source = None
         if "features" in layer:
-            data = layer.pop("features")
+            source = layer.pop("features")
         elif layer.get("kind") == "streets":
             tid = layer.pop("table")
-            table = tables.get(tid)
-            if table is None:  # not published for this audience: no street layer
+            source = tables.get(tid)
+            if source is None:  # not published for this audience: no street layer
                 continue
             used.add(tid)
-            names = sorted(set(table["location"].dropna().astype(str)))
-            index = {n: i for i, n in enumerate(names)}
-            data = {
-                "names": names,
-                "points": [
-                    [round(float(r.lon), 5), round(float(r.lat), 5), index.get(r.location, -1)]
-                    for r in table.itertuples()
-                ],
-            }
-        if data is not None:
-            text = json.dumps(_jsonable(data), separators=(",", ":"), default=str)
-            ref = hashlib.sha1(text.encode()).hexdigest()[:16]
-            refs.setdefault(ref, json.loads(text))
-            layer["ref"] = ref
+        if source is not None:
+            # by identity, holding the object so its id cannot be reused within the page
+            known = seen.get(id(source))
+            if known is None or known[0] is not source:
+                known = (source, _layer_ref(source, refs))
+                seen[id(source)] = known
+            layer["ref"] = known[1]
         out["layers"].append(layer)
     return out, used
+
+
+def _layer_ref(source, refs: dict) -> str:
+    """Put a layer's data in ``refs`` (a features list as it is; a street table as its names
+    and [lon, lat, name index] points) and return its key, a hash of its JSON text."""
+    import hashlib
+
+    data = source
+    if isinstance(source, pd.DataFrame):
+        names = sorted(set(source["location"].dropna().astype(str)))
+        index = {n: i for i, n in enumerate(names)}
+        data = {
+            "names": names,
+            "points": [
+                [round(float(lon), 5), round(float(lat), 5), index.get(loc, -1)]
+                for lon, lat, loc in zip(
+                    source["lon"].tolist(),
+                    source["lat"].tolist(),
+                    source["location"].tolist(),
+                    strict=True,
+                )
+            ],
+        }
+    text = _layer_json(data)
+    ref = hashlib.sha1(text.encode()).hexdigest()[:16]
+    # kept as its JSON text: the page joins the texts (render_html), never parsing them back
+    refs.setdefault(ref, text)
+    return ref
+
+
+def _refs_json(refs: dict[str, str]) -> str:
+    """The page's map references as one JSON object, from each layer's compact JSON text
+    (the same text ``json.dumps`` of the parsed layers would give)."""
+    return "{" + ",".join(f"{json.dumps(k)}:{text}" for k, text in refs.items()) + "}"
+
+
+def _layer_json(data) -> str:
+    """A map layer's data as compact JSON. Features built by ``report.maps`` are plain JSON
+    already (Python floats, str), so they are dumped directly: walking some 100,000
+    coordinates through ``_jsonable`` was the renderer's largest cost. Anything else (numpy
+    integers, NaN) goes through ``_jsonable`` as before, and gives the same text."""
+    try:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(_jsonable(data), separators=(",", ":"), default=str)
 
 
 def fmt_number(value, decimals: int | None = None) -> str:
@@ -322,12 +366,6 @@ def chart_frame(spec: dict) -> pd.DataFrame | None:
     return max(frames, key=len)
 
 
-def _spec_json(spec: dict) -> str:
-    text = json.dumps(_jsonable(spec), separators=(",", ":"), default=str)
-    # inside <script>: "</" would end the element early
-    return text.replace("</", "<\\/")
-
-
 def _chart_figure(report: Report, sec: Section, cid: str, spec: dict, page: dict) -> dict:
     """A chart of a section for the page: its spec (relabelled, or a map put on the page) in
     ``page["specs"]``, and the figure block with the table shown under it."""
@@ -341,7 +379,9 @@ def _chart_figure(report: Report, sec: Section, cid: str, spec: dict, page: dict
             for tid, tab in sec.tables.items()
             if pub is None or f"{key}.{tid}" in pub.tables
         }
-        page["specs"][dom_id], drawn = _map_for_page(spec, published, page["map_refs"])
+        page["specs"][dom_id], drawn = _map_for_page(
+            spec, published, page["map_refs"], page.setdefault("map_seen", {})
+        )
         if for_print:  # drawn at its printed size, so it is framed as printed
             page["specs"][dom_id]["print"] = True
         page["used_tables"] |= drawn
@@ -454,12 +494,14 @@ def render_html(report: Report, *, for_print: bool = False) -> str:
         version=harmscope.__version__,
         blocks=blocks,
         skipped=[b.title or section_label(b.name) for b in report.skipped],
+        # one pass (the text a compact dump, parsed back and dumped again, gave before);
+        # inside <script>: "</" would end the element early
         specs_json=Markup(
-            json.dumps({k: json.loads(_spec_json(v)) for k, v in specs.items()}).replace(
+            json.dumps({k: _jsonable(v) for k, v in specs.items()}, default=str).replace(
                 "</", "<\\/"
             )
         ),
-        map_refs_json=Markup(json.dumps(map_refs, separators=(",", ":")).replace("</", "<\\/")),
+        map_refs_json=Markup(_refs_json(map_refs).replace("</", "<\\/")),
         vendor_js=Markup(vendor_js()),
         vendor_css=Markup(vendor_css()),
         basemap=ctx.options.get("basemap"),
@@ -531,8 +573,11 @@ def make_context(
             where="--from/--to",
             fix="choose months the store holds, or load them with `harmscope ingest PATH`",
         )
+    from harmscope.report.reads import ReportReads
+
     ctx = ReportContext(
-        store=store,
+        # identical reads by several sections run once per report (report.reads)
+        store=store if isinstance(store, ReportReads) else ReportReads(store),
         area=area,
         date_from=start,
         date_to=end,

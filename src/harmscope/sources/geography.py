@@ -63,8 +63,11 @@ def _lads_for_names(names: list[str]) -> list[str | None]:
     return [_LAD_BY_NAME[n] for n in names]
 
 
-def derive_street_geography(store: Store, src: str, dst: str) -> None:
-    """CREATE TEMP VIEW ``dst``: the good rows of ``src`` plus the derived columns."""
+def derive_street_geography(store: Store, src: str, dst: str, *, tag: str = "") -> None:
+    """CREATE TEMP VIEW ``dst``: the good rows of ``src`` plus the derived columns.
+
+    The view reads two helper tables, ``_hs{tag}_placed`` and ``_hs{tag}_named``: a batch
+    (``tag='b'``) keeps its own while single files are ingested in between."""
     _ensure_reference_views(store)
     con = store.con
     pts = con.execute(
@@ -84,7 +87,8 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
     ).df()
     named = pd.DataFrame({"lsoa_name": names.lsoa_name})
     named["lad_code"] = pd.Series(_lads_for_names(list(names.lsoa_name)), dtype="string")
-    for name, df in (("_hs_placed", placed), ("_hs_named", named)):
+    placed_t, named_t = f"_hs{tag}_placed", f"_hs{tag}_named"
+    for name, df in ((placed_t, placed), (named_t, named)):
         con.register("_hs_tmp_df", df)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _hs_tmp_df")
         con.unregister("_hs_tmp_df")
@@ -103,11 +107,11 @@ def derive_street_geography(store: Store, src: str, dst: str) -> None:
                    nm.lad_code AS name_lad
             FROM {src} n
             LEFT JOIN _hs_ref_lsoa11 l1 ON n.lsoa_code = l1.lsoa11_code
-            LEFT JOIN _hs_placed p ON l1.lsoa11_code IS NULL
+            LEFT JOIN {placed_t} p ON l1.lsoa11_code IS NULL
                  AND n.longitude = p.longitude AND n.latitude = p.latitude
             LEFT JOIN _hs_ref_lsoa21 l21 ON l1.lsoa11_code IS NULL AND p.lsoa11_code IS NULL
                  AND n.lsoa_code = l21.lsoa21_code
-            LEFT JOIN _hs_named nm ON n.lsoa_name = nm.lsoa_name
+            LEFT JOIN {named_t} nm ON n.lsoa_name = nm.lsoa_name
             WHERE n.__reject IS NULL
         )
         SELECT b.* EXCLUDE (name_lad),

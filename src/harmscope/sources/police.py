@@ -132,9 +132,18 @@ def _reason_sql(checks: list[tuple[str, str]]) -> str:
 
 
 def normalise_sql(
-    kind: str, header: list[str], raw_table: str, file_month: str | None, force: str | None
+    kind: str,
+    header: list[str],
+    raw_table: str,
+    file_month: str | None,
+    force: str | None,
+    *,
+    carry: tuple[str, ...] = (),
 ) -> str:
-    """SELECT producing canonical columns plus ``__line`` and ``__reject`` (NULL if the row is good)."""
+    """SELECT producing canonical columns plus ``__line`` and ``__reject`` (NULL if the row is good).
+
+    ``carry`` names columns of ``raw_table`` passed through unchanged (a batched read's
+    ``__file``, so each row still knows which file it came from)."""
     # The raw table's columns are positional (c0, c1, ...): published names can be odd.
     hm = {norm_header(h): f"c{i}" for i, h in enumerate(header)}
     c = lambda n: _col(hm, n)  # noqa: E731
@@ -216,6 +225,7 @@ def normalise_sql(
         ]
     else:  # pragma: no cover - guarded by detect_kind
         raise ValueError(kind)
+    cols += [f"r.{name} AS {name}" for name in carry]
     return (
         f"SELECT {', '.join(cols)}, r.__line AS __line, {_reason_sql(checks)} AS __reject "
         f"FROM {raw_table} r"

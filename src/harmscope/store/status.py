@@ -36,14 +36,27 @@ def partial_months(months: list[str], rows: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def store_status(store: Store) -> dict[str, Any]:
-    """A JSON-ready description of the store's contents and their gaps."""
-    parts = store.query(
-        "SELECT kind, force, strftime(month, '%Y-%m') AS month, rows FROM partitions ORDER BY 1, 2, 3"
+def _records(store: Store, sql: str) -> list[dict[str, Any]]:
+    """Rows of ``sql`` as dicts of plain Python values. Not ``store.query``: a DataFrame would
+    load pandas, and `harmscope status` must answer in well under half a second (issue 18)."""
+    cur = store.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _coverage(store: Store) -> list[dict[str, Any]]:
+    """Per kind x force: months held, the gaps between them and the partial months."""
+    parts = _records(
+        store,
+        "SELECT kind, force, strftime(month, '%Y-%m') AS month, rows FROM partitions ORDER BY 1, 2, 3",
     )
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in parts:
+        groups.setdefault((p["kind"], p["force"]), []).append(p)
     coverage = []
-    for (kind, force), g in parts.groupby(["kind", "force"], sort=True):
-        months = list(g.month)
+    for (kind, force), g in sorted(groups.items(), key=lambda kv: kv[0]):
+        months = [p["month"] for p in g]
+        rows = [int(p["rows"]) for p in g]
         first = date.fromisoformat(months[0] + "-01")
         last = date.fromisoformat(months[-1] + "-01")
         missing = [m for m in _month_range(first, last) if m not in set(months)]
@@ -54,20 +67,28 @@ def store_status(store: Store) -> dict[str, Any]:
                 "first_month": months[0],
                 "last_month": months[-1],
                 "months": len(months),
-                "rows": int(g.rows.sum()),
+                "rows": sum(rows),
                 "missing_months": missing,
-                "partial_months": partial_months(months, [int(r) for r in g.rows]),
+                "partial_months": partial_months(months, rows),
             }
         )
+    return coverage
+
+
+def store_status(store: Store) -> dict[str, Any]:
+    """A JSON-ready description of the store's contents and their gaps."""
+    coverage = _coverage(store)
     tables = {
         t: int(store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
         for t in ("street_crimes", "outcomes", "stop_searches", "ingests", "rejects")
     }
-    rejects = store.query(
+    rejects = _records(
+        store,
         "SELECT i.kind, r.reason, count(*) AS n FROM rejects r JOIN ingests i USING (ingest_id) "
-        "GROUP BY ALL ORDER BY n DESC LIMIT 20"
+        "GROUP BY ALL ORDER BY n DESC, i.kind, r.reason LIMIT 20",  # ties in a fixed order
     )
-    placement = store.query(
+    placement = _records(
+        store,
         """SELECT falls_within AS force,
                   count(*) AS rows,
                   count(*) FILTER (WHERE longitude IS NULL) AS no_location,
@@ -85,7 +106,8 @@ def store_status(store: Store) -> dict[str, Any]:
            FROM street_crimes GROUP BY 1 ORDER BY 1"""
     )
     # Partnership files (crime extracts, ED, links...): no month partitions, one row per kind.
-    files = store.query(
+    files = _records(
+        store,
         """SELECT kind, count(*) AS files, sum(rows_read)::BIGINT AS rows_read,
                   sum(rows_loaded)::BIGINT AS rows_loaded,
                   sum(rows_rejected)::BIGINT AS rows_rejected,
@@ -94,11 +116,11 @@ def store_status(store: Store) -> dict[str, Any]:
            GROUP BY kind ORDER BY kind"""
     )
     return {
-        "files": files.to_dict(orient="records"),
+        "files": files,
         "schema_version": store.schema_version(),
-        "path": str(store.path) if store.path else ":memory:",
+        "path": store.location,
         "tables": tables,
         "coverage": coverage,
-        "street_placement": placement.to_dict(orient="records"),
-        "rejects_by_reason": rejects.to_dict(orient="records"),
+        "street_placement": placement,
+        "rejects_by_reason": rejects,
     }

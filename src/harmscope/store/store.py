@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
-from harmscope.config import resolve_db_path
+if TYPE_CHECKING:  # only a type here: `harmscope status` must not wait for pandas
+    import pandas as pd
+
+from harmscope.config import is_db_url, resolve_db_path
 from harmscope.errors import HarmscopeError
-from harmscope.store.migrations import LATEST_VERSION, MIGRATIONS
+from harmscope.store.migrations import LATEST_VERSION, MIGRATIONS, POSTGRES_SQL
 
 
 class Store:
@@ -29,10 +32,31 @@ class Store:
     the file as it was before.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None, read_only: bool):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path | None,
+        read_only: bool,
+        *,
+        url: str | None = None,
+    ):
         self.con = con
         self.path = path
         self.read_only = read_only
+        # PostgreSQL server store (store/pg.py): ``path`` is None, ``url`` the connection URL.
+        self.url = url
+        self.dialect = "postgres" if url else "duckdb"
+        # The key of a writable DuckDB file attached in this process (released at close).
+        self._attached: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages: the file, the URL without password, or :memory:."""
+        if self.url:
+            from harmscope.store.pg import redact_url
+
+            return redact_url(self.url)
+        return str(self.path) if self.path else ":memory:"
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -43,6 +67,8 @@ class Store:
             store = cls(con, None, False)
             store.migrate()
             return store
+        if is_db_url(str(db) if db is not None else os.environ.get("HARMSCOPE_DB", "")):
+            return cls._open_pg(str(db) if db else os.environ["HARMSCOPE_DB"], read_only)
         path = resolve_db_path(db)
         if read_only and not path.exists():
             raise no_store_yet(path)
@@ -53,10 +79,11 @@ class Store:
                 fix="create the folder or choose another --db path",
             )
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = _connect(path, read_only)
         except duckdb.Error as exc:
             text = str(exc).lower()
-            if "not a valid duckdb" not in text and "lock" not in text:
+            # " lock": DuckDB's lock messages, not the "block" of a checksum failure
+            if "not a valid duckdb" not in text and " lock" not in text:
                 if (mapped := store_failure(exc, path, any_io=False)) is not None:
                     raise mapped from None
             if not isinstance(exc, duckdb.IOException) or "not a valid duckdb" in text:
@@ -71,6 +98,8 @@ class Store:
                 fix="close other programs using it, or pass another --db",
             ) from None
         store = cls(con, path, read_only)
+        if not read_only:
+            store._attached = str(path.resolve())
         try:
             if read_only and store.schema_version() and store.pending_migrations():
                 # A store made by an older harmscope: migrate it once (briefly writable), then
@@ -83,6 +112,31 @@ class Store:
         except duckdb.Error as exc:
             store.close()
             raise (store_failure(exc, path) or StoreError.damaged(exc, path)) from None
+        return store
+
+    @classmethod
+    def _open_pg(cls, url: str, read_only: bool) -> Store:
+        """The PostgreSQL server store at ``url``: migrated on open (also when asked for
+        read-only, as a file store is), then read-only sessions refuse writes in the server."""
+        from harmscope.store.pg import PgConnection, redact_url
+
+        try:
+            con = PgConnection(url)
+        except Exception as exc:  # psycopg.OperationalError: no server, bad URL, no database
+            raise HarmscopeError(
+                f"cannot connect to the PostgreSQL store ({first_line(exc)})",
+                where=redact_url(url),
+                fix="start the server (`make serve`, or scripts/pg-cluster.sh start DIR) and "
+                "check the URL in --db / HARMSCOPE_DB (postgresql://USER@HOST/DATABASE)",
+            ) from None
+        store = cls(con, None, read_only, url=url)  # type: ignore[arg-type]
+        try:
+            store.migrate()
+            if read_only:
+                con.execute("SET default_transaction_read_only = on")
+        except Exception:
+            store.close()
+            raise
         return store
 
     def _check_schema(self, read_only: bool) -> None:
@@ -100,8 +154,11 @@ class Store:
             store.migrate()
 
     def close(self) -> None:
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(Exception):  # duckdb.Error, or psycopg's on a server store
             self.con.close()
+        if self._attached is not None:
+            key, self._attached = self._attached, None
+            _release(key)
 
     def __enter__(self) -> Store:
         return self
@@ -125,6 +182,17 @@ class Store:
         Versions are applied by membership, not by "above the maximum", so a migration that
         lands later with a lower number still runs on stores made in between.
         """
+        if self.dialect == "postgres":
+            # Several server processes (web workers) may open a new database at once: one
+            # migrates, the others wait for it (a file store has one writer by its lock).
+            self.con.raw_execute("SELECT pg_advisory_lock(%s)", [_MIGRATE_LOCK])
+            try:
+                return self._migrate()
+            finally:
+                self.con.raw_execute("SELECT pg_advisory_unlock(%s)", [_MIGRATE_LOCK])
+        return self._migrate()
+
+    def _migrate(self) -> list[int]:
         applied: list[int] = []
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -136,6 +204,8 @@ class Store:
                 continue
             with self.transaction():
                 self.con.execute(sql)
+                if self.dialect == "postgres" and version in POSTGRES_SQL:
+                    self.con.raw_execute(POSTGRES_SQL[version])  # PostgreSQL's own dialect
                 self.con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                     [version, description, _now()],
@@ -155,7 +225,7 @@ class Store:
         try:
             yield self.con
         except BaseException:
-            with contextlib.suppress(duckdb.Error):
+            with contextlib.suppress(Exception):  # duckdb.Error, or psycopg's on a server store
                 self.con.execute("ROLLBACK")
             raise
         else:
@@ -185,6 +255,10 @@ class Store:
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
             ).fetchone()[0]
         )
+
+
+# pg_advisory_lock key serialising migrations of one PostgreSQL database ("hs" + 1).
+_MIGRATE_LOCK = 0x68730001
 
 
 class StoreError(HarmscopeError):
@@ -248,6 +322,68 @@ def _classify(exc, message: str, io: bool, path) -> StoreError | None:
     if any(k in text for k in _DAMAGE) or (io and "lock" not in text and "permission" not in text):
         return StoreError.damaged(exc, path)
     return None
+
+
+# Rows per DuckDB row group when writing (its default is 122,880). A row group is what a
+# zone map (min/max per column) lets a scan skip; ingest writes each batch's rows ordered by
+# force, so with small groups one force's query on a national store reads about its own rows
+# rather than whole groups shared with neighbouring forces (benchmarks/bench_national.py).
+# DuckDB keeps no row group size in the file and merges small groups when a connection with
+# the default size checkpoints, so every writable open must set it.
+ROW_GROUP_SIZE = 16_384
+STORE_ALIAS = "harmscope"
+
+
+# Writable stores attached in this process: resolved path -> [base connection, users]. A
+# second open of the same file in one process (the web app and a command run in-process, or
+# two Stores in a test) gets a cursor on the same database, as ``duckdb.connect`` of one path
+# twice did before stores were attached; the file is detached when its last user closes.
+_ATTACHED: dict[str, list] = {}
+_ATTACH_LOCK = threading.Lock()
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The store file as the connection's default database. Read-only connections never
+    write row groups, so they open it directly."""
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    key = str(path.resolve())
+    with _ATTACH_LOCK:
+        held = _ATTACHED.get(key)
+        if held is None:
+            base = duckdb.connect(":memory:")
+            try:
+                quoted = str(path).replace("'", "''")
+                base.execute(
+                    f"ATTACH '{quoted}' AS {STORE_ALIAS} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+                )
+            except BaseException:
+                base.close()
+                raise
+            held = _ATTACHED[key] = [base, 0]
+        con = held[0].cursor()
+        try:
+            con.execute(f"USE {STORE_ALIAS}")
+        except BaseException:
+            con.close()
+            _release(key, locked=True)
+            raise
+        held[1] += 1
+    return con
+
+
+def _release(key: str, *, locked: bool = False) -> None:
+    """One user of an attached store closed; detach the file when it was the last."""
+    lock = contextlib.nullcontext() if locked else _ATTACH_LOCK
+    with lock:
+        held = _ATTACHED.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _ATTACHED[key]
+            with contextlib.suppress(Exception):
+                held[0].close()
 
 
 def _now() -> datetime:

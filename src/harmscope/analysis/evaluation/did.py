@@ -29,6 +29,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from harmscope.analysis.evaluation._threads import single_thread
+from harmscope.analysis.evaluation.fepois import fe_poisson
 from harmscope.errors import HarmscopeError
 
 MIN_CLUSTERS = 10  # below this many treated areas, cluster-robust SEs are unreliable
@@ -36,6 +37,7 @@ MIN_WILD = 2  # from this many treated areas (to MIN_CLUSTERS - 1) the wild boot
 WILD_DRAWS = 999
 WILD_LIMIT = float(np.log(20.0))  # the interval search stops at IRRs of 1/20 and 20
 WEBB_BELOW = 12  # fewer treated (or untreated) areas than this: Webb six-point weights
+SOLVERS = ("fe", "glm")
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
@@ -52,33 +54,62 @@ def dispersion(y: np.ndarray, mu: np.ndarray) -> float:
     return max(0.0, float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)))
 
 
-def _fit(y, X, groups, n_treated_clusters, se_inflation: float = 1.0, *, cluster=False):
-    """Poisson with clustered SEs from MIN_CLUSTERS treated areas (or when ``cluster``, the
-    conventional result beside the wild bootstrap), else NB model-based SEs."""
-    cluster = cluster or n_treated_clusters >= MIN_CLUSTERS
+def _poisson(df: pd.DataFrame, y, x, groups, cluster: bool, solver: str):
+    """The coefficient of ``x`` in a Poisson model with area and month effects, its SE
+    (clustered by area when ``cluster``, else model-based) and the fitted means.
+
+    ``solver="fe"``: the two-way fixed-effects solver (:mod:`.fepois`, the effects concentrated
+    out); ``"glm"``: statsmodels' GLM on dense dummy columns, the reference it reproduces
+    (tests/test_evaluation_speed.py) and the benchmark's baseline."""
+    if solver == "fe":
+        f = fe_poisson(y, groups, pd.factorize(df["month"])[0], x)
+        return f.beta, (f.cluster_se(groups) if cluster else f.se), f.mu
+    if solver != "glm":
+        raise HarmscopeError(
+            f"unknown DiD solver {solver!r}", where="solver", fix=f"use one of {', '.join(SOLVERS)}"
+        )
+    X = _design(df, {"x": x})
     with warnings.catch_warnings(), single_thread():
         warnings.simplefilter("ignore")
-        if cluster:
-            res = sm.GLM(y, X, family=sm.families.Poisson()).fit(
-                cov_type="cluster", cov_kwds={"groups": groups}
-            )
-        else:
-            res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
-        alpha = dispersion(y, res.mu)
-        if cluster:
-            se_kind = "cluster-robust by area (Poisson pseudo-likelihood)"
-            # t reference with (treated areas - 1) df: with treatment assigned by area, the
-            # effective number of clusters is nearer the treated count than the total.
-            df_t = max(n_treated_clusters - 1, 1)
-        else:
-            res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=max(alpha, 1e-8))).fit()
-            se_kind = (
-                f"negative binomial model-based (alpha {alpha:.4f}; fewer than {MIN_CLUSTERS} "
-                f"treated areas to cluster on), inflated x{se_inflation:.2f} for serial correlation"
-            )
-            df_t = max(int(res.df_resid), 1)
-            return res, alpha, se_kind, df_t, se_inflation
-    return res, alpha, se_kind, df_t, 1.0
+        kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if cluster else {}
+        res = sm.GLM(y, X, family=sm.families.Poisson()).fit(**kw)
+    return float(res.params[-1]), float(res.bse[-1]), res.mu
+
+
+def _fit(
+    df: pd.DataFrame,
+    y,
+    x,
+    groups,
+    n_treated_clusters,
+    se_inflation: float = 1.0,
+    *,
+    cluster=False,
+    solver: str = "fe",
+):
+    """Poisson with clustered SEs from MIN_CLUSTERS treated areas (or when ``cluster``, the
+    conventional result beside the wild bootstrap), else NB model-based SEs.
+
+    Returns (log IRR, its SE, fitted means, alpha, SE kind, t df)."""
+    cluster = cluster or n_treated_clusters >= MIN_CLUSTERS
+    b, se, mu = _poisson(df, y, x, groups, cluster, solver)
+    alpha = dispersion(y, mu)
+    if cluster:
+        se_kind = "cluster-robust by area (Poisson pseudo-likelihood)"
+        # t reference with (treated areas - 1) df: with treatment assigned by area, the
+        # effective number of clusters is nearer the treated count than the total.
+        return b, se, mu, alpha, se_kind, max(n_treated_clusters - 1, 1)
+    # One treated area (no placebo scheme reaches this path): the NB GLM on dense dummies.
+    X = _design(df, {"x": x})
+    with warnings.catch_warnings(), single_thread():
+        warnings.simplefilter("ignore")
+        res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=max(alpha, 1e-8))).fit()
+    se_kind = (
+        f"negative binomial model-based (alpha {alpha:.4f}; fewer than {MIN_CLUSTERS} "
+        f"treated areas to cluster on), inflated x{se_inflation:.2f} for serial correlation"
+    )
+    df_t = max(int(res.df_resid), 1)
+    return float(res.params[-1]), float(res.bse[-1]) * se_inflation, res.mu, alpha, se_kind, df_t
 
 
 def wild_weights(n_clusters: int, draws: int, rng, few: bool) -> tuple[np.ndarray, str]:
@@ -199,9 +230,11 @@ def did_fit(
     check_pre_trend: bool = True,
     se_inflation: float = 1.0,
     seed: int = 0,
+    solver: str = "fe",
 ) -> dict:
     """IRR for treated x post, with a 95% CI, p-value and the pre-trend check; with 2-9
-    treated areas the p-value and CI are the wild cluster bootstrap's (module docstring)."""
+    treated areas the p-value and CI are the wild cluster bootstrap's (module docstring).
+    ``solver``: see :func:`_poisson` (the same figures either way)."""
     df = panel[panel["area"].isin(set(treated) | set(comparisons))].copy()
     if df["month"].ge(start).sum() == 0:
         raise HarmscopeError(
@@ -213,11 +246,12 @@ def did_fit(
     post = (df["month"] >= start).to_numpy(dtype=float)
     y = df["count"].to_numpy(dtype=float)
     groups = pd.factorize(df["area"])[0]
-    n_tr = len(set(treated) & set(df["area"]))
-    X = _design(df, {"did": tr * post})
+    present = set(df["area"].unique())
+    n_tr = len(set(treated) & present)
     wild = MIN_WILD <= n_tr < MIN_CLUSTERS
-    res, alpha, se_kind, df_t, infl = _fit(y, X, groups, n_tr, se_inflation, cluster=wild)
-    b, se = float(res.params[-1]), float(res.bse[-1]) * infl
+    b, se, mu, alpha, se_kind, df_t = _fit(
+        df, y, tr * post, groups, n_tr, se_inflation, cluster=wild, solver=solver
+    )
     tcrit = float(stats.t.ppf(0.975, df_t))
     p = float(2 * stats.t.sf(abs(b / se), df_t)) if se > 0 else float("nan")
     out = {
@@ -231,16 +265,17 @@ def did_fit(
         "alpha": alpha,
         "se_kind": se_kind,
         "n_treated": n_tr,
-        "n_comparison": len(set(comparisons) & set(df["area"])),
+        "n_comparison": len(set(comparisons) & present),
     }
     if wild:
         month = pd.factorize(df["month"])[0]
+        X = _design(df, {"did": tr * post})
         out.update(_wild_result(out, y, X, groups, month, n_tr, seed))
     if check_pre_trend:
-        out.update(pre_trend(df, treated, start, se_inflation))
+        out.update(pre_trend(df, treated, start, se_inflation, solver=solver))
     # Counterfactual for the treated areas: fitted values with the treatment term switched off.
-    df["fitted"] = res.mu
-    df["counterfactual"] = res.mu / np.exp(b * tr * post)
+    df["fitted"] = mu
+    df["counterfactual"] = mu / np.exp(b * tr * post)
     out["series"] = (
         df[df["area"].isin(set(treated))]
         .groupby("month", as_index=False)[["count", "counterfactual"]]
@@ -275,7 +310,12 @@ def _wild_result(conv: dict, y, X, area, month, n_treated: int, seed: int) -> di
 
 
 def pre_trend(
-    df: pd.DataFrame, treated: list[str], start: pd.Timestamp, se_inflation: float = 1.0
+    df: pd.DataFrame,
+    treated: list[str],
+    start: pd.Timestamp,
+    se_inflation: float = 1.0,
+    *,
+    solver: str = "fe",
 ) -> dict:
     """Differential linear trend of treated vs comparison before the start (should be ~0)."""
     pre = df[df["month"] < start]
@@ -283,10 +323,11 @@ def pre_trend(
         return {"pre_trend_pct_per_month": None, "pre_trend_p": None}
     t = (pre["month"].dt.year * 12 + pre["month"].dt.month).to_numpy(dtype=float)
     tr = pre["area"].isin(set(treated)).to_numpy(dtype=float)
-    X = _design(pre, {"trend": tr * (t - t.mean())})
     y = pre["count"].to_numpy(dtype=float)
     groups = pd.factorize(pre["area"])[0]
-    res, _, _, df_t, infl = _fit(y, X, groups, len(set(treated) & set(pre["area"])), se_inflation)
-    b, se = float(res.params[-1]), float(res.bse[-1]) * infl
+    n_tr = len(set(treated) & set(pre["area"].unique()))
+    b, se, _, _, _, df_t = _fit(
+        pre, y, tr * (t - t.mean()), groups, n_tr, se_inflation, solver=solver
+    )
     p = float(2 * stats.t.sf(abs(b / se), df_t)) if se > 0 else float("nan")
     return {"pre_trend_pct_per_month": float(100 * (np.exp(b) - 1)), "pre_trend_p": p}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -17,6 +19,7 @@ from harmscope.analysis.evaluation.power import (
     overdispersion,
     robust_sd,
 )
+from harmscope.analysis.evaluation.shared import Shared, placebo_sets
 from harmscope.analysis.evaluation.synth import synth_fit
 from harmscope.analysis.evaluation.value import averted, averted_interval
 from harmscope.analysis.evaluation.verdict import verdict
@@ -40,31 +43,39 @@ def _trim(panel: pd.DataFrame, end: pd.Timestamp | None) -> pd.DataFrame:
 
 
 def synth_units(
-    panels: Panels, design: Design, end=None, *, n_placebo_sets: int = 99, seed: int = 0
+    panels: Panels,
+    design: Design,
+    end=None,
+    *,
+    n_placebo_sets: int = 99,
+    seed: int = 0,
+    shared: Shared | None = None,
 ) -> tuple[pd.DataFrame, str, list[str], pd.DataFrame | None]:
     """Months x units: the treated aggregate and donor districts (treated LSOAs removed), and
-    for LSOA schemes, placebo units: random untreated LSOA sets of the scheme's size."""
+    for LSOA schemes, placebo units: random untreated LSOA sets of the scheme's size.
+    ``shared`` (built from these panels' LSOA outcome matrix, ``end`` None) skips the pivots."""
     treated_key = "TREATED"
     placebo = None
     if design.unit == "lsoa":
         p = _trim(panels.lsoa, end)
-        tr = p[p["area"].isin(set(design.treated))].groupby("month")["count"].sum()
-        rest = p[~p["area"].isin(set(design.treated))]
-        don = rest.pivot_table(index="month", columns="district", values="count", aggfunc="sum")
-        big = _districts(_trim(panels.district, end)).index
+        is_tr = p["area"].isin(set(design.treated))
+        tr = p[is_tr].groupby("month")["count"].sum()
+        if shared is None:
+            rest = p[~is_tr]
+            don = rest.pivot_table(index="month", columns="district", values="count", aggfunc="sum")
+            big = _districts(_trim(panels.district, end)).index
+            by_area = (
+                p[p["area"].isin(set(design.pool))]
+                .pivot_table(index="month", columns="area", values="count", aggfunc="sum")
+                .fillna(0.0)
+            )
+        else:
+            don, big = shared.donor_matrix(design.treated), shared.big_districts
+            by_area = shared.pool_matrix(design.pool)
         don = don[[c for c in don.columns if c in big]]
         rng = np.random.default_rng(seed)
-        by_area = (
-            p[p["area"].isin(set(design.pool))]
-            .pivot_table(index="month", columns="area", values="count", aggfunc="sum")
-            .fillna(0.0)
-        )
         n = min(len(design.treated), by_area.shape[1] // 2)
-        cols = {}
-        for i in range(n_placebo_sets):
-            pick = rng.choice(by_area.shape[1], n, replace=False)
-            cols[f"placebo set {i + 1}"] = by_area.iloc[:, pick].sum(axis=1)
-        placebo = pd.DataFrame(cols)
+        placebo = placebo_sets(by_area, n_placebo_sets, n, rng)
     else:
         p = _trim(panels.district, end)
         big = _districts(p).index
@@ -87,89 +98,33 @@ def evaluate_design(
     k: int = 3,
     details: bool = True,
     seed: int = 0,
+    shared: Shared | None = None,
+    solver: str = "fe",
 ) -> list[dict]:
-    """Run the methods; each dict has method, irr, irr_ci, p_value (+ details when asked)."""
+    """Run the methods; each dict has method, irr, irr_ci, p_value (+ details when asked).
+
+    ``shared``: matrices and memos built once for many schemes on the same panels (placebo
+    runs; :mod:`.shared`), used for LSOA schemes over all months; ``solver``: the DiD's
+    Poisson solver (:func:`harmscope.analysis.evaluation.did._poisson`). Neither changes a
+    figure."""
     out = []
     panel = _trim(_panel_for(panels, design.unit), end)
+    if shared is not None and (design.unit != "lsoa" or end is not None or design.aggregate):
+        shared = None
     months = sorted(panel["month"].unique())
     m0 = sum(1 for m in months if m < start)
     m1 = sum(1 for m in months if m >= start)
-    alpha_nb, deff = noise_model(panel, design)
+    alpha_nb, deff = _noise(panel, design, shared, panels)
     pre_means = (
         panel[(panel["month"] < start) & panel["area"].isin(set(design.treated))]
         .groupby("area")["count"]
         .mean()
         .to_numpy()
     )
+    ctx = _Context(panels, design, start, end, panel, k, details, seed, shared, solver)
     for method in methods:
         try:
-            if method == "did" and design.aggregate:
-                # one treated unit (the county) against every district of the other forces
-                agg = panel.copy()
-                key = f"{design.force} (all districts)"
-                agg.loc[agg["area"].isin(set(design.treated)), "area"] = key
-                agg = agg.groupby(["area", "force", "month"], as_index=False)["count"].sum()
-                r = did_fit(
-                    agg,
-                    [key],
-                    list(design.pool),
-                    start,
-                    check_pre_trend=details,
-                    se_inflation=float(np.sqrt(deff)),
-                    seed=seed,
-                )
-                total = np.array([pre_means.sum()])
-                r["mde"] = did_mde(total, alpha_nb, deff, m0, m1, len(design.pool), 1)
-            elif method == "did":
-                cov = panels.covariates if design.unit == "lsoa" else panels.district_covariates
-                feats = pre_features(
-                    _trim(_panel_for(panels, design.unit, other=True), end), start, cov
-                )
-                feats = feats[feats.index.isin(set(panel["area"]))]
-                kk = (
-                    k
-                    if len(design.pool) >= k * len(design.treated)
-                    else max(1, len(design.pool) // max(len(design.treated), 1))
-                )
-                comps, balance = match_comparisons(
-                    feats,
-                    design.treated,
-                    k=kk,
-                    pool=design.pool,
-                    exclude_within_m=1000.0 if design.unit == "lsoa" else 0.0,
-                )
-                r = did_fit(
-                    panel,
-                    design.treated,
-                    comps,
-                    start,
-                    check_pre_trend=details,
-                    se_inflation=float(np.sqrt(deff)),
-                    seed=seed,
-                )
-                r["mde"] = did_mde(pre_means, alpha_nb, deff, m0, m1, kk, len(design.treated))
-                if details:
-                    r["balance"] = balance
-                    r["comparisons"] = comps
-            elif method == "synth":
-                wide, key, donors, plc = synth_units(panels, design, end, seed=seed)
-                r = synth_fit(wide, key, donors, start, placebo_units=plc)
-                r["se_log_irr"] = robust_sd(r["placebos"]["log_ratio"])
-                r["mde"] = mde_from_se(r["se_log_irr"], n_placebos=len(r["placebos"]))
-            elif method == "its":
-                tr = panel["area"].isin(set(design.treated))
-                s = panel[tr].groupby("month", as_index=False)["count"].sum()
-                rest = panel[~tr & (panel["force"] == design.force)].groupby("month")["count"].sum()
-                if rest.sum() > 0:
-                    s["reference"] = s["month"].map(rest).to_numpy()
-                r = its_fit(s, start)
-                r["mde"] = mde_from_se(r["se"], df=r["df"])
-            else:
-                raise HarmscopeError(
-                    f"unknown method {method!r}",
-                    where="--method",
-                    fix=f"use one of {', '.join(METHODS)}",
-                )
+            r = _run_method(ctx, method, pre_means, alpha_nb, deff, m0, m1)
         except HarmscopeError as exc:
             if len(methods) == 1:
                 raise
@@ -179,6 +134,131 @@ def evaluate_design(
         r["m_pre"], r["m_post"] = m0, m1
         out.append(r)
     return out
+
+
+@dataclass(frozen=True)
+class _Context:
+    """One scheme's evaluation: what every method reads."""
+
+    panels: Panels
+    design: Design
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+    panel: pd.DataFrame
+    k: int
+    details: bool
+    seed: int
+    shared: Shared | None
+    solver: str
+
+
+def _noise(panel, design: Design, shared: Shared | None, panels: Panels) -> tuple[float, float]:
+    """:func:`noise_model`, memoised in ``shared`` for the panels it was built from (a
+    planted copy has other counts in the same force)."""
+    if shared is None or shared.panels is not panels:
+        return noise_model(panel, design)
+    if design.force not in shared.noise:
+        shared.noise[design.force] = noise_model(panel, design)
+    return shared.noise[design.force]
+
+
+def _run_method(c: _Context, method: str, pre_means, alpha_nb, deff, m0, m1) -> dict:
+    if method == "did" and c.design.aggregate:
+        return _did_aggregate(c, pre_means, alpha_nb, deff, m0, m1)
+    if method == "did":
+        return _did_matched(c, pre_means, alpha_nb, deff, m0, m1)
+    if method == "synth":
+        wide, key, donors, plc = synth_units(
+            c.panels, c.design, c.end, seed=c.seed, shared=c.shared
+        )
+        r = synth_fit(wide, key, donors, c.start, placebo_units=plc)
+        r["se_log_irr"] = robust_sd(r["placebos"]["log_ratio"])
+        r["mde"] = mde_from_se(r["se_log_irr"], n_placebos=len(r["placebos"]))
+        return r
+    if method == "its":
+        panel = c.panel
+        tr = panel["area"].isin(set(c.design.treated))
+        s = panel[tr].groupby("month", as_index=False)["count"].sum()
+        rest = panel[~tr & (panel["force"] == c.design.force)].groupby("month")["count"].sum()
+        if rest.sum() > 0:
+            s["reference"] = s["month"].map(rest).to_numpy()
+        r = its_fit(s, c.start)
+        r["mde"] = mde_from_se(r["se"], df=r["df"])
+        return r
+    raise HarmscopeError(
+        f"unknown method {method!r}",
+        where="--method",
+        fix=f"use one of {', '.join(METHODS)}",
+    )
+
+
+def _did_aggregate(c: _Context, pre_means, alpha_nb, deff, m0, m1) -> dict:
+    """One treated unit (the county) against every district of the other forces."""
+    agg = c.panel.copy()
+    key = f"{c.design.force} (all districts)"
+    agg.loc[agg["area"].isin(set(c.design.treated)), "area"] = key
+    agg = agg.groupby(["area", "force", "month"], as_index=False)["count"].sum()
+    r = did_fit(
+        agg,
+        [key],
+        list(c.design.pool),
+        c.start,
+        check_pre_trend=c.details,
+        se_inflation=float(np.sqrt(deff)),
+        seed=c.seed,
+        solver=c.solver,
+    )
+    total = np.array([pre_means.sum()])
+    r["mde"] = did_mde(total, alpha_nb, deff, m0, m1, len(c.design.pool), 1)
+    return r
+
+
+def _features(c: _Context) -> pd.DataFrame:
+    """Matching features of the panel's areas (memoised per start in ``shared``: they come
+    from the other-crime panel, which a planted effect leaves alone)."""
+    d = c.design
+    if c.shared is not None and c.start in c.shared.features:
+        return c.shared.features[c.start]
+    cov = c.panels.covariates if d.unit == "lsoa" else c.panels.district_covariates
+    feats = pre_features(_trim(_panel_for(c.panels, d.unit, other=True), c.end), c.start, cov)
+    areas = c.shared.areas if c.shared is not None else set(c.panel["area"].unique())
+    feats = feats[feats.index.isin(areas)]
+    if c.shared is not None:
+        c.shared.features[c.start] = feats
+    return feats
+
+
+def _did_matched(c: _Context, pre_means, alpha_nb, deff, m0, m1) -> dict:
+    d = c.design
+    feats = _features(c)
+    kk = (
+        c.k
+        if len(d.pool) >= c.k * len(d.treated)
+        else max(1, len(d.pool) // max(len(d.treated), 1))
+    )
+    comps, balance = match_comparisons(
+        feats,
+        d.treated,
+        k=kk,
+        pool=d.pool,
+        exclude_within_m=1000.0 if d.unit == "lsoa" else 0.0,
+        balance=c.details,
+    )
+    r = did_fit(
+        c.panel,
+        d.treated,
+        comps,
+        c.start,
+        check_pre_trend=c.details,
+        se_inflation=float(np.sqrt(deff)),
+        seed=c.seed,
+        solver=c.solver,
+    )
+    r["mde"] = did_mde(pre_means, alpha_nb, deff, m0, m1, kk, len(d.treated))
+    if c.details:
+        r["balance"] = balance
+        r["comparisons"] = comps
+    return r
 
 
 def noise_model(panel: pd.DataFrame, design: Design) -> tuple[float, float]:

@@ -57,7 +57,8 @@ def match_comparisons(
     k: int = 3,
     exclude_within_m: float = 1000.0,
     pool: list[str] | None = None,
-) -> tuple[list[str], pd.DataFrame]:
+    balance: bool = True,
+) -> tuple[list[str], pd.DataFrame | None]:
     """Greedy nearest-neighbour matching without replacement (Mahalanobis distance).
 
     Candidates within ``exclude_within_m`` metres of a treated area are left out, since a
@@ -65,7 +66,8 @@ def match_comparisons(
     treated areas (for example deprivation outside the packaged tables) are dropped from the
     distance, and that is said in the balance table.
 
-    Returns (comparison areas, balance table with standardised mean differences).
+    Returns (comparison areas, balance table with standardised mean differences; None
+    without ``balance``). Rows are picked by position (placebo runs match hundreds of times).
     """
     treated = [a for a in treated if a in feats.index]
     if not treated:
@@ -74,42 +76,40 @@ def match_comparisons(
             where="areas",
             fix="check the area codes against `harmscope schemes --show NAME`, or ingest the area's force",
         )
-    cand = feats.drop(index=treated)
+    tpos = feats.index.get_indexer(treated)
+    keep = np.ones(len(feats), dtype=bool)
+    keep[tpos] = False
     if pool is not None:
-        cand = cand[cand.index.isin(pool)]
-    if exclude_within_m and feats.loc[treated, "lat"].notna().any():
-        lat0 = np.radians(feats.loc[treated, "lat"].to_numpy(dtype=float))
-        lon0 = np.radians(feats.loc[treated, "lon"].to_numpy(dtype=float))
-        lat1 = np.radians(cand["lat"].to_numpy(dtype=float))[:, None]
-        lon1 = np.radians(cand["lon"].to_numpy(dtype=float))[:, None]
+        keep &= feats.index.isin(pool)
+    lat, lon = (np.radians(feats[c].to_numpy(dtype=float)) for c in ("lat", "lon"))
+    if exclude_within_m and (~np.isnan(lat[tpos])).any():
+        c = np.flatnonzero(keep)
+        lat0, lon0 = lat[tpos], lon[tpos]
+        lat1, lon1 = lat[c][:, None], lon[c][:, None]
         x = (lon1 - lon0) * np.cos((lat1 + lat0) / 2)
         d = 6_371_000 * np.sqrt(x**2 + (lat1 - lat0) ** 2)
-        near = np.nan_to_num(d, nan=np.inf).min(axis=1) < exclude_within_m
-        cand = cand[~near]
+        keep[c[np.nan_to_num(d, nan=np.inf).min(axis=1) < exclude_within_m]] = False
     # A feature is used when most treated areas have it (2021-only LSOA codes have no 2011
     # deprivation or rurality); the few gaps are filled with the pool's mean.
-    used = [f for f in FEATURES if feats.loc[treated, f].notna().mean() >= 0.7]
-    cand = cand.dropna(subset=["pre_level", "pre_trend"])
-    fill = cand[used].mean()
-    feats = feats.copy()
-    feats[used] = feats[used].fillna(fill)
-    cand = cand.copy()
-    cand[used] = cand[used].fillna(fill)
-    if len(cand) < k * len(treated):
+    used = [f for f in FEATURES if (~np.isnan(feats[f].to_numpy(dtype=float)[tpos])).mean() >= 0.7]
+    keep &= feats["pre_level"].notna().to_numpy() & feats["pre_trend"].notna().to_numpy()
+    cpos = np.flatnonzero(keep)
+    fill = feats[used].iloc[cpos].mean()
+    if len(cpos) < k * len(treated):
         raise HarmscopeError(
-            f"only {len(cand)} candidate comparison areas for {len(treated)} treated areas x k={k}",
+            f"only {len(cpos)} candidate comparison areas for {len(treated)} treated areas x k={k}",
             where="comparison pool",
             fix="lower k, widen the pool (ingest comparison forces), or use synthetic control",
         )
-    allx = pd.concat([feats.loc[treated, used], cand[used]]).to_numpy(dtype=float)
+    filled = feats[used].fillna(fill).to_numpy(dtype=float)
+    xt, xc = filled[tpos], filled[cpos]
+    allx = np.vstack([xt, xc])
     cov = np.cov(allx, rowvar=False) + 1e-9 * np.eye(len(used))
     inv = np.linalg.pinv(cov)
-    xt = feats.loc[treated, used].to_numpy(dtype=float)
-    xc = cand[used].to_numpy(dtype=float)
     diff = xt[:, None, :] - xc[None, :, :]
     dist = np.einsum("ijk,kl,ijl->ij", diff, inv, diff)
     chosen: list[int] = []
-    taken = np.zeros(len(cand), dtype=bool)
+    taken = np.zeros(len(cpos), dtype=bool)
     # Round-robin so every treated area gets its nearest free neighbour in turn.
     for _ in range(k):
         for i in range(len(treated)):
@@ -117,7 +117,18 @@ def match_comparisons(
             j = int(np.argmin(row))
             taken[j] = True
             chosen.append(j)
-    comps = list(cand.index[chosen])
+    comps = list(feats.index[cpos[chosen]])
+    if not balance:
+        return comps, None
+    return comps, _balance(feats, treated, comps, feats.index[cpos], used, fill)
+
+
+def _balance(feats, treated, comps, cand_index, used, fill) -> pd.DataFrame:
+    """Standardised mean differences before (treated against the candidates) and after
+    matching (against the comparisons chosen); gaps in the used features filled as matched."""
+    feats = feats.copy()
+    feats[used] = feats[used].fillna(fill)
+    cand = feats.loc[cand_index]
     rows = []
     for f in FEATURES:
         rows.append(
@@ -131,4 +142,4 @@ def match_comparisons(
                 "smd_after": _smd(feats.loc[treated, f], feats.loc[comps, f]),
             }
         )
-    return comps, pd.DataFrame(rows)
+    return pd.DataFrame(rows)

@@ -9,11 +9,18 @@ negative-binomial count with the overdispersion unchanged: the truth is known.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing as mp
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from harmscope.analysis.evaluation._threads import single_thread
 from harmscope.analysis.evaluation.design import Design
 from harmscope.analysis.evaluation.evaluate import (
     METHODS,
@@ -22,6 +29,7 @@ from harmscope.analysis.evaluation.evaluate import (
     evaluate_design,
     noise_model,
 )
+from harmscope.analysis.evaluation.shared import Shared
 from harmscope.analysis.intervals import wilson
 from harmscope.analysis.result import Result
 from harmscope.errors import HarmscopeError
@@ -32,23 +40,133 @@ def candidate_starts(panels: Panels, min_pre: int = 6, min_post: int = 3) -> lis
     return [months[i] for i in range(min_pre, len(months) - min_post + 1)]
 
 
-def plant(
-    panels: Panels, areas: list[str], start: pd.Timestamp, reduction: float, rng, unit: str = "lsoa"
-) -> Panels:
-    """A copy of the panels with ``reduction`` planted in ``areas`` (of ``unit``) from ``start``."""
+def _thinned(
+    df: pd.DataFrame, areas: list[str], start: pd.Timestamp, reduction: float, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the rows of ``df`` in ``areas`` from ``start``, and their counts thinned
+    by ``reduction`` (binomial, from ``rng``)."""
     if not 0 <= reduction < 1:
         raise HarmscopeError(
             f"planted reduction {reduction} is not in [0, 1)",
             where="--plant",
             fix="give a fraction, e.g. 0.2",
         )
-    field = "lsoa" if unit == "lsoa" else "district"
+    m = (df["area"].isin(set(areas)) & (df["month"] >= start)).to_numpy()
+    kept = rng.binomial(df["count"].to_numpy()[m].astype(np.int64), 1 - reduction)
+    return np.flatnonzero(m), kept.astype(float)
+
+
+def _with_counts(panels: Panels, field: str, rows: np.ndarray, counts: np.ndarray) -> Panels:
     df = getattr(panels, field).copy()
-    m = df["area"].isin(set(areas)) & (df["month"] >= start)
-    df.loc[m, "count"] = rng.binomial(df.loc[m, "count"].astype(np.int64), 1 - reduction).astype(
-        float
-    )
+    df.iloc[rows, df.columns.get_loc("count")] = counts
     return dataclasses.replace(panels, **{field: df})
+
+
+def plant(
+    panels: Panels, areas: list[str], start: pd.Timestamp, reduction: float, rng, unit: str = "lsoa"
+) -> Panels:
+    """A copy of the panels with ``reduction`` planted in ``areas`` (of ``unit``) from ``start``."""
+    field = "lsoa" if unit == "lsoa" else "district"
+    index, counts = _thinned(getattr(panels, field), areas, start, reduction, rng)
+    return _with_counts(panels, field, index, counts)
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    """One placebo scheme, drawn in the parent: its areas, start, planted reduction (with the
+    thinned LSOA counts, so a worker process needs no random numbers), and method seed."""
+
+    run: int
+    design: Design
+    start: pd.Timestamp
+    reduction: float
+    planted: tuple[np.ndarray, np.ndarray] | None  # row positions in the LSOA panel, counts
+    seed: int
+
+
+def _draw(panels: Panels, n: int, rng, pool, starts, force, n_areas, reduction, at_mde):
+    """The schemes, drawing from ``rng`` in the order the one-at-a-time loop always did."""
+    schemes, noise = [], None
+    for i in range(n):
+        areas = list(rng.choice(pool, n_areas, replace=False))
+        start = starts[int(rng.integers(len(starts)))]
+        design = Design("lsoa", areas, [a for a in pool if a not in set(areas)], force)
+        red = reduction
+        if at_mde:
+            p = panels.lsoa
+            if noise is None:
+                noise = noise_model(p, design)
+            pre = (
+                p[(p["month"] < start) & p["area"].isin(set(areas))].groupby("area")["count"].mean()
+            )
+            m0 = int((pd.Series(sorted(p["month"].unique())) < start).sum())
+            m1 = p["month"].nunique() - m0
+            red = did_mde(pre.to_numpy(), noise[0], noise[1], m0, m1, 3, len(areas)) or 0.0
+        planted = _thinned(panels.lsoa, areas, start, red, rng) if red > 0 else None
+        schemes.append(_Scheme(i, design, start, red, planted, int(rng.integers(1 << 30))))
+    return schemes
+
+
+# A worker process's panels, methods and shared matrices (set once by _init_worker).
+_WORKER: dict = {}
+
+
+def _init_worker(panels: Panels, methods) -> None:
+    # one BLAS thread for the worker's life (see _threads: setting it per scheme costs)
+    limit = contextlib.ExitStack()
+    limit.enter_context(single_thread())
+    _WORKER.update(panels=panels, methods=methods, shared=Shared(panels), limit=limit)
+
+
+def _evaluate(scheme: _Scheme, panels: Panels, methods, shared: Shared) -> list[dict]:
+    use = panels if scheme.planted is None else _with_counts(panels, "lsoa", *scheme.planted)
+    with single_thread():
+        res = evaluate_design(
+            use,
+            scheme.design,
+            scheme.start,
+            methods=methods,
+            details=False,
+            seed=scheme.seed,
+            shared=shared,
+        )
+    # only what the rows need travels back from a worker
+    return [
+        {k: r.get(k) for k in ("method", "irr", "irr_ci", "p_value", "mde", "error")} for r in res
+    ]
+
+
+def _evaluate_in_worker(scheme: _Scheme) -> list[dict]:
+    return _evaluate(scheme, _WORKER["panels"], _WORKER["methods"], _WORKER["shared"])
+
+
+def default_workers() -> int:
+    """Processes for placebo runs: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _evaluate_all(
+    panels: Panels, schemes: list[_Scheme], methods, workers: int
+) -> list[list[dict]]:
+    """Every scheme's results, in order: in this process, or spread over ``workers`` forked
+    processes (each builds the shared matrices once). The figures do not depend on which."""
+    if workers <= 1 or len(schemes) < 2 * workers or not sys.platform.startswith("linux"):
+        shared = Shared(panels)
+        with single_thread():
+            return [_evaluate(s, panels, methods, shared) for s in schemes]
+    # fork (Linux; macOS system libraries are not fork-safe): the children inherit the panels
+    # instead of unpickling them, and none of them touches the store
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(panels, methods),
+    ) as pool:
+        chunk = max(1, len(schemes) // (workers * 8))
+        return list(pool.map(_evaluate_in_worker, schemes, chunksize=chunk))
 
 
 def run_placebos(
@@ -63,11 +181,14 @@ def run_placebos(
     reduction_at_mde: bool = False,
     exclude: list[str] | tuple[str, ...] = (),
     starts: list[pd.Timestamp] | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """One row per placebo scheme and method: irr, CI, p, MDE, and whether the truth is covered.
 
     ``reduction`` plants a known effect; ``reduction_at_mde`` plants, for each scheme, the DiD
-    minimum detectable effect computed for that very design (the power check).
+    minimum detectable effect computed for that very design (the power check). ``workers``:
+    processes to spread the schemes over (default: every core this process may use); the
+    schemes are drawn first, in one sequence, so the rows are the same for any number.
     """
     if n < 1:
         raise HarmscopeError(
@@ -84,52 +205,34 @@ def run_placebos(
             fix="use fewer areas per placebo scheme or ingest more of the force's data",
         )
     starts = starts or candidate_starts(panels)
+    schemes = _draw(panels, n, rng, pool, starts, force, n_areas, reduction, reduction_at_mde)
+    results = _evaluate_all(panels, schemes, methods, workers or default_workers())
     rows = []
-    noise = None
-    for i in range(n):
-        areas = list(rng.choice(pool, n_areas, replace=False))
-        start = starts[int(rng.integers(len(starts)))]
-        design = Design("lsoa", areas, [a for a in pool if a not in set(areas)], force)
-        red = reduction
-        if reduction_at_mde:
-            p = panels.lsoa
-            if noise is None:
-                noise = noise_model(p, design)
-            pre = (
-                p[(p["month"] < start) & p["area"].isin(set(areas))].groupby("area")["count"].mean()
-            )
-            m0 = int((pd.Series(sorted(p["month"].unique())) < start).sum())
-            m1 = p["month"].nunique() - m0
-            red = did_mde(pre.to_numpy(), noise[0], noise[1], m0, m1, 3, len(areas)) or 0.0
-        use = plant(panels, areas, start, red, rng) if red > 0 else panels
-        res = evaluate_design(
-            use, design, start, methods=methods, details=False, seed=int(rng.integers(1 << 30))
-        )
-        truth = 1 - red
-        for r in res:
-            lo, hi = r.get("irr_ci") or [np.nan, np.nan]
-            rows.append(
-                {
-                    "run": i,
-                    "method": r["method"],
-                    "start": start.date().isoformat(),
-                    "planted_reduction": red,
-                    "irr": r.get("irr"),
-                    "irr_low": lo,
-                    "irr_high": hi,
-                    "p_value": r.get("p_value"),
-                    "mde": r.get("mde"),
-                    "significant": bool(r.get("p_value") is not None and r["p_value"] < 0.05),
-                    "detected_reduction": bool(
-                        r.get("p_value") is not None
-                        and r["p_value"] < 0.05
-                        and (r.get("irr") or 1) < 1
-                    ),
-                    "covers_truth": bool(lo <= truth <= hi) if np.isfinite(lo) else False,
-                    "error": r.get("error"),
-                }
-            )
+    for scheme, res in zip(schemes, results, strict=True):
+        rows += [_row(scheme, r) for r in res]
     return pd.DataFrame(rows)
+
+
+def _row(scheme: _Scheme, r: dict) -> dict:
+    red, truth = scheme.reduction, 1 - scheme.reduction
+    lo, hi = r.get("irr_ci") or [np.nan, np.nan]
+    return {
+        "run": scheme.run,
+        "method": r["method"],
+        "start": scheme.start.date().isoformat(),
+        "planted_reduction": red,
+        "irr": r.get("irr"),
+        "irr_low": lo,
+        "irr_high": hi,
+        "p_value": r.get("p_value"),
+        "mde": r.get("mde"),
+        "significant": bool(r.get("p_value") is not None and r["p_value"] < 0.05),
+        "detected_reduction": bool(
+            r.get("p_value") is not None and r["p_value"] < 0.05 and (r.get("irr") or 1) < 1
+        ),
+        "covers_truth": bool(lo <= truth <= hi) if np.isfinite(lo) else False,
+        "error": r.get("error"),
+    }
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:

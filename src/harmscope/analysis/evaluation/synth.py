@@ -296,8 +296,9 @@ def synth_fit(
     if placebo_units is not None:
         pu, _ = _normalise(placebo_units.reindex(wide_counts.index).fillna(0.0), pre)
         pu = pu.dropna(axis=1)
-        for col in pu.columns:
-            r = _one(pu[col].to_numpy(dtype=float), y_d, pre)
+        pu_y = pu.to_numpy(dtype=float)
+        for j, col in enumerate(pu.columns):
+            r = _one(pu_y[:, j], y_d, pre)
             placebos.append(
                 {
                     "area": str(col),

@@ -24,9 +24,10 @@ modules below it, never this ``__init__``, so the package has no import cycle.
 
 from harmscope.analysis.harm.codes import harm_from_codes
 from harmscope.analysis.harm.compare import (
-    DEFAULT_FORCES,
+    MAX_COMPARISON_FORCES,
     RATIO_COLS,
     compare_forces,
+    comparison_forces,
     deprivation_gradient,
     quasi_poisson,
     rural_urban,
@@ -71,11 +72,11 @@ from harmscope.months import parse_month, shift_year
 
 __all__ = [
     "COUNT_RATE_COLS",
-    "DEFAULT_FORCES",
     "HARM_RATE_COLS",
     "HARM_SUMS",
     "LEVELS",
     "LEVEL_KEYS",
+    "MAX_COMPARISON_FORCES",
     "MIXED_NOTE",
     "RATIO_COLS",
     "TOP_PCTS",
@@ -84,6 +85,7 @@ __all__ = [
     "check_category_names",
     "check_level",
     "compare_forces",
+    "comparison_forces",
     "conclusions",
     "concentration",
     "coverage_note",

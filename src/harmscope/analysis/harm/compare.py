@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -34,7 +35,9 @@ from harmscope.store import Store
 from harmscope.store.queries.catalog import forces_held
 from harmscope.store.queries.scope import CUBE_KEYS, scope_filter
 
-DEFAULT_FORCES = ("Kent Police", "Essex Police", "Sussex Police")
+# The report compares a force with at most this many others: the forces the store holds
+# that are closest to it in resident population (comparison_forces).
+MAX_COMPARISON_FORCES = 5
 # compare_forces' ratios to the first force, with their intervals
 RATIO_COLS = (
     "count_ratio",
@@ -50,7 +53,9 @@ def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
     """GLM log(E[y]) = log(pop) + Xβ with Poisson variance × a scale from Pearson χ² (quasi-Poisson).
 
     A harm total is not a Poisson count (it is a weighted sum), and LSOA counts vary more
-    than Poisson, so the scale is estimated rather than fixed at 1.
+    than Poisson, so the scale is estimated rather than fixed at 1. (The formula interface,
+    for any right-hand side; the comparisons below use :func:`_qp_fit`, the same model
+    without the formula layer.)
     """
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
@@ -64,6 +69,41 @@ def quasi_poisson(df: pd.DataFrame, response: str, formula_rhs: str):
             data=data,
             offset=data["log_pop"],
             family=sm.families.Poisson(),
+        )
+        return model.fit(scale="X2")
+
+
+def _qp_fit(df: pd.DataFrame, response: str, column: str, *, reference=None):
+    """:func:`quasi_poisson` of ``response`` on one ``column`` without the formula layer
+    (patsy costs more than the fit; issue 18): ``reference`` None is the formula
+    ``"column"`` (a numeric slope), else ``"C(column, Treatment(reference))"``. The design
+    matrix is the one patsy builds (intercept first, then a 0/1 column per other level in
+    sorted order, rows with a missing value dropped), so the fit is the same to the last bit
+    (tests/test_report_speed.py compares them). Returns the fit; ``params``, ``bse`` and
+    ``pvalues`` are Series named as the formula names its terms."""
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    data = df.loc[df.population > 0, [response, column, "population"]].dropna()
+    x = data[column]
+    if reference is None:
+        names, cols = [column], [x.to_numpy(dtype=float)]
+    else:
+        levels = [lv for lv in sorted(x.unique()) if lv != reference]
+        names = [f"C({column}, Treatment({reference!r}))[T.{lv}]" for lv in levels]
+        cols = [(x == lv).to_numpy(dtype=float) for lv in levels]
+    exog = pd.DataFrame(
+        np.column_stack([np.ones(len(data)), *cols]),
+        columns=["Intercept", *names],
+        index=data.index,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GLM(
+            data[response].astype(float),
+            exog,
+            offset=np.log(data["population"]),
+            family=families.Poisson(),
         )
         return model.fit(scale="X2")
 
@@ -108,6 +148,12 @@ def _err_chart(df: pd.DataFrame, x: str, title: str, y: str = "harm_rate_per_100
     return (bars + err).properties(title=title).to_dict()
 
 
+def _lazy_err_chart(df: pd.DataFrame, x: str, title: str):
+    """:func:`_err_chart` of a copy of ``df`` as it is now, built when the chart is first read
+    (``Result.charts`` is lazy: most readers never look at it; issue 18)."""
+    return functools.partial(_err_chart, df.copy(), x, title)
+
+
 def rural_urban(
     store: Store,
     *,
@@ -139,7 +185,7 @@ def rural_urban(
         notes.append(summary["not_applicable"])
     z = stats.norm.ppf(1 - alpha / 2)
     for measure in ("harm", "count") if len(classes) == 2 else ():
-        fit = quasi_poisson(df, measure, "C(urban_rural, Treatment('urban'))")
+        fit = _qp_fit(df, measure, "urban_rural", reference="urban")
         key = f"rural_vs_urban_{measure}_rate_ratio"
         summary[key], summary[f"{key}_ci"] = _glm_ratio(
             fit, "C(urban_rural, Treatment('urban'))[T.rural]", z
@@ -166,7 +212,7 @@ def rural_urban(
     return Result(
         table=table,
         summary=summary,
-        charts={"rural_urban": _err_chart(table, "urban_rural", "Harm per 1,000 residents")},
+        charts={"rural_urban": _lazy_err_chart(table, "urban_rural", "Harm per 1,000 residents")},
         method=method,
         tables={"ruc_class": ruc},
         notes=[*notes, coverage_note(months_covered(store, scope))],
@@ -225,13 +271,13 @@ def deprivation_gradient(
         notes.append(summary["not_applicable"])
     lo_d, hi_d = (int(df.imd_decile.min()), int(df.imd_decile.max())) if len(df) else (0, 0)
     for measure in ("harm", "count") if len(table) >= 2 else ():
-        fit = quasi_poisson(df, measure, "imd_decile")
+        fit = _qp_fit(df, measure, "imd_decile")
         key = f"{measure}_rate_ratio_per_decile"
         summary[key], summary[f"{key}_ci"] = _glm_ratio(fit, "imd_decile", z)
         summary[f"{measure}_gradient_p"] = float(fit.pvalues["imd_decile"])
         if lo_d != hi_d:
             factor = f"C(imd_decile, Treatment({hi_d}))"
-            cat = quasi_poisson(df, measure, factor)
+            cat = _qp_fit(df, measure, "imd_decile", reference=hi_d)
             key = f"{measure}_most_vs_least_deprived_ratio"
             summary[key], summary[f"{key}_ci"] = _glm_ratio(cat, f"{factor}[T.{lo_d}]", z)
             summary["most_vs_least_deciles"] = [lo_d, hi_d]
@@ -250,7 +296,9 @@ def deprivation_gradient(
         table=table,
         summary=summary,
         charts={
-            "deprivation": _err_chart(table, "imd_decile", "Harm per 1,000 residents by IMD decile")
+            "deprivation": _lazy_err_chart(
+                table, "imd_decile", "Harm per 1,000 residents by IMD decile"
+            )
         },
         method=method,
         notes=[*notes, coverage_note(months_covered(store, scope))],
@@ -272,9 +320,40 @@ def _exact_rate_ratio(
     return (a / pa) / (b / pb) if b > 0 else np.inf, lo, hi
 
 
+def comparison_forces(
+    force: str, held, *, limit: int = MAX_COMPARISON_FORCES
+) -> tuple[list[str], dict[str, str]]:
+    """The forces ``force`` is compared with, chosen from ``held`` (the names a store holds):
+    every held police force with a packaged population, the ``limit`` closest to ``force``
+    in resident population (2019 mid-year, the rates' own denominator; |log ratio|, ties by
+    name) when more are held. Returns (chosen, sorted by name; {held name: why it is not
+    compared}), so a caller can say what was left out: a name that is no police force
+    harmscope knows (a relabelled or synthetic store's "Force 01"), or a force beyond the
+    ``limit``. HMICFRS's most similar groups are not packaged; population is the stated
+    stand-in."""
+    pop = populations("county").set_index("area_code")["population"]
+    if force not in pop.index or not np.isfinite(pop[force]):
+        raise HarmscopeError(
+            f"no population for {force} in the reference data",
+            where="reference/data/geography/lad.csv",
+            fix="add that force's districts with population_2019",
+        )
+    others = sorted({str(h) for h in held} - {force})
+    known = [h for h in others if h in pop.index and np.isfinite(pop[h])]
+    left_out = {
+        h: "not a police force in harmscope's reference data (no population to rate it by)"
+        for h in others
+        if h not in known
+    }
+    closeness = sorted(known, key=lambda h: (abs(np.log(pop[h] / pop[force])), h))
+    for h in closeness[limit:]:
+        left_out[h] = f"further from {force} in population than the {limit} forces compared"
+    return sorted(closeness[:limit]), left_out
+
+
 def compare_forces(
     store: Store,
-    forces=DEFAULT_FORCES,
+    forces,
     *,
     date_from: str | None = None,
     date_to: str | None = None,
@@ -283,8 +362,10 @@ def compare_forces(
     categories=None,
     alpha: float = 0.05,
 ) -> Result:
-    """Rates per 1,000 residents for each force over the months all of them have, with ratios
-    to the first force (exact conditional interval for counts, log-scale for harm).
+    """Rates per 1,000 residents for each force in ``forces`` (names, the reference force
+    first; no default: :func:`comparison_forces` chooses from what a store holds) over the
+    months all of them have, with ratios to the first force (exact conditional interval for
+    counts, log-scale for harm).
 
     ``table``: one row per force (rates, intervals and the ``RATIO_COLS``); ``summary`` has
     fixed keys (forces, months, reference_force, the force with the highest harm rate), so a
@@ -384,7 +465,7 @@ def compare_forces(
     return Result(
         table=tot,
         summary=summary,
-        charts={"forces": _err_chart(tot, "force", "Harm per 1,000 residents by force")},
+        charts={"forces": _lazy_err_chart(tot, "force", "Harm per 1,000 residents by force")},
         method=method,
         tables={"by_category": by_cat},
         notes=[f"Common months: {', '.join(common)}"],

@@ -79,15 +79,68 @@ def lorenz(values, max_points: int = 201) -> pd.DataFrame:
     return pd.DataFrame({"unit_share": pu, "value_share": pv})
 
 
+# Bootstrap replicates drawn and sorted together, at most this many values at a time (about
+# 16 MB of float64 per array), so a store with many street locations keeps its memory flat.
+_BOOT_CHUNK = 2_000_000
+
+
+def _sorted_stats(x: np.ndarray, ranks: np.ndarray) -> list[float]:
+    """Gini and the top shares of one replicate from its values sorted ascending: the same
+    arithmetic, in the same order, as :func:`gini` and :func:`top_share` (which sort the
+    values again each), so the figures are bit-for-bit theirs."""
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return [math.nan] * (1 + len(TOP_PCTS))
+    if x[0] < 0:
+        raise ValueError("Gini needs non-negative values")
+    out = [float(2 * (ranks * x).sum() / (n * total) - (n + 1) / n)]
+    desc = x[::-1]
+    total_desc = desc.sum()  # summed in descending order, as top_share does
+    for p in TOP_PCTS:
+        k = max(1, math.ceil(n * p / 100))
+        out.append(float(desc[:k].sum() / total_desc))
+    return out
+
+
 def _bootstrap(counts: np.ndarray, weights_per_unit: np.ndarray, reps: int, seed: int):
-    """Poisson parametric bootstrap of Gini and top shares (count noise only)."""
+    """Poisson parametric bootstrap of Gini and top shares (count noise only).
+
+    Replicates are drawn a block at a time (the generator gives the same numbers as one draw
+    per replicate) and each is sorted once; the figures equal the loop of ``gini`` and
+    ``top_share`` calls this replaced (``tests/test_report_speed.py`` keeps that loop and
+    checks it)."""
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(reps):
-        sim = rng.poisson(counts)
-        vals = sim * weights_per_unit
-        out.append([gini(vals)] + [top_share(vals, p) for p in TOP_PCTS])
+    n = len(counts)
+    ranks = np.arange(1, n + 1)
+    block = max(1, _BOOT_CHUNK // max(n, 1))
+    # Unit weights (the count bootstrap): the draws are whole numbers, exact as floats, so
+    # sorting the integers and converting gives the very array sorting the floats gives, at
+    # about a third of the cost (issue 18).
+    unit_weights = bool(np.all(np.asarray(weights_per_unit) == 1.0))
+    out: list[list[float]] = []
+    for start in range(0, reps, block):
+        size = min(block, reps - start)
+        draws = rng.poisson(counts, size=(size, n))
+        if unit_weights:
+            vals = np.sort(draws, axis=1).astype(float)
+        else:
+            vals = np.sort(draws * weights_per_unit, axis=1)
+        out.extend(_sorted_stats(row, ranks) for row in vals)
     return np.array(out)
+
+
+def _bootstraps(counts: np.ndarray, per_unit_w: np.ndarray, reps: int, seed: int):
+    """The harm bootstrap (seed) and the count bootstrap (seed + 1), side by side: they share
+    nothing, and numpy's Poisson draws and sorts release the GIL, so on two cores the pair
+    costs about one. Each has its own generator, so the figures are those drawn one after
+    the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        harm = pool.submit(_bootstrap, counts, per_unit_w, reps, seed)
+        count = pool.submit(_bootstrap, counts, np.ones_like(counts), reps, seed + 1)
+        return harm.result(), count.result()
 
 
 def concentration(
@@ -135,7 +188,10 @@ def concentration(
         unit_text = (
             "street locations (police.uk snap-point text within an LSOA) with at least one crime"
         )
-    df = df.sort_values(["harm", "count"], ascending=False).reset_index(drop=True)
+    # Ties broken by unit, harm rounded past float noise: the seeded bootstrap then draws the
+    # same numbers whichever engine added the harm up (DuckDB and PostgreSQL sum in other orders).
+    key = df.assign(_h=df.harm.round(6))
+    df = df.loc[key.sort_values(["_h", "count", "unit_id"], ascending=[False, False, True], kind="stable").index].reset_index(drop=True)  # fmt: skip
     counts = df["count"].to_numpy(float)
     harm = df["harm"].to_numpy(float)
     if len(df) == 0 or counts.sum() == 0:
@@ -162,8 +218,7 @@ def concentration(
         summary[f"units_for_{tag}pct_count"] = units_for_share(counts, s)
     if reps > 0:
         # the harm of a unit is resampled as Poisson(count) x its mean weight (keeps the mix)
-        boot_h = _bootstrap(counts, per_unit_w, reps, seed)
-        boot_c = _bootstrap(counts, np.ones_like(counts), reps, seed + 1)
+        boot_h, boot_c = _bootstraps(counts, per_unit_w, reps, seed)
         q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
         names = ["gini"] + [f"top{p}" for p in TOP_PCTS]
         for j, name in enumerate(names):
@@ -179,38 +234,12 @@ def concentration(
         [lorenz(harm).assign(measure="harm"), lorenz(counts).assign(measure="count")],
         ignore_index=True,
     )
-    import altair as alt
-
-    diag = pd.DataFrame({"unit_share": [0.0, 1.0], "value_share": [0.0, 1.0]})
-    chart = (
-        alt.Chart(lz)
-        .mark_line()
-        .encode(
-            x=alt.X("unit_share:Q", title=f"share of {unit}s (least to most)"),
-            y=alt.Y("value_share:Q", title="cumulative share"),
-            color="measure:N",
-        )
-        + alt.Chart(diag)
-        .mark_line(strokeDash=[4, 4], color="grey")
-        .encode(x="unit_share:Q", y="value_share:Q")
-    ).properties(title=f"Lorenz curve, {scope.label}")
     shares = pd.DataFrame(
         [
             {"top_pct": p, "measure": m, "share": summary[f"top{p}_{m}_share"]}
             for p in TOP_PCTS
             for m in ("harm", "count")
         ]
-    )
-    bars = (
-        alt.Chart(shares)
-        .mark_bar()
-        .encode(
-            x=alt.X("top_pct:O", title=f"top % of {unit}s"),
-            y=alt.Y("share:Q"),
-            xOffset="measure:N",
-            color="measure:N",
-        )
-        .properties(title="Share held by the top places")
     )
     months = months_covered(store, scope)
     method = (
@@ -233,7 +262,7 @@ def concentration(
     return Result(
         table=df,
         summary=summary,
-        charts={"lorenz": chart.to_dict(), "top_shares": bars.to_dict()},
+        charts=_lazy_charts(lz.copy(), shares.copy(), unit, scope.label),
         method=method,
         tables={"lorenz": lz, "top_shares": shares},
         notes=[
@@ -242,3 +271,50 @@ def concentration(
             *([lsoa_placement_note(store, scope)] if unit == "lsoa" else []),
         ],
     )
+
+
+def _charts(lz: pd.DataFrame, shares: pd.DataFrame, unit: str, label: str) -> dict:
+    """The Lorenz curve and top-shares bar specs (built only when a reader asks: Result's
+    charts are lazy, issue 18)."""
+    import altair as alt
+
+    diag = pd.DataFrame({"unit_share": [0.0, 1.0], "value_share": [0.0, 1.0]})
+    chart = (
+        alt.Chart(lz)
+        .mark_line()
+        .encode(
+            x=alt.X("unit_share:Q", title=f"share of {unit}s (least to most)"),
+            y=alt.Y("value_share:Q", title="cumulative share"),
+            color="measure:N",
+        )
+        + alt.Chart(diag)
+        .mark_line(strokeDash=[4, 4], color="grey")
+        .encode(x="unit_share:Q", y="value_share:Q")
+    ).properties(title=f"Lorenz curve, {label}")
+    bars = (
+        alt.Chart(shares)
+        .mark_bar()
+        .encode(
+            x=alt.X("top_pct:O", title=f"top % of {unit}s"),
+            y=alt.Y("share:Q"),
+            xOffset="measure:N",
+            color="measure:N",
+        )
+        .properties(title="Share held by the top places")
+    )
+    return {"lorenz": chart.to_dict(), "top_shares": bars.to_dict()}
+
+
+def _lazy_charts(lz: pd.DataFrame, shares: pd.DataFrame, unit: str, label: str) -> dict:
+    """Both charts as callables sharing one build (a reader of either gets both built)."""
+    built: dict = {}
+
+    def one(name: str):
+        def make() -> dict:
+            if not built:
+                built.update(_charts(lz, shares, unit, label))
+            return built[name]
+
+        return make
+
+    return {"lorenz": one("lorenz"), "top_shares": one("top_shares")}

@@ -3,6 +3,8 @@ monthly trend of one area against the same months a year before."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -116,12 +118,16 @@ def harm_by_area(
         long = by_cat.melt(
             id_vars="category", value_vars=["count_share", "harm_share"], var_name="measure"
         )
-        charts["harm_vs_count"] = bar_chart(
-            long, "value", "category", "Share of count and of harm", "measure"
+        charts["harm_vs_count"] = functools.partial(  # built when read (Result.charts)
+            bar_chart, long, "value", "category", "Share of count and of harm", "measure"
         )
     if len(totals) and not by_month:
-        charts["areas_by_harm_rate"] = bar_chart(
-            totals.head(40), "harm_rate_per_1000", "area_name", "Harm per 1,000 residents"
+        charts["areas_by_harm_rate"] = functools.partial(
+            bar_chart,
+            totals.head(40).copy(),
+            "harm_rate_per_1000",
+            "area_name",
+            "Harm per 1,000 residents",
         )
     return Result(
         table=table,
@@ -208,17 +214,8 @@ def harm_trend(
             "No month has the same month of the previous year in the store: no change is given."
         )
     charts = {}
-    if len(df):
-        import altair as alt
-
-        base_chart = alt.Chart(df).encode(x=alt.X("month:T", title="month"))
-        band = base_chart.mark_area(opacity=0.25).encode(y="harm_ci_low:Q", y2="harm_ci_high:Q")
-        line = base_chart.mark_line(point=True).encode(
-            y=alt.Y("harm:Q", title="harm"), tooltip=list(df.columns[:6])
-        )
-        charts["harm_trend"] = (
-            (band + line).properties(title=f"Monthly harm, {scope.label}").to_dict()
-        )
+    if len(df):  # built when read (Result.charts)
+        charts["harm_trend"] = functools.partial(_trend_chart, df.copy(), scope.label)
     method = method_text(
         wlabel,
         "one area, by month",
@@ -236,3 +233,15 @@ def harm_trend(
         tables={"same_period": same},
         notes=notes,
     )
+
+
+def _trend_chart(df: pd.DataFrame, label: str) -> dict:
+    """The monthly harm line with its interval band."""
+    import altair as alt
+
+    base_chart = alt.Chart(df).encode(x=alt.X("month:T", title="month"))
+    band = base_chart.mark_area(opacity=0.25).encode(y="harm_ci_low:Q", y2="harm_ci_high:Q")
+    line = base_chart.mark_line(point=True).encode(
+        y=alt.Y("harm:Q", title="harm"), tooltip=list(df.columns[:6])
+    )
+    return (band + line).properties(title=f"Monthly harm, {label}").to_dict()

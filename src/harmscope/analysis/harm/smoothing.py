@@ -13,6 +13,8 @@ floor A at 0; with no between-area variance left we shrink fully to m, as Marsha
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from harmscope.analysis.harm._data import (
@@ -130,6 +132,36 @@ def smoothed_lsoa_rates(
         "raw_top10_rural_share": float((raw_top.urban_rural == "rural").mean()),
         "eb_top10_rural_share": float((df.head(10).urban_rural == "rural").mean()),
     }
+    method = (
+        f"Global Empirical-Bayes (Marshall 1991) smoothing of LSOA {measure} rates per 1,000 "
+        "residents (2019 mid-year population), shrinking each raw rate towards the area mean m "
+        "with weight A/(A + m/Pᵢ); A is the method-of-moments between-LSOA variance. "
+        f"{'Harm uses ' + wlabel + '. ' if measure == 'harm' else ''}"
+        "The estimator assumes counts are Poisson given the rate. A harm total is a weighted "
+        "sum whose variance is phi = Σw²n/Σwn times its mean, so harm is smoothed in units of "
+        "harm/phi ('effective crimes', scaled Poisson) and scaled back; phi is in the summary. "
+        "A (the between-LSOA variance) is floored at 0. Rows that cannot be placed "
+        "in a 2011 LSOA are left out (their measured share is in the notes). Smoothed rates are for ranking and mapping; they are not intervals. "
+        + (MIXED_NOTE if measure == "harm" else "")
+    )
+    return Result(
+        table=df,
+        summary=summary,
+        charts={"raw_vs_smoothed": functools.partial(_scatter, df.copy(), measure)},  # lazy
+        method=method,
+        notes=[
+            *([area_note] if area_note else []),
+            coverage_note(months),
+            lsoa_placement_note(store, scope),
+        ],
+    )
+
+
+__all__ = ["eb_global", "smoothed_lsoa_rates"]
+
+
+def _scatter(df, measure: str) -> dict:
+    """Raw against smoothed rates (built when read: Result.charts is lazy)."""
     import altair as alt
 
     sc = (
@@ -151,29 +183,4 @@ def smoothed_lsoa_rates(
         )
         .properties(title="Raw against smoothed LSOA rates")
     )
-    method = (
-        f"Global Empirical-Bayes (Marshall 1991) smoothing of LSOA {measure} rates per 1,000 "
-        "residents (2019 mid-year population), shrinking each raw rate towards the area mean m "
-        "with weight A/(A + m/Pᵢ); A is the method-of-moments between-LSOA variance. "
-        f"{'Harm uses ' + wlabel + '. ' if measure == 'harm' else ''}"
-        "The estimator assumes counts are Poisson given the rate. A harm total is a weighted "
-        "sum whose variance is phi = Σw²n/Σwn times its mean, so harm is smoothed in units of "
-        "harm/phi ('effective crimes', scaled Poisson) and scaled back; phi is in the summary. "
-        "A (the between-LSOA variance) is floored at 0. Rows that cannot be placed "
-        "in a 2011 LSOA are left out (their measured share is in the notes). Smoothed rates are for ranking and mapping; they are not intervals. "
-        + (MIXED_NOTE if measure == "harm" else "")
-    )
-    return Result(
-        table=df,
-        summary=summary,
-        charts={"raw_vs_smoothed": sc.to_dict()},
-        method=method,
-        notes=[
-            *([area_note] if area_note else []),
-            coverage_note(months),
-            lsoa_placement_note(store, scope),
-        ],
-    )
-
-
-__all__ = ["eb_global", "smoothed_lsoa_rates"]
+    return sc.to_dict()

@@ -1,9 +1,13 @@
-"""Chart builders shared by the sections (drawn from the protected tables, never the raw ones)."""
+"""Chart builders shared by the sections (drawn from the protected tables, never the raw ones).
+
+Written through :mod:`harmscope.report.vegalite`: the dict Altair would write, without
+importing Altair (issue 18)."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
+
+from harmscope.report import vegalite as vl
 
 
 def rate_chart(
@@ -21,20 +25,28 @@ def rate_chart(
 
     ``sort``: the groups' order top to bottom (default: the table's); ``tooltip``: the fields
     shown on hover (default: group, count, the rate and its interval, rounded)."""
-    base = alt.Chart(df).encode(y=alt.Y(f"{group}:N", title=None, sort=sort))
-    rule = base.mark_rule(color="#1f5f8b", strokeWidth=2).encode(
-        x=alt.X("harm_rate_ci_low:Q", title="harm per 1,000 residents (95% CI)"),
-        x2="harm_rate_ci_high:Q",
-    )
+    y = {"shorthand": f"{group}:N", "title": None, "sort": sort}
+    rule = {
+        "y": y,
+        "x": {"shorthand": "harm_rate_ci_low:Q", "title": "harm per 1,000 residents (95% CI)"},
+        "x2": "harm_rate_ci_high:Q",
+    }
     if tooltip is None:
         tooltip = [
             group,
             "count",
-            alt.Tooltip("harm_rate_per_1000:Q", format=",.0f"),
-            alt.Tooltip("harm_rate_ci_low:Q", format=",.0f"),
-            alt.Tooltip("harm_rate_ci_high:Q", format=",.0f"),
+            {"shorthand": "harm_rate_per_1000:Q", "format": ",.0f"},
+            {"shorthand": "harm_rate_ci_low:Q", "format": ",.0f"},
+            {"shorthand": "harm_rate_ci_high:Q", "format": ",.0f"},
         ]
-    point = base.mark_point(filled=True, color="#b03a2e", size=size).encode(
-        x="harm_rate_per_1000:Q", tooltip=tooltip
+    point = {"y": y, "x": "harm_rate_per_1000:Q", "tooltip": tooltip}
+    return vl.chart(
+        df,
+        [
+            ("rule", {"color": "#1f5f8b", "strokeWidth": 2}, rule),
+            ("point", {"filled": True, "color": "#b03a2e", "size": size}, point),
+        ],
+        width=width,
+        height=vl.step(step),
+        title=title,
     )
-    return (rule + point).properties(width=width, height=alt.Step(step), title=title).to_dict()

@@ -94,6 +94,32 @@ def area_analysis(ctx: ReportContext, key: str, analysis, **kwargs):
     )
 
 
+def lsoa_features(ctx: ReportContext, lad_codes) -> list[dict]:
+    """``report.maps.lsoa_features`` of these districts, read once per report: the LSOA map
+    and the hotspot map outline the same polygons (the renderer then writes them once).
+    Callers must not change the list or its features."""
+    from harmscope.report import maps
+
+    codes = None if lad_codes is None else sorted(set(lad_codes))
+    key = "lsoa_features:" + ("*" if codes is None else ",".join(codes))
+    return ctx.cached(key, lambda: maps.lsoa_features(codes))
+
+
+def street_points(ctx: ReportContext):
+    """The street layer's table (police.uk's distinct map points of the area, no counts),
+    read once per report: the LSOA map and the hotspot map draw the same points, and the
+    renderer then inlines them once."""
+    from harmscope.analysis.places import NO_LOCATION, point_scope
+    from harmscope.store.queries import points
+
+    return ctx.cached(
+        "street_points",
+        lambda: ctx.protect(
+            points.street_points(ctx.store, *point_scope(ctx.area), skip_location=NO_LOCATION)
+        ),
+    )
+
+
 def need_lsoa_area(ctx: ReportContext, what: str, title: str) -> None:
     """Raise NotApplicable unless the report's area is a force or districts (an LSOA
     analysis needs one)."""

@@ -6,10 +6,10 @@ Needs only the store, so it is always the first section.
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
 from harmscope.analysis.profile import coverage_figures
+from harmscope.report import vegalite as vl
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import (
     hidden_months,
@@ -69,21 +69,22 @@ def build(ctx: ReportContext) -> Section | None:
     chart_df = months_pub.assign(
         status=months_pub["file_in_store"].map({True: "in store", False: "missing"})
     )
-    month_chart = (
-        alt.Chart(chart_df)
-        .mark_bar()
-        .encode(
-            x=alt.X("month:O", title="month"),
-            y=alt.Y("rows:Q", title="street-level crimes recorded"),
-            color=alt.Color(
-                "status:N",
-                scale=alt.Scale(domain=["in store", "missing"], range=["#1f5f8b", "#c0392b"]),
-                title=None,
-            ),
-            tooltip=["month", "rows", "status"],
-        )
-        .properties(width=720, height=180, title="Rows per month in the area")
-        .to_dict()
+    month_enc = {
+        "x": {"shorthand": "month:O", "title": "month"},
+        "y": {"shorthand": "rows:Q", "title": "street-level crimes recorded"},
+        "color": {
+            "shorthand": "status:N",
+            "scale": {"domain": ["in store", "missing"], "range": ["#1f5f8b", "#c0392b"]},
+            "title": None,
+        },
+        "tooltip": ["month", "rows", "status"],
+    }
+    month_chart = vl.chart(
+        chart_df,
+        [("bar", {}, month_enc)],
+        width=720,
+        height=180,
+        title="Rows per month in the area",
     )
 
     # Placement: over the whole force, because rows not placed in a district cannot be
@@ -96,19 +97,18 @@ def build(ctx: ReportContext) -> Section | None:
         # A month whose total is suppressed must not be rebuilt from its outcome breakdown.
         outcomes = outcomes[~outcomes["month"].isin(hidden)].reset_index(drop=True)
     outcomes_pub = ctx.protect(outcomes, count_cols=["rows"], row="month", col="outcome_status")
-    outcome_chart = (
-        alt.Chart(outcomes_pub[outcomes_pub.outcome_status.isin(PENDING)])
-        .mark_bar()
-        .encode(
-            x=alt.X("month:O", title="month"),
-            y=alt.Y("rows:Q", title="crimes with a provisional outcome", stack="zero"),
-            color=alt.Color("outcome_status:N", title="outcome at download"),
-            tooltip=["month", "outcome_status", "rows"],
-        )
-        .properties(
-            width=720, height=200, title="Outcomes that were not final when the file was published"
-        )
-        .to_dict()
+    outcome_enc = {
+        "x": {"shorthand": "month:O", "title": "month"},
+        "y": {"shorthand": "rows:Q", "title": "crimes with a provisional outcome", "stack": "zero"},
+        "color": {"shorthand": "outcome_status:N", "title": "outcome at download"},
+        "tooltip": ["month", "outcome_status", "rows"],
+    }
+    outcome_chart = vl.chart(
+        outcomes_pub[outcomes_pub.outcome_status.isin(PENDING)],
+        [("bar", {}, outcome_enc)],
+        width=720,
+        height=200,
+        title="Outcomes that were not final when the file was published",
     )
 
     sources = queries.street_source_files(store, sc.force, ctx.date_from, ctx.date_to)

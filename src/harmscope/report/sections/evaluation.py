@@ -31,8 +31,6 @@ def _dated(schemes: list[dict], months: list[pd.Timestamp]) -> list[dict]:
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.evaluation.evaluate import evaluate, load_panels
-    from harmscope.analysis.evaluation.register_power import register_power
     from harmscope.sources.register import load_schemes
 
     if not ctx.store.table_exists("interventions"):
@@ -43,6 +41,10 @@ def build(ctx: ReportContext) -> Section | None:
     months = queries.street_months(ctx.store)
     if len(months) < 4:
         return None
+    # imported only when there is a scheme to evaluate (statsmodels and scipy cost ~0.5 s)
+    from harmscope.analysis.evaluation.evaluate import evaluate, load_panels
+    from harmscope.analysis.evaluation.register_power import register_power
+
     parts = [
         "<p>Did a funded scheme work here, and how sure can we be? Each dated scheme is "
         "compared with what its areas would have seen without it, estimated three ways "

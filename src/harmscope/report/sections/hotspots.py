@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harmscope.report.section import NotApplicable, ReportContext, Section
-from harmscope.report.sections._util import para
+from harmscope.report.sections._util import lsoa_features, para, street_points
 
 ORDER = 55
 _CATEGORIES = ["Violence and sexual offences"]
@@ -11,10 +11,10 @@ _CATEGORIES = ["Violence and sexual offences"]
 
 def build(ctx: ReportContext) -> Section | None:
     from harmscope.analysis.hotspots import class_table, hotspots
-    from harmscope.analysis.places import NO_LOCATION, cell_places, point_scope
+    from harmscope.analysis.places import cell_places, point_scope
     from harmscope.errors import HarmscopeError
     from harmscope.report import maps
-    from harmscope.store.queries.points import point_names, street_points
+    from harmscope.store.queries.points import point_names
 
     cats = ctx.options.get("hotspot_categories", _CATEGORIES)
     weight = ctx.options.get("hotspot_weight", ctx.options.get("scheme", "css"))
@@ -71,9 +71,7 @@ def build(ctx: ReportContext) -> Section | None:
         .reset_index(drop=True)
     )
     chart = _leaflet_map(ctx, shown, map_table, s["cell_size_m"])
-    streets = ctx.protect(
-        street_points(ctx.store, *point_scope(ctx.area), skip_location=NO_LOCATION)
-    )  # no counts: distinct map points
+    streets = street_points(ctx)  # no counts: distinct map points
     hot_share = s.get("hot_share_of_events")
     html = para(
         f"Where does {', '.join(cats).lower()} concentrate? Getis-Ord Gi* on {s['cell_size_m']:g} m cells "
@@ -178,7 +176,7 @@ def _leaflet_map(ctx: ReportContext, shown, map_table, cell_size: float) -> dict
     layers = [
         maps.boundary_layer(
             "LSOA boundaries",
-            maps.lsoa_features(codes),
+            lsoa_features(ctx, codes),
             colour="#9aa5ae",
             weight=0.5,
             tooltip="lsoa11_name",

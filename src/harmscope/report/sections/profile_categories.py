@@ -3,8 +3,7 @@ the volume of crime (the reason for weighting at all)."""
 
 from __future__ import annotations
 
-import altair as alt
-
+from harmscope.report import vegalite as vl
 from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import harm_total, protected_categories, result_section
 
@@ -28,24 +27,30 @@ def build(ctx: ReportContext) -> Section:
         {"count_share": "share of crimes", "harm_share": "share of harm"}
     )
     order = pub["category"].tolist()
-    chart = (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            y=alt.Y("category:N", sort=order, title=None),
-            yOffset=alt.YOffset("measure:N"),
-            x=alt.X("share:Q", title="share of the area's total", axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "measure:N",
-                scale=alt.Scale(
-                    domain=["share of crimes", "share of harm"], range=["#9ab8cf", "#b03a2e"]
-                ),
-                title=None,
-            ),
-            tooltip=["category", "measure", alt.Tooltip("share:Q", format=".1%")],
-        )
-        .properties(width=620, height=alt.Step(11), title="Share of crimes and of harm by category")
-        .to_dict()
+    encoding = {
+        "y": {"shorthand": "category:N", "sort": order, "title": None},
+        "yOffset": "measure:N",
+        "x": {
+            "shorthand": "share:Q",
+            "title": "share of the area's total",
+            "axis": {"format": "%"},
+        },
+        "color": {
+            "shorthand": "measure:N",
+            "scale": {
+                "domain": ["share of crimes", "share of harm"],
+                "range": ["#9ab8cf", "#b03a2e"],
+            },
+            "title": None,
+        },
+        "tooltip": ["category", "measure", {"shorthand": "share:Q", "format": ".1%"}],
+    }
+    chart = vl.chart(
+        long,
+        [("bar", {}, encoding)],
+        width=620,
+        height=vl.step(11),
+        title="Share of crimes and of harm by category",
     )
     top = pub.iloc[0]
     sentences = []

@@ -3,9 +3,9 @@ locations, with Lorenz curves and Gini coefficients (Weisburd's law of crime con
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
+from harmscope.report import vegalite as vl
 from harmscope.report.section import ReportContext, Section
 from harmscope.report.sections._util import area_analysis, need_lsoa_area, result_section
 
@@ -66,47 +66,35 @@ def build(ctx: ReportContext) -> Section:
         ignore_index=True,
     )
     lorenz_pub = ctx.protect(lorenz)
-    lorenz_chart = (
-        alt.Chart(lorenz_pub)
-        .mark_line()
-        .encode(
-            x=alt.X(
-                "unit_share:Q",
-                title="share of places (least to most harmed)",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            y=alt.Y(
-                "value_share:Q",
-                title="cumulative share",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            color=alt.Color("measure:N"),
-            strokeDash=alt.StrokeDash("unit:N"),
-        )
-        .properties(width=420, height=320, title="Lorenz curves")
-        .to_dict()
+    pct = {"axis": {"format": "%"}, "scale": {"domain": [0, 1]}}
+    lorenz_enc = {
+        "x": {
+            "shorthand": "unit_share:Q",
+            "title": "share of places (least to most harmed)",
+            **pct,
+        },
+        "y": {"shorthand": "value_share:Q", "title": "cumulative share", **pct},
+        "color": "measure:N",
+        "strokeDash": "unit:N",
+    }
+    lorenz_chart = vl.chart(
+        lorenz_pub, [("line", {}, lorenz_enc)], width=420, height=320, title="Lorenz curves"
     )
     shares_pub["places"] = "top " + shares_pub["top_pct"].astype(str) + "% of " + shares_pub["unit"]
     order = [f"top {p}% of {u}" for u in ("LSOAs", "street locations") for p in TOP]
-    bars = (
-        alt.Chart(shares_pub)
-        .mark_bar()
-        .encode(
-            y=alt.Y("places:N", sort=order, title=None),
-            yOffset="measure:N",
-            x=alt.X(
-                "share:Q",
-                title="share of the area's total",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            color="measure:N",
-            tooltip=["unit", "measure", "top_pct", alt.Tooltip("share:Q", format=".1%")],
-        )
-        .properties(width=560, height=alt.Step(12), title="Share held by the top places")
-        .to_dict()
+    bars_enc = {
+        "y": {"shorthand": "places:N", "sort": order, "title": None},
+        "yOffset": "measure:N",
+        "x": {"shorthand": "share:Q", "title": "share of the area's total", **pct},
+        "color": "measure:N",
+        "tooltip": ["unit", "measure", "top_pct", {"shorthand": "share:Q", "format": ".1%"}],
+    }
+    bars = vl.chart(
+        shares_pub,
+        [("bar", {}, bars_enc)],
+        width=560,
+        height=vl.step(12),
+        title="Share held by the top places",
     )
     ls, loc = results["lsoa"].summary, results["location"].summary
     sentences = [

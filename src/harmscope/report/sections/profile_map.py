@@ -7,10 +7,12 @@ import numpy as np
 
 from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import (
+    lsoa_features,
     lsoa_linked,
     need_lsoa_area,
     result_section,
     smoothed_lsoa,
+    street_points,
 )
 
 ORDER = 50
@@ -32,10 +34,9 @@ _TABLE_COLS = [
 
 
 def build(ctx: ReportContext) -> Section | None:
-    from harmscope.analysis.places import NO_LOCATION, point_scope, towns
+    from harmscope.analysis.places import towns
     from harmscope.reference import lad_boundaries
     from harmscope.report import maps
-    from harmscope.store.queries import points
 
     need_lsoa_area(ctx, "The LSOA map", TITLE)
     res = smoothed_lsoa(ctx)
@@ -45,7 +46,7 @@ def build(ctx: ReportContext) -> Section | None:
     # the same LSOA features the hotspot map outlines (written once in the page)
     features = [
         f
-        for f in maps.lsoa_features({lad_of[c] for c in codes if c in lad_of})
+        for f in lsoa_features(ctx, {lad_of[c] for c in codes if c in lad_of})
         if f["properties"]["lsoa11_code"] in codes
     ]
     if not features:
@@ -166,9 +167,7 @@ def build(ctx: ReportContext) -> Section | None:
         # the street layer: distinct police.uk map points, no counts (report.maps.street_layer)
         tables={
             "map": pub,
-            "street_points": ctx.protect(
-                points.street_points(ctx.store, *point_scope(ctx.area), skip_location=NO_LOCATION)
-            ),
+            "street_points": street_points(ctx),
         },
         captions={
             "map": "Classes are quantiles of the smoothed rate (20/40/60/80/95%). District "

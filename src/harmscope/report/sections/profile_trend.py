@@ -3,10 +3,10 @@ and the change against the same months a year before, with an interval."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
 from harmscope.analysis.profile import MONTH_NAMES, same_period_change, seasonal_index
+from harmscope.report import vegalite as vl
 from harmscope.report.section import NotApplicable, ReportContext, Section
 from harmscope.report.sections._util import (
     harm_trend_with_baseline,
@@ -59,19 +59,34 @@ def build(ctx: ReportContext) -> Section:
         d = shift_month(d, 1)
     chart_df = pd.DataFrame({"month": full}).merge(monthly_pub, on="month", how="left")
     # Ordinal months: one tick per month, and a missing month is an empty slot, not a line.
-    base = alt.Chart(chart_df).encode(
-        x=alt.X("month:O", title="month", axis=alt.Axis(labelAngle=-45, labelOverlap=True))
-    )
-    band = base.mark_area(opacity=0.25, color="#1f5f8b").encode(
-        y=alt.Y("harm_ci_low:Q", title="harm score"), y2="harm_ci_high:Q"
-    )
-    line = base.mark_line(point=True, color="#1f5f8b", invalid="break-paths-show-domains").encode(
-        y="harm:Q", tooltip=["month", "count", "harm", "harm_ci_low", "harm_ci_high"]
-    )
-    monthly_chart = (
-        (band + line)
-        .properties(width=720, height=220, title="Harm per month with 95% interval")
-        .to_dict()
+    x = {
+        "shorthand": "month:O",
+        "title": "month",
+        "axis": {"labelAngle": -45, "labelOverlap": True},
+    }
+    band = {
+        "x": x,
+        "y": {"shorthand": "harm_ci_low:Q", "title": "harm score"},
+        "y2": "harm_ci_high:Q",
+    }
+    line = {
+        "x": x,
+        "y": "harm:Q",
+        "tooltip": ["month", "count", "harm", "harm_ci_low", "harm_ci_high"],
+    }
+    monthly_chart = vl.chart(
+        chart_df,
+        [
+            ("area", {"opacity": 0.25, "color": "#1f5f8b"}, band),
+            (
+                "line",
+                {"point": True, "color": "#1f5f8b", "invalid": "break-paths-show-domains"},
+                line,
+            ),
+        ],
+        width=720,
+        height=220,
+        title="Harm per month with 95% interval",
     )
 
     # Seasonal shape: every month held for the area (including the year before the period).
@@ -82,17 +97,27 @@ def build(ctx: ReportContext) -> Section:
         count_cols=["count"],
         derived={"harm": "count", "seasonal_index": "count"},
     )
-    seasonal_chart = (
-        alt.Chart(seas_pub)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month_of_year:O", sort=list(MONTH_NAMES), title="month of year"),
-            y=alt.Y("harm:Q", title="harm score"),
-            color=alt.Color("year:N", title="year"),
-            tooltip=["month", "count", "harm", "seasonal_index"],
-        )
-        .properties(width=720, height=220, title="Seasonal shape: harm by month of year")
-        .to_dict()
+    seasonal_chart = vl.chart(
+        seas_pub,
+        [
+            (
+                "line",
+                {"point": True},
+                {
+                    "x": {
+                        "shorthand": "month_of_year:O",
+                        "sort": list(MONTH_NAMES),
+                        "title": "month of year",
+                    },
+                    "y": {"shorthand": "harm:Q", "title": "harm score"},
+                    "color": {"shorthand": "year:N", "title": "year"},
+                    "tooltip": ["month", "count", "harm", "seasonal_index"],
+                },
+            )
+        ],
+        width=720,
+        height=220,
+        title="Seasonal shape: harm by month of year",
     )
 
     same = same_period_change(df, ctx.month_from, ctx.month_to)

@@ -10,6 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+# PostgreSQL-only statements of a migration (a module's optional ``POSTGRES_SQL``, written in
+# PostgreSQL's own dialect, e.g. PL/pgSQL triggers), run after its ``SQL`` in the same
+# transaction by a PostgreSQL store. Only for what DuckDB has no form of (issue 16).
+POSTGRES_SQL: dict[int, str] = {}
+
 
 def _load() -> list[tuple[int, str, str]]:
     found = []
@@ -18,6 +23,8 @@ def _load() -> list[tuple[int, str, str]]:
             continue
         mod = importlib.import_module(f"{__name__}.{info.name}")
         found.append((int(mod.VERSION), str(mod.DESCRIPTION), str(mod.SQL)))
+        if getattr(mod, "POSTGRES_SQL", None):
+            POSTGRES_SQL[int(mod.VERSION)] = str(mod.POSTGRES_SQL)
     found.sort()
     versions = [v for v, _, _ in found]
     if len(set(versions)) != len(versions):

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Install the PostgreSQL server used by the shared workspace (`make serve`, `--db postgresql://`)
+# and by the tests (`make test` starts and stops its own throwaway cluster).
+# Idempotent: does nothing when a server's initdb is already there (the Makefile calls it on
+# every set-up). Needs root (or sudo) because it uses the Debian package manager.
+set -eu
+
+found=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -n "$found" ] && [ -x "$found" ]; then
+    echo "postgresql already installed: $("$found" --version 2>/dev/null || echo "$found")"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "install-postgres.sh: not root and no sudo; run as root: apt-get install -y postgresql" >&2
+        exit 1
+    fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# The Debian package's own cluster service is not used: harmscope runs its clusters itself
+# (scripts/pg-cluster.sh), in a project folder, on a unix socket and loopback only.
+$SUDO apt-get install -y postgresql
+
+found=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$found" ]; then
+    echo "install-postgres.sh: apt-get finished but /usr/lib/postgresql/*/bin/initdb is missing" >&2
+    exit 1
+fi
+echo "postgresql installed: $("$found" --version 2>/dev/null || echo "$found")"
