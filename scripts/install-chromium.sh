@@ -9,19 +9,7 @@ if [ -x /usr/bin/chromium ]; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "install-chromium.sh: not root and no sudo; run as root: apt-get install -y chromium" >&2
-        exit 1
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y chromium
+sh "$(dirname "$0")/apt-install.sh" chromium
 
 if [ ! -x /usr/bin/chromium ]; then
     echo "install-chromium.sh: apt-get finished but /usr/bin/chromium is missing" >&2

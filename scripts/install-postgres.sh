@@ -11,21 +11,9 @@ if [ -n "$found" ] && [ -x "$found" ]; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "install-postgres.sh: not root and no sudo; run as root: apt-get install -y postgresql" >&2
-        exit 1
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
 # The Debian package's own cluster service is not used: harmscope runs its clusters itself
 # (scripts/pg-cluster.sh), in a project folder, on a unix socket and loopback only.
-$SUDO apt-get install -y postgresql
+sh "$(dirname "$0")/apt-install.sh" postgresql
 
 found=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$found" ]; then

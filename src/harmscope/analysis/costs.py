@@ -407,7 +407,9 @@ _SUMS = {
     "cost_low": ("cost_low", "sum"),
     "cost_high": ("cost_high", "sum"),
 }
-_OUT = [
+# The columns of every harm-in-pounds table (privacy/costs.py protects each as a count-derived
+# column, all but `count` itself).
+OUTPUT_COLUMNS = [
     "count",
     "costed_count",
     "cost_gbp",
@@ -427,7 +429,7 @@ def _rollup(cube: pd.DataFrame, keys: list[str], alpha: float) -> pd.DataFrame:
     else:
         out = pd.DataFrame([{k: cube[c].agg(f) for k, (c, f) in _SUMS.items()}])
     out = _intervals(out, alpha)
-    return out[keys + _OUT].reset_index(drop=True)
+    return out[keys + OUTPUT_COLUMNS].reset_index(drop=True)
 
 
 def _cube(store, scope, weights, costs: pd.DataFrame, months: bool) -> pd.DataFrame:

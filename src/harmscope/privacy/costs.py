@@ -10,22 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from harmscope.analysis.costs import OUTPUT_COLUMNS
 from harmscope.analysis.result import Result
 from harmscope.privacy.audience import Audience
 from harmscope.privacy.publish import Publication
 
-# columns derived from the count of the same row
-DERIVED = (
-    "costed_count",
-    "cost_gbp",
-    "cost_ci_low",
-    "cost_ci_high",
-    "cost_low",
-    "cost_high",
-    "harm",
-    "harm_ci_low",
-    "harm_ci_high",
-)
+# columns derived from the count of the same row: every output column but the count itself
+DERIVED = tuple(c for c in OUTPUT_COLUMNS if c != "count")
 _FIGURES = (
     "count",
     "costed_count",

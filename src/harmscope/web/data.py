@@ -428,8 +428,13 @@ def cached(store, resource: str, audience: str, params: dict | None = None) -> t
         raise HarmscopeError(
             f"unknown audience {audience!r}", where="audience", fix="public | partner | internal"
         )
-    p = normalise(params)
-    key = _key(store_identity(store), resource, audience, p, CACHE.version(store))
+    return cached_build(store, resource, audience, normalise(params), BUILDERS[resource])
+
+
+def cached_build(store, name: str, audience: str, p: dict, build) -> tuple[dict, bytes]:
+    """``build(store, audience, p)`` once per (store, name, audience, parameters, data
+    version): later calls get the cached (document, JSON bytes); one build runs per key."""
+    key = _key(store_identity(store), name, audience, p, CACHE.version(store))
     found = CACHE.get(key)
     if found is not None:
         return found
@@ -437,7 +442,7 @@ def cached(store, resource: str, audience: str, params: dict | None = None) -> t
         found = CACHE.get(key)
         if found is not None:
             return found
-        return CACHE.put(key, _plain(BUILDERS[resource](store, audience, p)))
+        return CACHE.put(key, _plain(build(store, audience, p)))
 
 
 def payload(store, resource: str, audience: str, params: dict | None = None) -> dict:

@@ -34,19 +34,4 @@ def area_districts(store, params: dict) -> list[str]:
 
 def hotspot_cells(store, audience: str, params: dict) -> dict:
     """{"cells": the published significant cells, "cell_size_m": their size}."""
-    p = data.normalise(params)
-    key = (
-        data.store_identity(store),
-        "hotspots#cells",
-        audience,
-        tuple(sorted((k, str(v)) for k, v in p.items())),
-        data.CACHE.version(store),
-    )
-    found = data.CACHE.get(key)
-    if found is not None:
-        return found[0]
-    with data.CACHE.build_lock(key):
-        found = data.CACHE.get(key)
-        if found is not None:
-            return found[0]
-        return data.CACHE.put(key, data._plain(_build(store, audience, p)))[0]
+    return data.cached_build(store, "hotspots#cells", audience, data.normalise(params), _build)[0]
