@@ -349,7 +349,10 @@ def _leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("harmscope-upload-*")}
 
 
-def test_upload_of_a_real_kent_street_file_reconciles_to_its_rows(app):
+def test_upload_of_a_real_kent_street_file_reconciles_to_its_rows(app, tmp_path, monkeypatch):
+    # A temporary folder of this test's own: other test processes (make test runs one per
+    # core) upload at the same time, and their folders in the shared /tmp are not ours.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     path = next(p for p in KENT_STREET if p.name.startswith("2025-10"))
     raw = path.read_bytes()
     lines = gzip.decompress(raw).decode("utf-8-sig").splitlines()
